@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * The web app's and worker's configuration, validated once. Everything else imports `env` from here
+ * instead of reading process.env. All problems are reported together in one message.
+ */
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z.string().url({ message: 'must be a postgresql:// URL' }),
+  REDIS_URL: z.string().url({ message: 'must be a redis:// URL' }),
+  NEXTAUTH_SECRET: z.string().min(16, 'must be at least 16 characters'),
+  NEXTAUTH_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OIDC_ISSUER: z.string().url().optional(),
+  OIDC_CLIENT_ID: z.string().optional(),
+  OIDC_CLIENT_SECRET: z.string().optional(),
+  OIDC_NAME: z.string().default('Single sign-on'),
+  BOOTPT_BLOB_DIR: z.string().optional(),
+  BOOTPT_KEY_ENCRYPTION_KEY: z.string().optional(),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration: ${issues.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
+  }
+  return Object.freeze(parsed.data);
+}
+
+let cached: Env | undefined;
+
+/** The validated environment, parsed on first use (so `next build` can import modules without it). */
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}

@@ -1,0 +1,42 @@
+/**
+ * The benchmark contract. Each benchmark is `tests/bench/<name>.bench.ts` whose default export is an
+ * async function returning results; `npm run bench [-- NAME]` runs them and writes
+ * `tests/bench/results/latest.json` as `{"results": BenchResult[]}`.
+ *
+ * `ratio` is ours / peer's for metrics where higher is better (rates, throughputs) and peer's / ours
+ * where lower is better (latencies, durations, bytes), so a ratio above 1 always means "we win".
+ */
+export interface PeerFigure {
+  value: number;
+  ratio: number;
+}
+
+export interface BenchResult {
+  bench: string;
+  metric: string;
+  value: number;
+  unit: string;
+  better: 'higher' | 'lower';
+  peers: Record<string, PeerFigure>;
+  note?: string;
+}
+
+export type Benchmark = (options: { quick: boolean }) => Promise<BenchResult[]>;
+
+/** Builds a result with ratios computed against each peer according to `better`. */
+export function result(
+  bench: string,
+  metric: string,
+  value: number,
+  unit: string,
+  better: 'higher' | 'lower',
+  peers: Record<string, number> = {},
+  note?: string,
+): BenchResult {
+  const out: Record<string, PeerFigure> = {};
+  for (const [name, v] of Object.entries(peers)) {
+    const ratio = better === 'higher' ? value / v : v / value;
+    out[name] = { value: v, ratio: Number.isFinite(ratio) ? Number(ratio.toFixed(3)) : 0 };
+  }
+  return { bench, metric, value, unit, better, peers: out, ...(note ? { note } : {}) };
+}
