@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * The agent's configuration: one JSON file plus `BOOTPT_AGENT_*` environment overrides (see `load.ts`).
+ * Validated once at start-up, then frozen; nothing else reads `process.env`.
+ */
+
+const port = z.number().int().min(0).max(65535);
+const interfaceName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'not a valid interface name');
+
+export const turboConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Sustained Turbo offers per second per subnet (token bucket refill). */
+    offersPerSecond: z.number().positive().max(100_000).default(500),
+    /** Token bucket depth: offers that may go out back to back after a quiet period. */
+    burst: z.number().int().positive().max(100_000).default(100),
+    /**
+     * Longest an offer may be held back for pacing. Kept under the Turbo client's first retransmission
+     * (randomised 0-4 s, SPEC): an offer delayed past that would only meet a retransmitted discover.
+     */
+    maxPacingDelayMs: z.number().int().min(0).max(4000).default(1500),
+  })
+  .strict();
+
+export const responderConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Interfaces to serve. Required unless `loopback` is set: the agent never answers on every interface. */
+    interfaces: z.array(interfaceName).default([]),
+    /** Demo/test mode: bind 127.0.0.1 only and reply to the sender's address and port. */
+    loopback: z.boolean().default(false),
+    port: port.default(67),
+    clientPort: port.default(68),
+    /** Requests with more relay hops than this are dropped (RFC 1542 §4.1.1 allows at most 16). */
+    hopLimit: z.number().int().min(0).max(16).default(4),
+    /** Act as the PXE boot server: send option 60 `PXEClient` to PXE clients (PROTOCOLS.md §6.5). */
+    pxeServer: z.boolean().default(true),
+    /** Lease time handed to dynamic-pool DHCP clients when the subnet does not say otherwise. */
+    defaultLeaseSeconds: z.number().int().min(60).max(31_536_000).default(3600),
+    /** How long an OFFERed address is held for the client before it may go to someone else. */
+    offerHoldSeconds: z.number().int().min(1).max(600).default(30),
+    /** How long a DECLINEd address stays out of the pool. */
+    declineHoldSeconds: z.number().int().min(1).max(86_400).default(600),
+    /** Concurrent requests in flight; more are dropped (counted) rather than queued without bound. */
+    maxInFlight: z.number().int().min(1).max(100_000).default(1024),
+    turbo: turboConfigSchema.default(turboConfigSchema.parse({})),
+  })
+  .strict();
+
+export const backendConfigSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('file'), path: z.string().min(1) }).strict(),
+]);
+
+export const agentConfigSchema = z
+  .object({
+    agentId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash and underscore, 1-64 characters')
+      .default('agent'),
+    /** Directory for state the agent owns (the lease file). Created if missing. */
+    dataDir: z.string().min(1).default('./.data/agent'),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .default({ level: 'info' }),
+    metrics: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(9467),
+      })
+      .strict()
+      .default({ enabled: true, host: '127.0.0.1', port: 9467 }),
+    responder: responderConfigSchema.default(responderConfigSchema.parse({})),
+    backend: backendConfigSchema,
+    events: z
+      .object({ capacity: z.number().int().min(1).max(1_000_000).default(10_000) })
+      .strict()
+      .default({ capacity: 10_000 }),
+    /** Graceful shutdown: longest to wait for in-flight work before closing sockets anyway. */
+    shutdownDrainMs: z.number().int().min(0).max(60_000).default(2000),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.responder.enabled && !cfg.responder.loopback && cfg.responder.interfaces.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['responder', 'interfaces'],
+        message:
+          'no interface named: set responder.interfaces (or BOOTPT_AGENT_INTERFACES); the agent will not answer on every interface',
+      });
+    }
+    if (cfg.responder.loopback && cfg.responder.interfaces.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['responder', 'loopback'],
+        message: 'loopback mode and responder.interfaces are mutually exclusive',
+      });
+    }
+    if (new Set(cfg.responder.interfaces).size !== cfg.responder.interfaces.length) {
+      ctx.addIssue({ code: 'custom', path: ['responder', 'interfaces'], message: 'interface named twice' });
+    }
+  });
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type ResponderConfig = z.infer<typeof responderConfigSchema>;
+export type TurboConfig = z.infer<typeof turboConfigSchema>;
