@@ -4,10 +4,12 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { provision } from './lib/provision.mjs';
+import { ensureTestPackages } from './lib/test-deps.mjs';
 import { ROOT, stopLocalPostgres, stopLocalRedis } from './lib/services.mjs';
 import { runMain, step } from './lib/log.mjs';
 
 await runMain(async () => {
+  ensureTestPackages({ bench: true });
   const prov = await provision({ fast: true, databaseName: 'bootpt_bench', doBuild: true });
   step('Running benchmarks');
   const res = spawnSync(

@@ -6,6 +6,7 @@ import { readFileSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { provision } from './lib/provision.mjs';
+import { ensureTestPackages } from './lib/test-deps.mjs';
 import { DATA_DIR, ROOT, stopLocalPostgres, stopLocalRedis } from './lib/services.mjs';
 import { info, runMain, step } from './lib/log.mjs';
 
@@ -33,6 +34,7 @@ function timed(name, cmd, cmdArgs, env) {
 
 await runMain(async () => {
   const t0 = Date.now();
+  ensureTestPackages();
   const prov = await provision({
     fast: true,
     databaseName: 'bootpt_test',
