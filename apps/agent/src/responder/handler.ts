@@ -1,0 +1,554 @@
+import { formatMac, toHex } from '@bootpt/protocol/wire';
+import type { HostReservation, SiteView, Subnet } from '../backend/site.js';
+import type { ResponderConfig } from '../config/schema.js';
+import { chooseBoot, classifyClient, type BootDecision, type ClientKind } from './boot-policy.js';
+import type { LeaseTable } from './lease-table.js';
+import type { Link } from './listener.js';
+import {
+  ascii,
+  BOOTREQUEST,
+  DhcpType,
+  FLAG_BROADCAST,
+  latin1,
+  Opt,
+  readU16,
+  readU32,
+  u16,
+  u32,
+  type ReplySpec,
+  type RequestView,
+} from './packet.js';
+import type { PoolAllocator } from './pool.js';
+import type { DropReason } from '../telemetry/metrics.js';
+
+/**
+ * The responder's policy: one decoded request in, one decision out (reply, ignore or drop). It reads the
+ * site snapshot and updates the lease table; it never touches sockets, files or timers, so every rule
+ * here is tested without a network (`handler.test.ts`). RFC references are to RFC 951, 1542, 2131.
+ */
+
+export type MessageLabel =
+  'bootrequest' | 'discover' | 'request' | 'decline' | 'release' | 'inform' | 'other';
+export type Outcome = 'bootreply' | 'offer' | 'ack' | 'nak' | 'ignored' | 'dropped';
+export type IgnoreReason =
+  | 'no_subnet'
+  | 'no_reservation'
+  | 'no_address'
+  | 'wrong_server'
+  | 'wrong_sname'
+  | 'not_our_client'
+  | 'unsupported_message'
+  | 'reservation_in_use'
+  | 'no_boot_file';
+
+export interface Destination {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface HandlerContext {
+  readonly site: SiteView;
+  /** The link the request came in on, when the socket knows it. */
+  readonly link: Link | undefined;
+  /** All links the agent serves (to attribute broadcasts caught by the shared socket). */
+  readonly links: readonly Link[];
+  readonly loopback: boolean;
+  readonly from: Destination;
+  readonly now: number;
+}
+
+interface Common {
+  readonly client: ClientKind | 'turbo';
+  readonly message: MessageLabel;
+  readonly mac: string;
+  readonly relayed: boolean;
+  /** The lease table changed: persist before sending. */
+  readonly persist: boolean;
+}
+
+export type Decision =
+  | (Common & {
+      readonly action: 'reply';
+      readonly outcome: Exclude<Outcome, 'ignored' | 'dropped'>;
+      readonly reply: ReplySpec;
+      readonly to: Destination;
+      readonly link: Link | undefined;
+      readonly ip?: string;
+      readonly bootFile?: string;
+      readonly subnet: Subnet;
+      readonly request: RequestView;
+    })
+  | (Common & { readonly action: 'ignore'; readonly outcome: 'ignored'; readonly reason: IgnoreReason })
+  | (Common & { readonly action: 'drop'; readonly outcome: 'dropped'; readonly reason: DropReason });
+
+const INFINITE = 0xffffffff;
+const MIN_DHCP_SIZE = 576;
+const IP_UDP_HEADERS = 28;
+
+export class DhcpHandler {
+  constructor(
+    private readonly config: ResponderConfig,
+    private readonly table: LeaseTable,
+    private readonly pool: PoolAllocator,
+  ) {}
+
+  handle(req: RequestView, ctx: HandlerContext): Decision {
+    const mac = req.htype === 1 && req.hlen === 6 ? formatMac(req.chaddr, 0, 6) : '';
+    const relayed = req.giaddr !== 0;
+    const typeByte = req.options.get(Opt.MESSAGE_TYPE);
+    const isDhcp = typeByte !== undefined;
+    const msgType = typeByte?.length === 1 ? typeByte[0]! : isDhcp ? 0 : undefined;
+    const message = messageLabel(msgType);
+    const kind = classifyClient({
+      isDhcp,
+      vendorClass: latin1(req.options.get(Opt.VENDOR_CLASS)),
+      userClass: latin1(req.options.get(Opt.USER_CLASS)),
+      hasIpxeEncapsulated: req.options.has(Opt.IPXE),
+      arch: readU16(req.options.get(Opt.CLIENT_ARCH)),
+    });
+    const base = { client: kind, message, mac, relayed, persist: false } as const;
+    const drop = (reason: DropReason): Decision => ({ ...base, action: 'drop', outcome: 'dropped', reason });
+    const ignore = (reason: IgnoreReason, persist = false): Decision => ({
+      ...base,
+      persist,
+      action: 'ignore',
+      outcome: 'ignored',
+      reason,
+    });
+
+    if (req.op !== BOOTREQUEST) return drop('not_request');
+    if (mac === '') return drop('bad_htype');
+    if (req.hops > this.config.hopLimit) return drop('hop_limit');
+
+    const located = this.locate(req, ctx, mac);
+    if (located === 'ambiguous') return drop('wrong_interface');
+    if (!located) return ignore('no_subnet');
+    const { subnet, link } = located;
+    const host = ctx.site.hostByMac(mac);
+    const reservation = host && host.subnet.id === subnet.id ? host : undefined;
+    // A reservation belongs to the MAC, whatever client id the software on it sends this time.
+    const clientKey = reservation ? `mac:${mac}` : clientIdentity(req, mac);
+    const serverId = link?.addressInt ?? 0;
+
+    if (!isDhcp) {
+      if (req.sname !== '' && subnet.serverName !== undefined && req.sname !== subnet.serverName) {
+        return ignore('wrong_sname');
+      }
+      if (!reservation) return ignore('no_reservation');
+      const boot = this.boot(kind, req, ctx.site, reservation, subnet);
+      const reply = this.reply(req, 'bootp', subnet, link, reservation.ipInt, boot, undefined, [
+        ...this.configOptions(ctx.site, subnet, reservation, req, 'bootp'),
+      ]);
+      return this.send(base, req, ctx, reply, 'bootreply', subnet, link, reservation.ipInt, boot);
+    }
+
+    switch (msgType) {
+      case DhcpType.DISCOVER: {
+        const ip = this.pickAddress(req, subnet, reservation, clientKey, ctx);
+        if (ip === 'in_use') return ignore('reservation_in_use');
+        if (ip === undefined) return ignore('no_address');
+        const leaseSeconds = this.leaseSeconds(subnet);
+        this.table.put(
+          {
+            ip,
+            client: clientKey,
+            mac,
+            subnet: subnet.id,
+            state: 'offered',
+            expiresAt: ctx.now + this.config.offerHoldSeconds * 1000,
+          },
+          ctx.now,
+        );
+        const boot = this.boot(kind, req, ctx.site, reservation, subnet);
+        const reply = this.reply(req, 'dhcp', subnet, link, ip, boot, DhcpType.OFFER, [
+          ...this.leaseOptions(leaseSeconds),
+          ...this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
+        ]);
+        return this.send(base, req, ctx, reply, 'offer', subnet, link, ip, boot);
+      }
+
+      case DhcpType.REQUEST: {
+        const chosenServer = readU32(req.options.get(Opt.SERVER_ID));
+        const requested = readU32(req.options.get(Opt.REQUESTED_IP));
+        if (chosenServer !== undefined && chosenServer !== serverId && !ctx.loopback) {
+          // SELECTING, but the client chose another server: forget our offer (RFC 2131 §4.3.2).
+          const offered = this.table.ofClient(clientKey);
+          if (offered?.state === 'offered') {
+            this.table.put({ ...offered, expiresAt: ctx.now }, ctx.now);
+            return ignore('wrong_server', true);
+          }
+          return ignore('wrong_server');
+        }
+        const wanted = requested ?? req.ciaddr;
+        if (wanted === 0) return ignore('not_our_client');
+        const nak = (text: string) =>
+          this.send(base, req, ctx, this.nak(req, link, text), 'nak', subnet, link);
+        if ((wanted & subnet.mask) >>> 0 !== subnet.network) return nak('address not on this network');
+
+        const known = this.table.ofClient(clientKey);
+        const acceptable = reservation
+          ? wanted === reservation.ipInt && this.table.isFreeFor(wanted, clientKey, ctx.now)
+          : this.poolAddressOk(wanted, subnet, clientKey, ctx);
+        if (!acceptable) {
+          // INIT-REBOOT/RENEW for an address we have no record of, outside our pool: stay silent (§4.3.2).
+          if (!reservation && !known && !inPool(subnet, wanted)) return ignore('not_our_client');
+          return nak(reservation ? 'address reserved for another client' : 'address not available');
+        }
+        const leaseSeconds = this.leaseSeconds(subnet);
+        const expiresAt = leaseSeconds === INFINITE ? Number.MAX_SAFE_INTEGER : ctx.now + leaseSeconds * 1000;
+        const hostname = latin1(req.options.get(Opt.HOSTNAME));
+        const stored = this.table.put(
+          {
+            ip: wanted,
+            client: clientKey,
+            mac,
+            subnet: subnet.id,
+            state: 'bound',
+            expiresAt,
+            ...(hostname ? { hostname: hostname.slice(0, 63) } : {}),
+          },
+          ctx.now,
+        );
+        if (!stored) return nak('address not available');
+        const boot = this.boot(kind, req, ctx.site, reservation, subnet);
+        const reply = this.reply(req, 'dhcp', subnet, link, wanted, boot, DhcpType.ACK, [
+          ...this.leaseOptions(leaseSeconds),
+          ...this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
+        ]);
+        return { ...this.send(base, req, ctx, reply, 'ack', subnet, link, wanted, boot), persist: true };
+      }
+
+      case DhcpType.DECLINE: {
+        const ip = readU32(req.options.get(Opt.REQUESTED_IP));
+        const chosenServer = readU32(req.options.get(Opt.SERVER_ID));
+        if (ip === undefined || (chosenServer !== undefined && chosenServer !== serverId && !ctx.loopback)) {
+          return ignore('wrong_server');
+        }
+        const lease = this.table.at(ip);
+        if (!lease || lease.client !== clientKey) return ignore('not_our_client');
+        this.table.decline(ip, clientKey, mac, subnet.id, this.config.declineHoldSeconds * 1000, ctx.now);
+        return ignore('not_our_client', true);
+      }
+
+      case DhcpType.RELEASE: {
+        const released = this.table.release(req.ciaddr, clientKey, ctx.now);
+        return ignore('not_our_client', released);
+      }
+
+      case DhcpType.INFORM: {
+        if (req.ciaddr === 0) return ignore('not_our_client');
+        const boot = this.boot(kind, req, ctx.site, reservation, subnet);
+        const reply = this.reply(req, 'dhcp', subnet, link, 0, boot, DhcpType.ACK, [
+          ...this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
+        ]);
+        return this.send(base, req, ctx, reply, 'ack', subnet, link, undefined, boot);
+      }
+
+      default:
+        return ignore('unsupported_message');
+    }
+  }
+
+  /** Which subnet (and link) a request belongs to. RFC 3527 link selection, then giaddr, then the link. */
+  private locate(
+    req: RequestView,
+    ctx: HandlerContext,
+    mac: string,
+  ): { subnet: Subnet; link: Link | undefined } | 'ambiguous' | undefined {
+    const linkFor = (subnet: Subnet) =>
+      ctx.link ??
+      ctx.links.find((l) => (l.addressInt & subnet.mask) >>> 0 === subnet.network) ??
+      ctx.links[0];
+    if (req.giaddr !== 0) {
+      const selector = linkSelection(req.options.get(Opt.RELAY_AGENT_INFO)) ?? req.giaddr;
+      const subnet = ctx.site.subnetContaining(selector);
+      return subnet ? { subnet, link: linkFor(subnet) } : undefined;
+    }
+    const direct = ctx.link ?? (ctx.links.length === 1 ? ctx.links[0] : undefined);
+    if (direct && !ctx.loopback) {
+      const subnet = ctx.site.subnetContaining(direct.addressInt);
+      return subnet ? { subnet, link: direct } : undefined;
+    }
+    // The shared broadcast socket with several links, or loopback mode: use what the request says.
+    const hint = req.ciaddr !== 0 ? ctx.site.subnetContaining(req.ciaddr) : ctx.site.hostByMac(mac)?.subnet;
+    if (hint) {
+      const link = ctx.loopback
+        ? ctx.links[0]
+        : ctx.links.find((l) => (l.addressInt & hint.mask) >>> 0 === hint.network);
+      return link ? { subnet: hint, link } : undefined;
+    }
+    if (ctx.loopback && ctx.site.subnets.length === 1)
+      return { subnet: ctx.site.subnets[0]!, link: ctx.links[0] };
+    return ctx.loopback ? undefined : 'ambiguous';
+  }
+
+  private pickAddress(
+    req: RequestView,
+    subnet: Subnet,
+    reservation: HostReservation | undefined,
+    clientKey: string,
+    ctx: HandlerContext,
+  ): number | 'in_use' | undefined {
+    if (reservation)
+      return this.table.isFreeFor(reservation.ipInt, clientKey, ctx.now) ? reservation.ipInt : 'in_use';
+    return this.pool.allocate({
+      subnet,
+      client: clientKey,
+      requested: readU32(req.options.get(Opt.REQUESTED_IP)),
+      table: this.table,
+      isReserved: (ip) => ctx.site.hostByIp(ip) !== undefined,
+      excluded: excludedAddresses(subnet, ctx.links),
+      now: ctx.now,
+    });
+  }
+
+  private poolAddressOk(ip: number, subnet: Subnet, clientKey: string, ctx: HandlerContext): boolean {
+    return (
+      inPool(subnet, ip) &&
+      ctx.site.hostByIp(ip) === undefined &&
+      !excludedAddresses(subnet, ctx.links).has(ip) &&
+      this.table.isFreeFor(ip, clientKey, ctx.now)
+    );
+  }
+
+  private leaseSeconds(subnet: Subnet): number {
+    return subnet.leaseSeconds ?? this.config.defaultLeaseSeconds;
+  }
+
+  private leaseOptions(seconds: number): [number, Uint8Array][] {
+    if (seconds === INFINITE) return [[Opt.LEASE_TIME, u32(INFINITE)]];
+    return [
+      [Opt.LEASE_TIME, u32(seconds)],
+      [Opt.RENEWAL_T1, u32(Math.floor(seconds / 2))],
+      [Opt.REBINDING_T2, u32(Math.floor((seconds * 7) / 8))],
+    ];
+  }
+
+  private boot(
+    kind: ClientKind,
+    req: RequestView,
+    site: SiteView,
+    reservation: HostReservation | undefined,
+    subnet: Subnet,
+  ): BootDecision {
+    const profile = site.profile(reservation?.profile ?? subnet.profile);
+    return chooseBoot(kind, readU16(req.options.get(Opt.CLIENT_ARCH)), profile, reservation?.bootFile, {
+      pxeServer: this.config.pxeServer,
+    });
+  }
+
+  /** Network configuration options, most important first (a BOOTP vend area holds only 60 octets). */
+  private configOptions(
+    site: SiteView,
+    subnet: Subnet,
+    reservation: HostReservation | undefined,
+    req: RequestView,
+    format: 'bootp' | 'dhcp',
+  ): [number, Uint8Array][] {
+    const out: [number, Uint8Array][] = [[Opt.SUBNET_MASK, u32(subnet.mask)]];
+    if (subnet.routers.length > 0) out.push([Opt.ROUTER, ipList(subnet.routers)]);
+    if (subnet.dnsServers.length > 0) out.push([Opt.DNS, ipList(subnet.dnsServers)]);
+    if (reservation?.hostname) out.push([Opt.HOSTNAME, ascii(reservation.hostname)]);
+    if (subnet.domainName) out.push([Opt.DOMAIN_NAME, ascii(subnet.domainName)]);
+    out.push([Opt.BROADCAST, u32(subnet.broadcast)]);
+    const rootPath = site.profile(reservation?.profile ?? subnet.profile)?.rootPath;
+    if (rootPath) out.push([Opt.ROOT_PATH, ascii(rootPath)]);
+    if (format === 'dhcp') {
+      const uuid = req.options.get(Opt.CLIENT_UUID);
+      if (uuid?.length === 17) out.push([Opt.CLIENT_UUID, uuid]);
+    }
+    return out;
+  }
+
+  private reply(
+    req: RequestView,
+    format: 'bootp' | 'dhcp',
+    subnet: Subnet,
+    link: Link | undefined,
+    yiaddr: number,
+    boot: BootDecision,
+    dhcpType: number | undefined,
+    rest: [number, Uint8Array][],
+  ): ReplySpec {
+    const serverId = link?.addressInt ?? 0;
+    const siaddr = subnet.nextServer ? ipInt(subnet.nextServer) : serverId;
+    const prl = req.options.get(Opt.PARAM_REQUEST) ?? new Uint8Array(0);
+    const options: [number, Uint8Array][] = [];
+    if (dhcpType !== undefined) {
+      options.push([Opt.MESSAGE_TYPE, Uint8Array.of(dhcpType)], [Opt.SERVER_ID, u32(serverId)]);
+    }
+    options.push(...rest);
+    if (boot.vendorClass) options.push([Opt.VENDOR_CLASS, ascii(boot.vendorClass)]);
+    if (format === 'dhcp' && boot.file && prl.includes(Opt.TFTP_SERVER) && !boot.file.includes('://')) {
+      options.push([Opt.TFTP_SERVER, ascii(ipText(siaddr))]);
+    }
+    if (format === 'dhcp' && boot.file && (prl.includes(Opt.BOOTFILE) || boot.file.includes('://'))) {
+      options.push([Opt.BOOTFILE, ascii(boot.file)]);
+    }
+    if (format === 'dhcp' && req.options.has(Opt.IPXE)) {
+      // iPXE: 175.176 = 1 "no ProxyDHCP": do not wait for proxy offers (TESTBED.md, ~2 s saved).
+      options.push([Opt.IPXE, Uint8Array.of(0xb0, 1, 1)]);
+    }
+    const clientMax = readU16(req.options.get(Opt.MAX_MESSAGE_SIZE));
+    const maxSize = Math.max(MIN_DHCP_SIZE, Math.min(clientMax ?? MIN_DHCP_SIZE, 1500)) - IP_UDP_HEADERS;
+    return {
+      htype: req.htype,
+      hlen: req.hlen,
+      xid: req.xid,
+      flags: req.flags,
+      ciaddr: req.ciaddr,
+      yiaddr,
+      siaddr: boot.file ? siaddr : serverId,
+      giaddr: req.giaddr,
+      chaddr: req.chaddr,
+      sname: subnet.serverName ?? '',
+      file: boot.file ?? '',
+      options,
+      ...(req.giaddr !== 0 && req.options.has(Opt.RELAY_AGENT_INFO)
+        ? { relayAgentInfo: req.options.get(Opt.RELAY_AGENT_INFO)! }
+        : {}),
+      format,
+      maxSize,
+    };
+  }
+
+  private nak(req: RequestView, link: Link | undefined, text: string): ReplySpec {
+    const serverId = link?.addressInt ?? 0;
+    return {
+      htype: req.htype,
+      hlen: req.hlen,
+      xid: req.xid,
+      // A relayed NAK goes to the relay with B set, so the relay broadcasts it (RFC 2131 §4.3.2).
+      flags: req.giaddr !== 0 ? req.flags | FLAG_BROADCAST : req.flags,
+      ciaddr: 0,
+      yiaddr: 0,
+      siaddr: 0,
+      giaddr: req.giaddr,
+      chaddr: req.chaddr,
+      sname: '',
+      file: '',
+      options: [
+        [Opt.MESSAGE_TYPE, Uint8Array.of(DhcpType.NAK)],
+        [Opt.SERVER_ID, u32(serverId)],
+        [Opt.MESSAGE, ascii(text)],
+      ],
+      ...(req.giaddr !== 0 && req.options.has(Opt.RELAY_AGENT_INFO)
+        ? { relayAgentInfo: req.options.get(Opt.RELAY_AGENT_INFO)! }
+        : {}),
+      format: 'dhcp',
+      maxSize: MIN_DHCP_SIZE - IP_UDP_HEADERS,
+    };
+  }
+
+  private send(
+    base: Common,
+    req: RequestView,
+    ctx: HandlerContext,
+    reply: ReplySpec,
+    outcome: 'bootreply' | 'offer' | 'ack' | 'nak',
+    subnet: Subnet,
+    link: Link | undefined,
+    ip?: number,
+    boot?: BootDecision,
+  ): Decision {
+    return {
+      ...base,
+      action: 'reply',
+      outcome,
+      reply,
+      to: destination(req, outcome === 'nak', ctx, this.config),
+      link,
+      subnet,
+      request: req,
+      ...(ip !== undefined && ip !== 0 ? { ip: ipText(ip) } : {}),
+      ...(boot?.file ? { bootFile: boot.file } : {}),
+    };
+  }
+}
+
+/**
+ * Where a reply goes (RFC 1542 §5.4, RFC 2131 §4.1): relayed → giaddr:67; NAK → broadcast; client with an
+ * address → ciaddr:68; otherwise broadcast (a dgram socket cannot unicast to an address the client does not
+ * have yet without an ARP entry, and broadcasting is always permitted: PROTOCOLS.md §1.3).
+ */
+export function destination(
+  req: RequestView,
+  isNak: boolean,
+  ctx: Pick<HandlerContext, 'loopback' | 'from'>,
+  config: Pick<ResponderConfig, 'port' | 'clientPort'>,
+): Destination {
+  if (ctx.loopback) return ctx.from;
+  if (req.giaddr !== 0) return { address: ipText(req.giaddr), port: config.port };
+  if (!isNak && req.ciaddr !== 0) return { address: ipText(req.ciaddr), port: config.clientPort };
+  return { address: '255.255.255.255', port: config.clientPort };
+}
+
+function messageLabel(type: number | undefined): MessageLabel {
+  switch (type) {
+    case undefined:
+      return 'bootrequest';
+    case DhcpType.DISCOVER:
+      return 'discover';
+    case DhcpType.REQUEST:
+      return 'request';
+    case DhcpType.DECLINE:
+      return 'decline';
+    case DhcpType.RELEASE:
+      return 'release';
+    case DhcpType.INFORM:
+      return 'inform';
+    default:
+      return 'other';
+  }
+}
+
+/** RFC 2131 §2: option 61, when present, identifies the client instead of chaddr. */
+export function clientIdentity(req: RequestView, mac: string): string {
+  const id = req.options.get(Opt.CLIENT_ID);
+  return id && id.length >= 2 ? `id:${toHex(id)}` : `mac:${mac}`;
+}
+
+/** RFC 3527 link-selection sub-option (5) of option 82. */
+function linkSelection(info: Uint8Array | undefined): number | undefined {
+  if (!info) return undefined;
+  for (let at = 0; at + 2 <= info.length;) {
+    const code = info[at]!;
+    const len = info[at + 1]!;
+    if (at + 2 + len > info.length) return undefined;
+    if (code === 5 && len === 4) return readU32(info.subarray(at + 2, at + 6));
+    at += 2 + len;
+  }
+  return undefined;
+}
+
+function inPool(subnet: Subnet, ip: number): boolean {
+  return (
+    subnet.poolStart !== undefined &&
+    subnet.poolEnd !== undefined &&
+    ip >= subnet.poolStart &&
+    ip <= subnet.poolEnd
+  );
+}
+
+function excludedAddresses(subnet: Subnet, links: readonly Link[]): Set<number> {
+  const out = new Set<number>();
+  for (const l of links) out.add(l.addressInt);
+  for (const r of subnet.routers) out.add(ipInt(r));
+  if (subnet.nextServer) out.add(ipInt(subnet.nextServer));
+  return out;
+}
+
+function ipInt(text: string): number {
+  const [a, b, c, d] = text.split('.').map(Number) as [number, number, number, number];
+  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+}
+
+function ipText(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+function ipList(addresses: readonly string[]): Uint8Array {
+  const out = new Uint8Array(addresses.length * 4);
+  addresses.forEach((a, i) => out.set(u32(ipInt(a)), i * 4));
+  return out;
+}

@@ -1,0 +1,246 @@
+import type { Logger } from 'pino';
+import type { Backend } from '../backend/backend.js';
+import type { ResponderConfig } from '../config/schema.js';
+import type { Service } from '../lib/service.js';
+import type { BootEventSink } from '../telemetry/events.js';
+import type { AgentMetrics } from '../telemetry/metrics.js';
+import { decodeRequest, encodeReply } from './codec.js';
+import { DhcpHandler, type Decision } from './handler.js';
+import { LeaseStore } from './lease-store.js';
+import { LeaseTable } from './lease-table.js';
+import { Listener, type Inbound } from './listener.js';
+import { PoolAllocator } from './pool.js';
+import { TurboResponder } from './turbo.js';
+
+/**
+ * The UDP 67 service: sockets (`Listener`) → decode (`codec.ts`) → policy (`DhcpHandler`, `TurboResponder`)
+ * → persist (`LeaseStore`, before any ACK) → pace (Turbo offers) → send; every request is recorded as a
+ * metric and a boot event. Work per packet is bounded: at most `maxInFlight` requests are in progress
+ * (the rest are dropped as `overloaded`), decoding is one pass over at most 1472 octets, and pacing
+ * never holds an offer longer than `turbo.maxPacingDelayMs`.
+ */
+export interface ResponderOptions {
+  readonly config: ResponderConfig;
+  readonly agentId: string;
+  readonly leasePath: string;
+  readonly backend: Backend;
+  readonly metrics: AgentMetrics;
+  readonly events: BootEventSink & { readonly length: number; readonly dropped: number };
+  readonly log: Logger;
+}
+
+const HOUSEKEEPING_MS = 10_000;
+const FORGET_EXPIRED_AFTER_MS = 7 * 24 * 3600 * 1000;
+
+export class Responder implements Service {
+  readonly name = 'responder';
+  readonly table = new LeaseTable();
+  private readonly store: LeaseStore;
+  private readonly handler: DhcpHandler;
+  private readonly turbo: TurboResponder;
+  private readonly listener: Listener;
+  private inFlight = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private housekeeping: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ResponderOptions) {
+    const { config } = options;
+    this.store = new LeaseStore(options.leasePath);
+    this.handler = new DhcpHandler(config, this.table, new PoolAllocator());
+    this.turbo = new TurboResponder(config.turbo, options.agentId, options.metrics);
+    this.listener = new Listener(config, (p) => this.onPacket(p), options.log);
+  }
+
+  async start(): Promise<void> {
+    const leases = await this.store.load();
+    const skipped = this.table.load(leases);
+    this.options.log.info({ leases: leases.length, skipped, path: this.store.path }, 'leases loaded');
+    await this.listener.start();
+    this.updateGauges();
+    this.housekeeping = setInterval(() => this.housekeep(), HOUSEKEEPING_MS);
+    this.housekeeping.unref();
+  }
+
+  /** The UDP port actually bound (tests bind port 0 in loopback mode). */
+  port(): number {
+    return this.listener.port();
+  }
+
+  stopAccepting(): void {
+    this.listener.stopAccepting();
+    if (this.housekeeping) clearInterval(this.housekeeping);
+    this.housekeeping = undefined;
+  }
+
+  /** Waits until no request is in flight, or `timeoutMs` passes. */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.inFlight === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (this.inFlight > 0) this.options.log.warn({ inFlight: this.inFlight }, 'drain timed out');
+  }
+
+  async closeSockets(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await this.listener.close();
+  }
+
+  async flush(): Promise<void> {
+    await this.persist().catch((err: unknown) => this.options.log.error({ err }, 'final lease write failed'));
+    await this.store.flush();
+  }
+
+  async close(): Promise<void> {
+    this.stopAccepting();
+    await this.closeSockets();
+    await this.flush();
+  }
+
+  private onPacket(packet: Inbound): void {
+    const { metrics } = this.options;
+    if (this.inFlight >= this.options.config.maxInFlight) {
+      metrics.drop('overloaded');
+      return;
+    }
+    this.inFlight++;
+    this.process(packet)
+      .catch((err: unknown) => {
+        this.options.log.error({ err }, 'request handling failed');
+        metrics.requests.inc({ client: 'dhcp', message: 'other', outcome: 'error' });
+      })
+      .finally(() => {
+        this.inFlight--;
+        if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      });
+  }
+
+  private async process(packet: Inbound): Promise<void> {
+    const { metrics, log } = this.options;
+    const decoded = decodeRequest(packet.data);
+    if (!decoded.ok) {
+      metrics.drop(decoded.reason);
+      log.debug(
+        { from: packet.from.address, size: packet.data.length, reason: decoded.reason },
+        'packet dropped',
+      );
+      return;
+    }
+    const now = Date.now();
+    const site = this.options.backend.current();
+    const ctx = {
+      site,
+      link: this.options.config.loopback ? this.listener.allLinks()[0] : packet.link,
+      links: this.listener.allLinks(),
+      loopback: this.options.config.loopback,
+      from: packet.from,
+      now,
+    };
+    let decision: Decision = this.handler.handle(decoded.value, ctx);
+    let delayMs = 0;
+    let turboVerdict: string | undefined;
+    let manifest: string | undefined;
+    if (decision.action === 'reply' && this.options.config.turbo.enabled) {
+      const turbo = this.turbo.apply(decision, site, now);
+      decision = turbo.decision;
+      delayMs = turbo.delayMs;
+      turboVerdict = turbo.verdict;
+      manifest = turbo.manifest;
+    }
+
+    if (decision.persist) await this.persist();
+
+    if (decision.action === 'reply') {
+      if (delayMs > 0) await this.sleep(delayMs);
+      const encoded = encodeReply(decision.reply);
+      if (encoded.omitted.length > 0)
+        log.warn({ omitted: encoded.omitted, mac: decision.mac }, 'options left out of a full reply');
+      await this.listener.send(
+        decision.link ?? this.listener.allLinks()[0]!,
+        encoded.bytes,
+        decision.to.address,
+        decision.to.port,
+      );
+    } else if (decision.action === 'drop') {
+      metrics.drop(decision.reason);
+    }
+
+    const seconds = Number(process.hrtime.bigint() - packet.receivedAt) / 1e9;
+    metrics.requests.inc({ client: decision.client, message: decision.message, outcome: decision.outcome });
+    metrics.latency.observe({ client: decision.client, outcome: decision.outcome }, seconds);
+    this.options.events.record({
+      at: now,
+      mac: decision.mac,
+      kind: decision.client,
+      messageType: decision.message,
+      outcome:
+        decision.action === 'reply' ? (decision.outcome === 'nak' ? 'nak' : 'replied') : decision.outcome,
+      latencyMs: seconds * 1000,
+      relayed: decision.relayed,
+      ...(decision.action !== 'reply' ? { reason: decision.reason } : {}),
+      ...(decision.action === 'reply' && decision.ip ? { ip: decision.ip } : {}),
+      ...(decision.action === 'reply' && decision.bootFile ? { bootFile: decision.bootFile } : {}),
+      ...(manifest ? { manifest } : {}),
+      ...(turboVerdict ? { cacheVerdict: turboVerdict } : {}),
+    });
+    if (decision.action === 'reply') {
+      log.debug(
+        {
+          mac: decision.mac,
+          outcome: decision.outcome,
+          ip: decision.ip,
+          to: decision.to.address,
+          file: decision.bootFile,
+        },
+        'replied',
+      );
+    } else {
+      log.debug(
+        { mac: decision.mac, message: decision.message, reason: decision.reason },
+        decision.action === 'drop' ? 'dropped' : 'ignored',
+      );
+    }
+  }
+
+  private async persist(): Promise<void> {
+    try {
+      await this.store.save(() => this.table.all());
+      this.options.metrics.leaseWrites.inc({ result: 'ok' });
+    } catch (err) {
+      this.options.metrics.leaseWrites.inc({ result: 'error' });
+      throw err;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+
+  private housekeep(): void {
+    const now = Date.now();
+    if (this.table.prune(now, FORGET_EXPIRED_AFTER_MS) > 0) {
+      this.persist().catch((err: unknown) => this.options.log.error({ err }, 'lease write failed'));
+    }
+    this.updateGauges();
+  }
+
+  private updateGauges(): void {
+    const counts = this.table.counts(Date.now());
+    for (const [state, n] of Object.entries(counts)) this.options.metrics.leases.set({ state }, n);
+    this.options.metrics.eventsBuffered.set(this.options.events.length);
+    this.options.metrics.eventsOverwritten.set(this.options.events.dropped);
+    this.options.metrics.load.set(this.turbo.load(Date.now()));
+  }
+}
