@@ -13,7 +13,6 @@ import {
   Opt,
   readU16,
   readU32,
-  u16,
   u32,
   type ReplySpec,
   type RequestView,

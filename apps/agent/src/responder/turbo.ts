@@ -2,7 +2,7 @@ import type { SiteView } from '../backend/site.js';
 import type { TurboConfig } from '../config/schema.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
 import type { Decision } from './handler.js';
-import { TokenBucket } from './token-bucket.js';
+import type { TokenBucket } from './token-bucket.js';
 
 export interface TurboOutcome {
   readonly decision: Decision;
