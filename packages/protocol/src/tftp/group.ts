@@ -1,0 +1,292 @@
+/**
+ * Server side of a group read transfer: RFC 2090 multicast or IBM subnet broadcast (`sbroadcast`).
+ *
+ * Clients that want the same file share one stream. Each joins with its own RRQ (the caller negotiates
+ * with `negotiateOptions`, then feeds `join`); the machine answers with a unicast OACK whose group value it
+ * fills in: `addr,port,mc` (multicast) or `port,sbid,master` (sbroadcast), with mc/master = 1 for the one
+ * master client and 0 for the others. Clients keep join order; the oldest is master.
+ *
+ * The master's ACK n means "send me n+1": the machine sends the window n+1 .. n+windowsize (the master's
+ * negotiated windowsize, cut at the last block) to the group — DATA for multicast, BDATA for sbroadcast —
+ * and waits for the next ACK. An ACK is a request, so a repeated ACK resends a window (that is how a
+ * master asks again for a block it missed). Non-masters collect blocks and stay silent; their ACK 0 (after
+ * the OACK) is ignored.
+ *
+ * Mastership passes when the master ACKs the last block (it has the whole file and leaves) or goes silent:
+ * after `retry.maxRetries` unanswered retransmissions the master is dropped (ERROR 0 to it) and the next
+ * oldest client is sent an OACK with only the group option, `,,1` / `,sbid,1`; it answers by ACKing the
+ * block before its first missing block. A late joiner simply collects from wherever the stream is and
+ * fetches what it missed when it becomes master. Any client leaves by ACKing the last block or with an
+ * ERROR; the group ends (`done`) when the last client has left.
+ *
+ * Data access is the same injected `readBlock(block)` as the unicast read; the file size is known (group
+ * transfers require it), so the last block is `floor(size / blksize) + 1` ≤ 65535 and never wraps.
+ */
+import { TFTP_ERROR_CODES } from './packet.js';
+import type { TftpOption, TftpPacket } from './packet.js';
+import { formatMulticastValue, formatSbroadcastValue, getOption, parseDecimal } from './options.js';
+import { backoff } from './machine.js';
+import type { RetryPolicy, TftpEffect, TftpStep } from './machine.js';
+
+export type GroupDelivery =
+  | { readonly kind: 'multicast'; readonly address: string; readonly port: number }
+  | { readonly kind: 'sbroadcast'; readonly port: number; readonly sbid: number };
+
+export interface GroupConfig {
+  readonly delivery: GroupDelivery;
+  readonly blksize: number;
+  readonly fileSize: number;
+  readonly retry: RetryPolicy;
+  readonly readBlock: (block: number) => Uint8Array;
+}
+
+export type GroupEvent =
+  /** A new (or repeated) RRQ from `client`; `oack` from `negotiateOptions` (group value left empty). */
+  | { readonly type: 'join'; readonly client: string; readonly oack: readonly TftpOption[] }
+  /** A unicast packet from a client's TID. */
+  | { readonly type: 'packet'; readonly client: string; readonly packet: TftpPacket }
+  | { readonly type: 'timer' }
+  | { readonly type: 'abort'; readonly reason: string };
+
+export interface GroupMember {
+  readonly client: string;
+  readonly windowsize: number;
+  readonly oack: readonly TftpOption[];
+}
+
+export interface GroupState {
+  readonly config: GroupConfig;
+  readonly lastBlock: number;
+  /** In join order; the master is always `members[0]` once `master` is set. */
+  readonly members: readonly GroupMember[];
+  readonly master: string | null;
+  /** 'oack': waiting for the new master's first ACK; 'window': a window is out. */
+  readonly masterPhase: 'oack' | 'window';
+  /** The ACK the current window answers (window = lastRequest+1 ..). */
+  readonly lastRequest: number;
+  readonly retries: number;
+  readonly deadline: number;
+  readonly phase: 'running' | 'done';
+  /** Group datagrams sent (metrics). */
+  readonly blocksSent: number;
+}
+
+type Step = TftpStep<GroupState>;
+
+export function createGroup(config: GroupConfig): GroupState {
+  return {
+    config,
+    lastBlock: Math.floor(config.fileSize / config.blksize) + 1,
+    members: [],
+    master: null,
+    masterPhase: 'oack',
+    lastRequest: 0,
+    retries: 0,
+    deadline: 0,
+    phase: 'running',
+    blocksSent: 0,
+  };
+}
+
+/** The group option's value for one client. `first` OACKs carry the address/port, later ones leave them out. */
+function groupValue(delivery: GroupDelivery, master: boolean, first: boolean): string {
+  if (delivery.kind === 'multicast') {
+    return formatMulticastValue({
+      address: first ? delivery.address : null,
+      port: first ? delivery.port : null,
+      master,
+    });
+  }
+  return formatSbroadcastValue({ port: first ? delivery.port : null, sbid: delivery.sbid, master });
+}
+
+function oackFor(state: GroupState, member: GroupMember, master: boolean): TftpPacket {
+  const kind = state.config.delivery.kind;
+  const options = member.oack.map((o) =>
+    o.name.toLowerCase() === kind
+      ? { name: o.name, value: groupValue(state.config.delivery, master, true) }
+      : o,
+  );
+  return { opcode: 'OACK', options };
+}
+
+function handoverOack(state: GroupState): TftpPacket {
+  const kind = state.config.delivery.kind;
+  return { opcode: 'OACK', options: [{ name: kind, value: groupValue(state.config.delivery, true, false) }] };
+}
+
+function arm(state: GroupState, now: number, effects: TftpEffect[]): GroupState {
+  const at = now + backoff(state.config.retry, state.retries);
+  effects.push({ type: 'setTimer', at });
+  return { ...state, deadline: at };
+}
+
+export function groupStep(state: GroupState, event: GroupEvent, now: number): Step {
+  if (state.phase === 'done') return { state, effects: [] };
+  const effects: TftpEffect[] = [];
+  switch (event.type) {
+    case 'join':
+      return onJoin(state, event.client, event.oack, now, effects);
+    case 'packet':
+      return onPacket(state, event.client, event.packet, now, effects);
+    case 'timer':
+      return onTimer(state, now, effects);
+    case 'abort': {
+      for (const m of state.members) {
+        effects.push({
+          type: 'send',
+          to: m.client,
+          packet: { opcode: 'ERROR', errorCode: TFTP_ERROR_CODES.NOT_DEFINED, errorMessage: event.reason },
+        });
+        effects.push({ type: 'left', client: m.client, reason: 'aborted' });
+      }
+      return end({ ...state, members: [], master: null }, 'aborted', effects);
+    }
+  }
+}
+
+function end(state: GroupState, outcome: 'complete' | 'aborted', effects: TftpEffect[]): Step {
+  effects.push({ type: 'done', outcome, bytes: state.config.fileSize, blocks: state.lastBlock });
+  return { state: { ...state, phase: 'done' }, effects };
+}
+
+function onJoin(
+  state: GroupState,
+  client: string,
+  oack: readonly TftpOption[],
+  now: number,
+  effects: TftpEffect[],
+): Step {
+  const existing = state.members.find((m) => m.client === client);
+  if (existing) {
+    // A repeated RRQ: its OACK was lost. Repeat it with the client's current role.
+    effects.push({ type: 'send', to: client, packet: oackFor(state, existing, state.master === client) });
+    return { state, effects };
+  }
+  const windowsize = parseDecimal(getOption(oack, 'windowsize') ?? '1', 1, 65535) ?? 1;
+  const member: GroupMember = { client, windowsize, oack };
+  const next: GroupState = { ...state, members: [...state.members, member] };
+  if (state.master !== null) {
+    effects.push({ type: 'send', to: client, packet: oackFor(state, member, false) });
+    return { state: next, effects };
+  }
+  effects.push({ type: 'send', to: client, packet: oackFor(state, member, true) });
+  const mastered: GroupState = { ...next, master: client, masterPhase: 'oack', retries: 0 };
+  return { state: arm(mastered, now, effects), effects };
+}
+
+function onPacket(
+  state: GroupState,
+  client: string,
+  packet: TftpPacket,
+  now: number,
+  effects: TftpEffect[],
+): Step {
+  const member = state.members.find((m) => m.client === client);
+  if (!member) {
+    effects.push({
+      type: 'send',
+      to: client,
+      packet: {
+        opcode: 'ERROR',
+        errorCode: TFTP_ERROR_CODES.UNKNOWN_TID,
+        errorMessage: 'not a member of this transfer',
+      },
+    });
+    return { state, effects };
+  }
+  if (packet.opcode === 'ERROR') return leave(state, client, 'error', now, effects);
+  if (packet.opcode !== 'ACK') {
+    const message = `unexpected ${packet.opcode} in a group transfer`;
+    effects.push({
+      type: 'send',
+      to: client,
+      packet: { opcode: 'ERROR', errorCode: TFTP_ERROR_CODES.ILLEGAL_OPERATION, errorMessage: message },
+    });
+    return leave(state, client, 'error', now, effects);
+  }
+  if (packet.block === state.lastBlock) return leave(state, client, 'complete', now, effects);
+  if (client !== state.master || packet.block > state.lastBlock) return { state, effects };
+  return sendWindow(
+    { ...state, masterPhase: 'window', lastRequest: packet.block, retries: 0 },
+    member,
+    now,
+    effects,
+  );
+}
+
+function sendWindow(state: GroupState, master: GroupMember, now: number, effects: TftpEffect[]): Step {
+  const { config } = state;
+  const from = state.lastRequest + 1;
+  const to = Math.min(state.lastRequest + master.windowsize, state.lastBlock);
+  for (let block = from; block <= to; block++) {
+    const data = config.readBlock(block);
+    if (data.length > config.blksize) throw new RangeError(`readBlock(${block}) returned more than blksize`);
+    const packet: TftpPacket =
+      config.delivery.kind === 'multicast'
+        ? { opcode: 'DATA', block, data }
+        : { opcode: 'BDATA', block, sbid: config.delivery.sbid, data };
+    effects.push({ type: 'sendGroup', packet });
+  }
+  const next = { ...state, blocksSent: state.blocksSent + Math.max(0, to - from + 1) };
+  return { state: arm(next, now, effects), effects };
+}
+
+function leave(
+  state: GroupState,
+  client: string,
+  reason: 'complete' | 'error' | 'timeout',
+  now: number,
+  effects: TftpEffect[],
+): Step {
+  effects.push({ type: 'left', client, reason });
+  const members = state.members.filter((m) => m.client !== client);
+  const next: GroupState = { ...state, members };
+  if (state.master !== client) return { state: next, effects };
+  return passMastership(next, now, effects);
+}
+
+function passMastership(state: GroupState, now: number, effects: TftpEffect[]): Step {
+  const heir = state.members[0];
+  if (!heir) return end({ ...state, master: null }, 'complete', effects);
+  effects.push({ type: 'send', to: heir.client, packet: handoverOack(state) });
+  effects.push({
+    type: 'log',
+    level: 'debug',
+    message: 'tftp group: mastership passed',
+    fields: { client: heir.client },
+  });
+  return {
+    state: arm({ ...state, master: heir.client, masterPhase: 'oack', retries: 0 }, now, effects),
+    effects,
+  };
+}
+
+function onTimer(state: GroupState, now: number, effects: TftpEffect[]): Step {
+  if (state.master === null || now < state.deadline) return { state, effects };
+  const master = state.members.find((m) => m.client === state.master)!;
+  const retries = state.retries + 1;
+  if (retries > state.config.retry.maxRetries) {
+    effects.push({
+      type: 'send',
+      to: master.client,
+      packet: {
+        opcode: 'ERROR',
+        errorCode: TFTP_ERROR_CODES.NOT_DEFINED,
+        errorMessage: 'master client timed out',
+      },
+    });
+    return leave(state, master.client, 'timeout', now, effects);
+  }
+  const next = { ...state, retries };
+  if (state.masterPhase === 'oack') {
+    const first = state.lastRequest === 0 && state.blocksSent === 0;
+    effects.push({
+      type: 'send',
+      to: master.client,
+      packet: first ? oackFor(state, master, true) : handoverOack(state),
+    });
+    return { state: arm(next, now, effects), effects };
+  }
+  return sendWindow(next, master, now, effects);
+}
