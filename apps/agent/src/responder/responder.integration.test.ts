@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentProcess } from '../testing/agent-process.js';
+import { AgentProcess, sumMetric } from '../testing/agent-process.js';
 import { netnsUnavailable, sh, TestLan } from '../testing/netns.js';
 
 /**
@@ -224,6 +224,50 @@ describe.skipIf(skipReason !== undefined)(
       expect(agent.logLines.some((l) => l.includes('"replied"') && l.includes(`"to":"${RELAY_DOWN}"`))).toBe(
         true,
       );
+    });
+
+    it('counts and drops malformed and oversized packets without disturbing a concurrent client', async () => {
+      const junkNs = await lan.addHost('junk', { cidr: `${net}.250/24` });
+      await sh('ip', ['-n', junkNs, 'route', 'add', '255.255.255.255/32', 'dev', 'eth0']);
+      const client = await lan.addHost('victim', { mac: mac(6) });
+      const h = await hook('victim');
+      const before = await agent.metrics();
+      const dropped = (text: string, reason: string) =>
+        sumMetric(text, 'bootpt_agent_dhcp_packets_dropped_total', { reason });
+      const script = `
+      const dgram = require('node:dgram');
+      const s = dgram.createSocket('udp4');
+      s.bind(0, () => {
+        s.setBroadcast(true);
+        const header = (size) => { const b = Buffer.alloc(size); b[0] = 1; b[1] = 1; b[2] = 6; return b; };
+        const malformed = header(300); malformed.writeUInt32BE(0x63825363, 236); malformed.set([53, 1, 1, 12, 250, 1], 240);
+        const reply = header(300); reply[0] = 2;
+        const kinds = [Buffer.alloc(100, 7), header(4000), malformed, reply];
+        let sent = 0;
+        const burst = () => {
+          for (let i = 0; i < 25; i++) for (const k of kinds) {
+            s.send(k, 67, i % 2 ? '255.255.255.255' : '${SERVER}');
+            sent++;
+          }
+          if (sent < 800) setTimeout(burst, 5); else setTimeout(() => s.close(), 50);
+        };
+        burst();
+      });`;
+      const junk = lan.exec(junkNs, process.execPath, ['-e', script], 15_000);
+      const victim = lan.exec(
+        client,
+        'busybox',
+        ['udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '3', '-T', '1', '-s', h.path],
+        15_000,
+      );
+      const [junkResult, victimResult] = await Promise.all([junk, victim]);
+      expect(junkResult.code, junkResult.stderr).toBe(0);
+      expect(victimResult.code, victimResult.stderr).toBe(0);
+      expect((await h.read('bound')).ip).toBe(`${net}.16`);
+      const after = await agent.metrics();
+      for (const reason of ['too_short', 'oversized', 'malformed', 'not_request']) {
+        expect(dropped(after, reason) - dropped(before, reason), reason).toBeGreaterThanOrEqual(150);
+      }
     });
 
     it('keeps dynamic leases across a restart and never gives one address to two hosts', async () => {
