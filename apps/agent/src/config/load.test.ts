@@ -79,6 +79,7 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/bogus/);
     expect(problems).toMatch(/log\.level/);
     expect(problems).toMatch(/backend/);
+    expect(problems).toMatch(/no interface named/);
     expect((error as ConfigError).message).toMatch(/^invalid agent configuration \(\d+ problems\)/);
   });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { agentConfigSchema, type AgentConfig } from './schema.js';
+import { agentConfigSchema, crossFieldProblems, type AgentConfig } from './schema.js';
 
 /**
  * Configuration = JSON file (optional) overlaid with `BOOTPT_AGENT_*` environment variables.
@@ -151,7 +151,11 @@ export function loadConfig(input: LoadConfigInput): AgentConfig {
 
   const result = agentConfigSchema.safeParse(merged);
   if (!result.success) {
-    for (const issue of result.error.issues) {
+    const issues: { path: readonly PropertyKey[]; message: string }[] = [...result.error.issues];
+    for (const extra of crossFieldProblems(merged)) {
+      if (!issues.some((i) => i.message === extra.message)) issues.push(extra);
+    }
+    for (const issue of issues) {
       const key = issue.path.map(String).join('.');
       const via = fromEnv.get(key);
       problems.push(`${key || '(root)'}${via ? ` (from ${via})` : ''}: ${issue.message}`);

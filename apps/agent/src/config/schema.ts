@@ -85,25 +85,37 @@ export const agentConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    if (cfg.responder.enabled && !cfg.responder.loopback && cfg.responder.interfaces.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['responder', 'interfaces'],
-        message:
-          'no interface named: set responder.interfaces (or BOOTPT_AGENT_INTERFACES); the agent will not answer on every interface',
-      });
-    }
-    if (cfg.responder.loopback && cfg.responder.interfaces.length > 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['responder', 'loopback'],
-        message: 'loopback mode and responder.interfaces are mutually exclusive',
-      });
-    }
-    if (new Set(cfg.responder.interfaces).size !== cfg.responder.interfaces.length) {
-      ctx.addIssue({ code: 'custom', path: ['responder', 'interfaces'], message: 'interface named twice' });
-    }
+    for (const problem of crossFieldProblems(cfg)) ctx.addIssue({ code: 'custom', ...problem });
   });
+
+/**
+ * Rules spanning several fields. Also run on raw input by `loadConfig` when the schema fails elsewhere
+ * (zod skips refinements then), so the operator still sees every problem in one message.
+ */
+export function crossFieldProblems(input: unknown): { path: string[]; message: string }[] {
+  const responder = (input as { responder?: Record<string, unknown> } | undefined)?.responder ?? {};
+  const enabled = responder.enabled !== false;
+  const loopback = responder.loopback === true;
+  const interfaces = Array.isArray(responder.interfaces) ? (responder.interfaces as unknown[]) : [];
+  const out: { path: string[]; message: string }[] = [];
+  if (enabled && !loopback && interfaces.length === 0) {
+    out.push({
+      path: ['responder', 'interfaces'],
+      message:
+        'no interface named: set responder.interfaces (or BOOTPT_AGENT_INTERFACES); the agent will not answer on every interface',
+    });
+  }
+  if (loopback && interfaces.length > 0) {
+    out.push({
+      path: ['responder', 'loopback'],
+      message: 'loopback mode and responder.interfaces are mutually exclusive',
+    });
+  }
+  if (new Set(interfaces).size !== interfaces.length) {
+    out.push({ path: ['responder', 'interfaces'], message: 'interface named twice' });
+  }
+  return out;
+}
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type ResponderConfig = z.infer<typeof responderConfigSchema>;

@@ -74,7 +74,7 @@ export class Listener {
     if (!this.config.loopback) this.wildcard = await this.bind('0.0.0.0', undefined);
     this.accepting = true;
     this.log.info(
-      { links: links.map((l) => ({ name: l.name, address: l.address })), port: this.config.port },
+      { links: links.map((l) => ({ name: l.name, address: l.address })), port: this.port() },
       'responder listening',
     );
   }
