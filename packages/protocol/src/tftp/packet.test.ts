@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, latin1Encode } from '../wire.js';
-import { TFTP_DECODE_ERROR_CODES, TftpEncodeError, decodeTftp, encodeTftp, encodingLength } from './packet.js';
+import {
+  TFTP_DECODE_ERROR_CODES,
+  TftpEncodeError,
+  decodeTftp,
+  encodeTftp,
+  encodingLength,
+} from './packet.js';
 import type { TftpPacket } from './packet.js';
 
 /** Annotated hex: everything after `#` on a line is a comment. */
@@ -69,7 +75,10 @@ describe('TFTP golden packets', () => {
 
   it('DATA, zero-length DATA, ACK, ERROR, OACK, BDATA', () => {
     roundTrip({ opcode: 'DATA', block: 1, data: Uint8Array.of(0xde, 0xad) }, bytes(`0003 0001 dead`));
-    roundTrip({ opcode: 'DATA', block: 0xffff, data: new Uint8Array(0) }, bytes(`0003 ffff  # empty last block`));
+    roundTrip(
+      { opcode: 'DATA', block: 0xffff, data: new Uint8Array(0) },
+      bytes(`0003 ffff  # empty last block`),
+    );
     roundTrip({ opcode: 'ACK', block: 0 }, bytes(`0004 0000  # ACK 0 confirms an OACK`));
     roundTrip(
       { opcode: 'ERROR', errorCode: 1, errorMessage: 'File not found' },
@@ -175,10 +184,12 @@ describe('TFTP malformed input', () => {
     expect(() => encodeTftp({ opcode: 'RRQ', filename: 'a\0b', mode: 'octet', options: [] })).toThrow(
       TftpEncodeError,
     );
-    expect(() => encodeTftp({ opcode: 'RRQ', filename: 'x', mode: 'octet', options: [{ name: '', value: '1' }] })).toThrow(
+    expect(() =>
+      encodeTftp({ opcode: 'RRQ', filename: 'x', mode: 'octet', options: [{ name: '', value: '1' }] }),
+    ).toThrow(TftpEncodeError);
+    expect(() => encodeTftp({ opcode: 'ERROR', errorCode: 1, errorMessage: '\u20ac' })).toThrow(
       TftpEncodeError,
     );
-    expect(() => encodeTftp({ opcode: 'ERROR', errorCode: 1, errorMessage: '\u20ac' })).toThrow(TftpEncodeError);
     expect(() => encodeTftp({ opcode: 'ACK', block: 1 }, new Uint8Array(3))).toThrow(TftpEncodeError);
   });
 });

@@ -1,0 +1,635 @@
+/**
+ * Boundary tests: the server and client machines driven against each other in memory over a simulated
+ * lossy channel (seeded PRNG: loss, duplication, reordering by extra delay). Every datagram is encoded and
+ * decoded on the way, so the codec is exercised too. Time is simulated; nothing sleeps.
+ */
+import { describe, expect, it } from 'vitest';
+import { bytesEqual } from '../wire.js';
+import { decodeTftp, encodeTftp } from './packet.js';
+import type { TftpOption, TftpPacket } from './packet.js';
+import { negotiateOptions } from './negotiate.js';
+import type { TftpServerPolicy } from './negotiate.js';
+import { createServerRead, serverReadStep } from './server-read.js';
+import type { ServerReadState } from './server-read.js';
+import { clientReadStep, createClientRead } from './client-read.js';
+import type { ClientReadConfig, ClientReadState } from './client-read.js';
+import { createGroup, groupStep } from './group.js';
+import type { GroupDelivery, GroupState } from './group.js';
+import type { TftpEffect, TftpStep } from './machine.js';
+
+type Done = Extract<TftpEffect, { type: 'done' }>;
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface ChannelSpec {
+  readonly loss: number;
+  readonly duplicate: number;
+  readonly reorder: number;
+  readonly latencyMs: number;
+}
+
+const PERFECT: ChannelSpec = { loss: 0, duplicate: 0, reorder: 0, latencyMs: 1 };
+const LOSSY: ChannelSpec = { loss: 0.08, duplicate: 0.05, reorder: 0.1, latencyMs: 2 };
+
+/** A time-ordered queue of callbacks (simulated clock): a binary heap ordered by (at, seq). */
+class Scheduler {
+  now = 0;
+  private seq = 0;
+  private heap: { at: number; seq: number; run: () => void }[] = [];
+  at(at: number, run: () => void): void {
+    const h = this.heap;
+    h.push({ at, seq: this.seq++, run });
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+  }
+  private less(i: number, j: number): boolean {
+    const a = this.heap[i]!;
+    const b = this.heap[j]!;
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+  private pop(): { at: number; run: () => void } {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(l, m)) m = l;
+        if (r < h.length && this.less(r, m)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+  runUntil(stop: () => boolean, limitMs: number): void {
+    while (!stop() && this.heap.length > 0) {
+      const next = this.pop();
+      if (next.at > limitMs) return;
+      this.now = Math.max(this.now, next.at);
+      next.run();
+    }
+  }
+}
+
+/** Sends bytes through the lossy channel; `deliver` gets a freshly decoded packet. */
+function transmit(
+  sched: Scheduler,
+  rand: () => number,
+  spec: ChannelSpec,
+  packet: TftpPacket,
+  deliver: (p: TftpPacket) => void,
+): void {
+  const wire = encodeTftp(packet);
+  const copies = rand() < spec.duplicate ? 2 : 1;
+  for (let i = 0; i < copies; i++) {
+    if (rand() < spec.loss) continue;
+    const extra = rand() < spec.reorder ? rand() * spec.latencyMs * 4 : 0;
+    sched.at(sched.now + spec.latencyMs + extra, () => {
+      const decoded = decodeTftp(wire);
+      if (!decoded.ok) throw new Error(`undecodable datagram ${decoded.error.code}`);
+      deliver(decoded.value);
+    });
+  }
+}
+
+function fileOf(size: number, seed: number): Uint8Array {
+  const rand = mulberry32(seed);
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = Math.floor(rand() * 256);
+  return out;
+}
+
+function blockReader(file: Uint8Array, blksize: number): (block: number) => Uint8Array {
+  return (block) => file.subarray((block - 1) * blksize, Math.min(block * blksize, file.length));
+}
+
+const RETRY = { timeoutMs: 100, maxTimeoutMs: 800, maxRetries: 8 };
+
+interface UnicastRun {
+  client: Done | null;
+  server: Done | null;
+  received: Uint8Array;
+  packetsFromServer: number;
+  serverState: ServerReadState | null;
+}
+
+function runUnicast(opts: {
+  file: Uint8Array;
+  options: TftpOption[];
+  seed: number;
+  channel?: ChannelSpec;
+  policy?: Partial<TftpServerPolicy>;
+  client?: Partial<ClientReadConfig>;
+  /** Drop everything the client sends after this many packets (client dies). */
+  clientDiesAfter?: number;
+}): UnicastRun {
+  const sched = new Scheduler();
+  const rand = mulberry32(opts.seed);
+  const channel = opts.channel ?? PERFECT;
+  const received = new Uint8Array(opts.file.length + 65536);
+  let receivedLength = 0;
+  const result: UnicastRun = {
+    client: null,
+    server: null,
+    received,
+    packetsFromServer: 0,
+    serverState: null,
+  };
+  let client: ClientReadState;
+  let server: ServerReadState | null = null;
+  let clientTimer = -1;
+  let serverTimer = -1;
+  let clientSent = 0;
+
+  const toServer = (packet: TftpPacket): void => {
+    clientSent++;
+    if (opts.clientDiesAfter !== undefined && clientSent > opts.clientDiesAfter) return;
+    transmit(sched, rand, channel, packet, (p) => {
+      if (p.opcode === 'RRQ') {
+        if (server) return; // a repeated RRQ: the daemon's listener, not the transfer, deals with it
+        const negotiation = negotiateOptions(p, { fileSize: opts.file.length, ...opts.policy });
+        if (!negotiation.ok) throw new Error('negotiation failed');
+        const { params } = negotiation;
+        const created = createServerRead(
+          {
+            blksize: params.blksize,
+            windowsize: params.windowsize,
+            retry: RETRY,
+            oack: negotiation.oack,
+            tsizeRequested: params.tsizeRequested,
+            readBlock: blockReader(opts.file, params.blksize),
+          },
+          sched.now,
+        );
+        server = created.state;
+        serverEffects(created);
+        return;
+      }
+      if (server) serverEffects(serverReadStep(server, { type: 'packet', packet: p }, sched.now));
+    });
+  };
+  const serverEffects = (step: TftpStep<ServerReadState>): void => {
+    server = step.state;
+    result.serverState = server;
+    for (const e of step.effects) {
+      if (e.type === 'send') {
+        result.packetsFromServer++;
+        transmit(sched, rand, channel, e.packet, (p) =>
+          clientEffects(clientReadStep(client, { type: 'packet', packet: p }, sched.now)),
+        );
+      } else if (e.type === 'setTimer') {
+        serverTimer = e.at;
+        sched.at(e.at, () => {
+          if (serverTimer === e.at && server)
+            serverEffects(serverReadStep(server, { type: 'timer' }, sched.now));
+        });
+      } else if (e.type === 'done') {
+        result.server = e;
+      }
+    }
+  };
+  const clientEffects = (step: TftpStep<ClientReadState>): void => {
+    client = step.state;
+    for (const e of step.effects) {
+      if (e.type === 'send') toServer(e.packet);
+      else if (e.type === 'setTimer') {
+        clientTimer = e.at;
+        sched.at(e.at, () => {
+          if (clientTimer === e.at) clientEffects(clientReadStep(client, { type: 'timer' }, sched.now));
+        });
+      } else if (e.type === 'data') {
+        received.set(e.data, e.offset);
+        receivedLength = Math.max(receivedLength, e.offset + e.data.length);
+      } else if (e.type === 'done') result.client = e;
+    }
+  };
+  clientEffects(
+    createClientRead(
+      {
+        filename: 'boot.img',
+        mode: 'octet',
+        options: opts.options,
+        retry: RETRY,
+        dallyMs: 2000,
+        ...opts.client,
+      },
+      0,
+    ),
+  );
+  sched.runUntil(() => result.client !== null && result.server !== null, 10_000_000);
+  result.received = received.subarray(0, receivedLength);
+  return result;
+}
+
+/** Byte equality without vitest's slow element-wise diff for large arrays (diffs only on failure). */
+function expectSameBytes(actual: Uint8Array, expected: Uint8Array, label = ''): void {
+  if (!bytesEqual(actual, expected)) expect(actual, label).toEqual(expected);
+}
+
+function opt(name: string, value: string | number): TftpOption {
+  return { name, value: String(value) };
+}
+
+describe('unicast read: server and client machines over a simulated channel', () => {
+  const sizes = (blksize: number): number[] => [
+    0,
+    1,
+    blksize - 1,
+    blksize,
+    blksize + 1,
+    3 * blksize,
+    3 * blksize + 1,
+    3 * blksize - 1,
+  ];
+
+  it.each([1, 4, 16])('file sizes 0, n×blksize and n×blksize±1, windowsize %i, perfect channel', (ws) => {
+    for (const size of sizes(512)) {
+      const file = fileOf(size, size);
+      const run = runUnicast({ file, options: [opt('windowsize', ws)], seed: 1 });
+      expect(run.client?.outcome, `size ${size}`).toBe('complete');
+      expect(run.server?.outcome, `size ${size}`).toBe('complete');
+      expectSameBytes(run.received, file);
+      expect(run.server?.bytes).toBe(size);
+      // A multiple of blksize ends with a zero-length block: floor(size/512) + 1 blocks.
+      expect(run.server?.blocks).toBe(Math.floor(size / 512) + 1);
+    }
+  });
+
+  it('plain RFC 1350 (no options): lock-step, 512-octet blocks, DATA 1 first', () => {
+    const file = fileOf(1500, 7);
+    const run = runUnicast({ file, options: [], seed: 2 });
+    expect(run.client?.outcome).toBe('complete');
+    expectSameBytes(run.received, file);
+    expect(run.packetsFromServer).toBe(3);
+  });
+
+  it.each([
+    [1, 11],
+    [4, 12],
+    [16, 13],
+    [4, 14],
+    [16, 15],
+  ])('lossy channel (loss, duplicates, reordering), windowsize %i, seed %i', (ws, seed) => {
+    for (const size of [0, 1024, 1025, 1023, 20_000]) {
+      const file = fileOf(size, seed + size);
+      const run = runUnicast({
+        file,
+        options: [opt('blksize', 1024), opt('tsize', 0), opt('windowsize', ws)],
+        seed: seed * 1000 + size,
+        channel: LOSSY,
+      });
+      expect(run.client?.outcome, `size ${size}`).toBe('complete');
+      expectSameBytes(run.received, file, `size ${size}`);
+      expect(run.client?.tsize).toBe(size);
+      expect(run.server?.outcome, `size ${size}`).toBe('complete');
+    }
+  });
+
+  it('never retransmits DATA because of a duplicate ACK (Sorcerer’s Apprentice)', () => {
+    const file = fileOf(512 * 50, 3);
+    // Every datagram duplicated, no loss: each DATA must still go out exactly once.
+    const run = runUnicast({
+      file,
+      options: [],
+      seed: 4,
+      channel: { loss: 0, duplicate: 1, reorder: 0, latencyMs: 1 },
+    });
+    expect(run.client?.outcome).toBe('complete');
+    expectSameBytes(run.received, file);
+    expect(run.packetsFromServer).toBe(51);
+    expect(run.serverState?.retransmissions).toBe(0);
+  });
+
+  it.each([1, 16])('rolls block numbers over past 65535 (blksize 8, windowsize %i)', (ws) => {
+    const size = 65536 * 8 + 3 * 8 + 5; // blocks 1..65539 and a short one: wire numbers wrap to 0
+    const file = fileOf(size, 99);
+    const run = runUnicast({ file, options: [opt('blksize', 8), opt('windowsize', ws)], seed: 5 });
+    expect(run.client?.outcome).toBe('complete');
+    expect(run.server?.outcome).toBe('complete');
+    expect(run.server?.blocks).toBe(65540);
+    expectSameBytes(run.received, file);
+  });
+
+  it('rolls over exactly at a 65536-block file of full blocks plus empty last block', () => {
+    const size = 65535 * 8; // 65535 full blocks; the empty final block is number 65536 → wire 0
+    const file = fileOf(size, 98);
+    const run = runUnicast({ file, options: [opt('blksize', 8), opt('windowsize', 4)], seed: 6 });
+    expect(run.client?.outcome).toBe('complete');
+    expect(run.server?.blocks).toBe(65536);
+    expectSameBytes(run.received, file);
+  });
+
+  it('tsize probe: client ERROR 8 after OACK is a normal end (outcome probe)', () => {
+    const file = fileOf(4321, 8);
+    const run = runUnicast({
+      file,
+      options: [opt('tsize', 0), opt('blksize', 1468)],
+      seed: 7,
+      client: { probe: true },
+    });
+    expect(run.client).toMatchObject({ outcome: 'probe', tsize: 4321 });
+    expect(run.server).toMatchObject({ outcome: 'probe', error: { code: 8 } });
+  });
+
+  it('server gives up with backoff when the client vanishes', () => {
+    const file = fileOf(5000, 9);
+    const run = runUnicast({ file, options: [], seed: 8, clientDiesAfter: 3 });
+    expect(run.server?.outcome).toBe('timeout');
+    expect(run.serverState?.retransmissions).toBe(RETRY.maxRetries);
+  });
+
+  it('client rejects an OACK with a larger blksize than asked (ERROR 8)', () => {
+    const file = fileOf(100, 10);
+    const run = runUnicast({
+      file,
+      options: [opt('blksize', 1024)],
+      seed: 9,
+      policy: { maxBlksize: 1468 },
+      client: { options: [opt('blksize', 1024)] },
+    });
+    expect(run.client?.outcome).toBe('complete');
+    // Forge the bad case directly: an OACK granting more than requested.
+    const { state } = createClientRead(
+      { filename: 'x', mode: 'octet', options: [opt('blksize', 512)], retry: RETRY, dallyMs: 0 },
+      0,
+    );
+    const step = clientReadStep(
+      state,
+      { type: 'packet', packet: { opcode: 'OACK', options: [opt('blksize', 1024)] } },
+      1,
+    );
+    expect(step.effects[0]).toMatchObject({ type: 'send', packet: { opcode: 'ERROR', errorCode: 8 } });
+    expect(step.effects.at(-1)).toMatchObject({ type: 'done', outcome: 'error' });
+  });
+});
+
+interface GroupRunClient {
+  name: string;
+  startAt: number;
+  dieAt?: number;
+  done: Done | null;
+  received: Uint8Array;
+  holds: number;
+}
+
+function runGroup(opts: {
+  file: Uint8Array;
+  delivery: GroupDelivery;
+  clients: { name: string; startAt: number; windowsize: number; dieAt?: number }[];
+  seed: number;
+  channel?: ChannelSpec;
+}): { clients: GroupRunClient[]; group: Done | null; handovers: number; left: string[] } {
+  const sched = new Scheduler();
+  const rand = mulberry32(opts.seed);
+  const channel = opts.channel ?? PERFECT;
+  const blksize = 64;
+  const kind = opts.delivery.kind;
+  let group: GroupState | null = null;
+  let groupTimer = -1;
+  let groupDone: Done | null = null;
+  let handovers = 0;
+  const left: string[] = [];
+  const states = new Map<string, ClientReadState>();
+  const timers = new Map<string, number>();
+  const joined = new Set<string>();
+  const runs: GroupRunClient[] = [];
+
+  const alive = (c: GroupRunClient): boolean => c.dieAt === undefined || sched.now < c.dieAt;
+
+  const groupEffects = (step: TftpStep<GroupState>): void => {
+    group = step.state;
+    for (const e of step.effects) {
+      if (e.type === 'send') {
+        const target = runs.find((c) => c.name === e.to)!;
+        if (e.packet.opcode === 'OACK' && e.packet.options.length === 1) handovers++;
+        transmit(sched, rand, channel, e.packet, (p) => {
+          if (alive(target))
+            clientEffects(
+              target,
+              clientReadStep(
+                states.get(target.name)!,
+                { type: 'packet', packet: p, from: 'peer' },
+                sched.now,
+              ),
+            );
+        });
+      } else if (e.type === 'sendGroup') {
+        for (const c of runs) {
+          if (!joined.has(c.name)) continue;
+          transmit(sched, rand, channel, e.packet, (p) => {
+            if (alive(c))
+              clientEffects(
+                c,
+                clientReadStep(states.get(c.name)!, { type: 'packet', packet: p, from: 'group' }, sched.now),
+              );
+          });
+        }
+      } else if (e.type === 'setTimer') {
+        groupTimer = e.at;
+        sched.at(e.at, () => {
+          if (groupTimer === e.at && group) groupEffects(groupStep(group, { type: 'timer' }, sched.now));
+        });
+      } else if (e.type === 'left') {
+        left.push(`${e.client}:${e.reason}`);
+      } else if (e.type === 'done') {
+        groupDone = e;
+      }
+    }
+  };
+
+  const toServer = (c: GroupRunClient, packet: TftpPacket): void => {
+    if (!alive(c)) return;
+    transmit(sched, rand, channel, packet, (p) => {
+      if (p.opcode === 'RRQ') {
+        const negotiation = negotiateOptions(p, {
+          fileSize: opts.file.length,
+          enabled: { [kind]: true },
+          ...(group && group.phase !== 'done' ? { groupBlksize: group.config.blksize } : {}),
+        });
+        if (!negotiation.ok || negotiation.params.group === null) throw new Error('group not granted');
+        if (!group || group.phase === 'done') {
+          group = createGroup({
+            delivery: opts.delivery,
+            blksize: negotiation.params.blksize,
+            fileSize: opts.file.length,
+            retry: RETRY,
+            readBlock: blockReader(opts.file, negotiation.params.blksize),
+          });
+        }
+        groupEffects(groupStep(group, { type: 'join', client: c.name, oack: negotiation.oack }, sched.now));
+        return;
+      }
+      if (group) groupEffects(groupStep(group, { type: 'packet', client: c.name, packet: p }, sched.now));
+    });
+  };
+
+  const clientEffects = (c: GroupRunClient, step: TftpStep<ClientReadState>): void => {
+    states.set(c.name, step.state);
+    for (const e of step.effects) {
+      if (e.type === 'send') toServer(c, e.packet);
+      else if (e.type === 'joinGroup') {
+        expect(e.kind).toBe(kind);
+        joined.add(c.name);
+      } else if (e.type === 'setTimer') {
+        timers.set(c.name, e.at);
+        sched.at(e.at, () => {
+          if (timers.get(c.name) === e.at && alive(c))
+            clientEffects(c, clientReadStep(states.get(c.name)!, { type: 'timer' }, sched.now));
+        });
+      } else if (e.type === 'data') {
+        c.received.set(e.data, e.offset);
+        c.holds++;
+      } else if (e.type === 'done') {
+        c.done = e;
+      }
+    }
+  };
+
+  for (const spec of opts.clients) {
+    const c: GroupRunClient = {
+      name: spec.name,
+      startAt: spec.startAt,
+      ...(spec.dieAt !== undefined ? { dieAt: spec.dieAt } : {}),
+      done: null,
+      received: new Uint8Array(opts.file.length),
+      holds: 0,
+    };
+    runs.push(c);
+    sched.at(spec.startAt, () =>
+      clientEffects(
+        c,
+        createClientRead(
+          {
+            filename: 'boot.img',
+            mode: 'octet',
+            options: [
+              opt('blksize', blksize),
+              opt('tsize', 0),
+              opt('windowsize', spec.windowsize),
+              opt(kind, kind === 'multicast' ? '' : '255.255.255.0'),
+            ],
+            retry: RETRY,
+            dallyMs: 0,
+            groupIdleMs: 60_000,
+          },
+          sched.now,
+        ),
+      ),
+    );
+  }
+  sched.runUntil(() => groupDone !== null && runs.every((c) => c.done !== null || !alive(c)), 10_000_000);
+  return { clients: runs, group: groupDone, handovers, left };
+}
+
+const MULTICAST: GroupDelivery = { kind: 'multicast', address: '239.255.1.1', port: 1758 };
+const SBROADCAST: GroupDelivery = { kind: 'sbroadcast', port: 247, sbid: 0xdeadbeef };
+
+describe('group transfer (RFC 2090 multicast and IBM sbroadcast)', () => {
+  it.each([
+    ['multicast', MULTICAST],
+    ['sbroadcast', SBROADCAST],
+  ] as const)('%s: three clients share one stream, mastership passes as each finishes', (_name, delivery) => {
+    const file = fileOf(64 * 40 + 10, 21);
+    const run = runGroup({
+      file,
+      delivery,
+      seed: 22,
+      clients: [
+        { name: 'a', startAt: 0, windowsize: 4 },
+        { name: 'b', startAt: 1, windowsize: 4 },
+        { name: 'c', startAt: 2, windowsize: 1 },
+      ],
+    });
+    for (const c of run.clients) {
+      expect(c.done?.outcome, c.name).toBe('complete');
+      expectSameBytes(c.received, file, c.name);
+    }
+    expect(run.group?.outcome).toBe('complete');
+    expect(run.left.sort()).toEqual(['a:complete', 'b:complete', 'c:complete']);
+  });
+
+  it('late joiner takes the stream where it is and fetches the start when it becomes master', () => {
+    const file = fileOf(64 * 200, 23);
+    const run = runGroup({
+      file,
+      delivery: MULTICAST,
+      seed: 24,
+      clients: [
+        { name: 'first', startAt: 0, windowsize: 4 },
+        { name: 'second', startAt: 1, windowsize: 4 },
+        { name: 'late', startAt: 40, windowsize: 8 },
+      ],
+    });
+    const late = run.clients[2]!;
+    for (const c of run.clients) {
+      expect(c.done?.outcome, c.name).toBe('complete');
+      expectSameBytes(c.received, file, c.name);
+    }
+    expect(run.handovers).toBe(2);
+    expect(late.holds).toBe(201);
+    expect(run.left).toEqual(['first:complete', 'second:complete', 'late:complete']);
+    expect(run.group?.outcome).toBe('complete');
+  });
+
+  it('master going silent: the server drops it and hands mastership to the next client', () => {
+    const file = fileOf(64 * 120, 25);
+    const run = runGroup({
+      file,
+      delivery: SBROADCAST,
+      seed: 26,
+      clients: [
+        { name: 'dead', startAt: 0, windowsize: 4, dieAt: 60 },
+        { name: 'b', startAt: 1, windowsize: 4 },
+        { name: 'c', startAt: 2, windowsize: 4 },
+        { name: 'd', startAt: 3, windowsize: 2 },
+      ],
+    });
+    expect(run.left).toContain('dead:timeout');
+    for (const c of run.clients.slice(1)) {
+      expect(c.done?.outcome, c.name).toBe('complete');
+      expectSameBytes(c.received, file, c.name);
+    }
+    expect(run.group?.outcome).toBe('complete');
+  });
+
+  it.each([31, 32, 33])('lossy channel with four clients and a late joiner, seed %i', (seed) => {
+    const file = fileOf(64 * 150 + 64, seed);
+    const run = runGroup({
+      file,
+      delivery: seed % 2 === 0 ? MULTICAST : SBROADCAST,
+      seed,
+      channel: LOSSY,
+      clients: [
+        { name: 'a', startAt: 0, windowsize: 8 },
+        { name: 'b', startAt: 0, windowsize: 1 },
+        { name: 'c', startAt: 5, windowsize: 4 },
+        { name: 'late', startAt: 200, windowsize: 16 },
+      ],
+    });
+    for (const c of run.clients) {
+      expect(c.done?.outcome, c.name).toBe('complete');
+      expectSameBytes(c.received, file, c.name);
+    }
+    expect(run.group?.outcome).toBe('complete');
+  });
+});
