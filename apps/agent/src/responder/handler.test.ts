@@ -281,10 +281,10 @@ describe('DhcpHandler: DHCP', () => {
     expect(opt(d, Opt.LEASE_TIME)).toBeUndefined();
   });
 
-  it('keys reservations by MAC whatever client id is sent', () => {
+  it('keys reservations by MAC whatever client id is sent, without a lease-file write', () => {
     const { handler, ctx } = setup();
     handler.handle(req(1, [DISCOVER, [Opt.CLIENT_ID, [1, 2, 0, 0, 0, 0, 1]]]), ctx());
-    handler.handle(
+    const ack = handler.handle(
       req(1, [
         REQUEST,
         serverId,
@@ -293,6 +293,7 @@ describe('DhcpHandler: DHCP', () => {
       ]),
       ctx(),
     );
+    expect(ack).toMatchObject({ outcome: 'ack', persist: false });
     const again = handler.handle(req(1, [DISCOVER, [Opt.CLIENT_ID, [0xff, 1, 2, 3]]]), ctx());
     expect(yiaddr(again)).toBe(ip('10.0.0.11'));
   });

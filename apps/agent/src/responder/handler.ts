@@ -214,7 +214,11 @@ export class DhcpHandler {
           ...this.leaseOptions(leaseSeconds),
           ...this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
         ]);
-        return { ...this.send(base, req, ctx, reply, 'ack', subnet, link, wanted, boot), persist: true };
+        // A reserved address needs no durable record: the reservation itself already binds it to the MAC.
+        return {
+          ...this.send(base, req, ctx, reply, 'ack', subnet, link, wanted, boot),
+          persist: reservation === undefined,
+        };
       }
 
       case DhcpType.DECLINE: {
