@@ -256,6 +256,13 @@ function ipBytes(name: string, text: string): Uint8Array {
   return b;
 }
 
+function checkText(name: string, text: string, size: number): void {
+  if (text.length > size) throw new DhcpEncodeError(`${name} is longer than ${size} octets`);
+  // eslint-disable-next-line no-control-regex -- the allowed range is every byte value
+  if (/[^\u0000-\u00ff]/.test(text))
+    throw new DhcpEncodeError(`${name} must be a byte string (U+0000..U+00FF)`);
+}
+
 function checkInt(name: string, value: number, max: number): void {
   if (!Number.isInteger(value) || value < 0 || value > max) {
     throw new DhcpEncodeError(`${name} must be an integer in 0..${max}, got ${value}`);
@@ -277,7 +284,10 @@ function layoutOf(packet: BootpPacket): Layout {
   checkInt('xid', packet.xid, 0xffffffff);
   checkInt('secs', packet.secs, 0xffff);
   checkInt('flags', packet.flags, 0xffff);
+  for (const name of ['ciaddr', 'yiaddr', 'siaddr', 'giaddr'] as const) ipBytes(name, packet[name]);
   if (packet.chaddr.length > CHADDR_LENGTH) throw new DhcpEncodeError('chaddr is longer than 16 octets');
+  checkText('sname', packet.sname, SNAME_LENGTH);
+  checkText('file', packet.file, FILE_LENGTH);
   if (!packet.magicCookie) {
     if (packet.options.length > 0) throw new DhcpEncodeError('options need magicCookie: true');
     const vend = packet.vend ?? EMPTY;
@@ -335,13 +345,8 @@ export function encodingLength(packet: BootpPacket, opts: EncodeOptions = {}): n
   return Math.max(rawLength(packet, layoutOf(packet)), opts.minLength ?? 0);
 }
 
-function writeText(out: Uint8Array, offset: number, size: number, name: string, text: string): void {
-  if (text.length > size) throw new DhcpEncodeError(`${name} is longer than ${size} octets`);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0xff) throw new DhcpEncodeError(`${name} must be a byte string (U+0000..U+00FF)`);
-    out[offset + i] = c;
-  }
+function writeText(out: Uint8Array, offset: number, text: string): void {
+  for (let i = 0; i < text.length; i++) out[offset + i] = text.charCodeAt(i);
 }
 
 function writeArea(
@@ -396,10 +401,10 @@ export function encodeBootp(packet: BootpPacket, opts: EncodeOptions = {}): Uint
   out.set(packet.chaddr, 28);
   if (layout.overload & 2)
     writeArea(out, SNAME_OFFSET, packet, 'sname', packet.endings?.sname ?? DEFAULT_ENDING);
-  else writeText(out, SNAME_OFFSET, SNAME_LENGTH, 'sname', packet.sname);
+  else writeText(out, SNAME_OFFSET, packet.sname);
   if (layout.overload & 1)
     writeArea(out, FILE_OFFSET, packet, 'file', packet.endings?.file ?? DEFAULT_ENDING);
-  else writeText(out, FILE_OFFSET, FILE_LENGTH, 'file', packet.file);
+  else writeText(out, FILE_OFFSET, packet.file);
   if (!packet.magicCookie) {
     if (packet.vend) out.set(packet.vend, BOOTP_HEADER_LENGTH);
     return out;
