@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import { negotiateOptions } from './negotiate.js';
+import type { TftpServerPolicy } from './negotiate.js';
+import type { TftpOption, TftpRequestPacket } from './packet.js';
+
+function rrq(options: [string, string][], mode = 'octet', opcode: 'RRQ' | 'WRQ' = 'RRQ'): TftpRequestPacket {
+  return { opcode, filename: 'pxelinux.0', mode, options: options.map(([name, value]) => ({ name, value })) };
+}
+
+function oack(request: TftpRequestPacket, policy: TftpServerPolicy): readonly TftpOption[] {
+  const r = negotiateOptions(request, policy);
+  if (!r.ok) throw new Error(`unexpected error ${r.errorCode}`);
+  return r.oack;
+}
+
+describe('negotiateOptions', () => {
+  it('answers in request order with the clamped values, omitting unknown options', () => {
+    const r = negotiateOptions(
+      rrq([
+        ['tsize', '0'],
+        ['x-vendor', '1'],
+        ['windowsize', '64'],
+        ['blksize', '65464'],
+        ['timeout', '3'],
+      ]),
+      { fileSize: 123456, maxBlksize: 1468, maxWindowsize: 16 },
+    );
+    expect(r).toEqual({
+      ok: true,
+      oack: [
+        { name: 'tsize', value: '123456' },
+        { name: 'windowsize', value: '16' },
+        { name: 'blksize', value: '1468' },
+        { name: 'timeout', value: '3' },
+      ],
+      params: {
+        blksize: 1468,
+        windowsize: 16,
+        timeoutSeconds: 3,
+        tsize: 123456,
+        tsizeRequested: true,
+        group: null,
+        subnetMask: null,
+      },
+    });
+  });
+
+  it('keeps a smaller requested blksize and windowsize as they are', () => {
+    expect(
+      oack(
+        rrq([
+          ['blksize', '1432'],
+          ['windowsize', '4'],
+        ]),
+        { fileSize: 1 },
+      ),
+    ).toEqual([
+      { name: 'blksize', value: '1432' },
+      { name: 'windowsize', value: '4' },
+    ]);
+  });
+
+  it('no options → empty OACK (plain RFC 1350), defaults 512 / 1', () => {
+    const r = negotiateOptions(rrq([]), { fileSize: 10 });
+    expect(r).toMatchObject({ ok: true, oack: [], params: { blksize: 512, windowsize: 1, tsize: null } });
+  });
+
+  it('honours only the first of repeated options', () => {
+    expect(
+      oack(
+        rrq([
+          ['blksize', '1024'],
+          ['blksize', '8'],
+        ]),
+        { fileSize: 1 },
+      ),
+    ).toEqual([{ name: 'blksize', value: '1024' }]);
+  });
+
+  it('ignores invalid values by default and rejects them with ERROR 8 when asked', () => {
+    const bad = rrq([
+      ['blksize', '7'],
+      ['windowsize', '0'],
+      ['timeout', '256'],
+      ['tsize', '0'],
+    ]);
+    expect(oack(bad, { fileSize: 5 })).toEqual([{ name: 'tsize', value: '5' }]);
+    expect(negotiateOptions(bad, { fileSize: 5, invalidValues: 'reject' })).toMatchObject({
+      ok: false,
+      errorCode: 8,
+    });
+    expect(
+      oack(
+        rrq([
+          ['blksize', '+512'],
+          ['blksize', '1e3'],
+        ]),
+        { fileSize: 5 },
+      ),
+    ).toEqual([]);
+  });
+
+  it('timeout: echoes exactly when in the policy range, omits otherwise', () => {
+    expect(oack(rrq([['timeout', '5']]), { fileSize: 1, timeoutRange: { min: 1, max: 10 } })).toEqual([
+      { name: 'timeout', value: '5' },
+    ]);
+    expect(oack(rrq([['timeout', '30']]), { fileSize: 1, timeoutRange: { min: 1, max: 10 } })).toEqual([]);
+  });
+
+  it('tsize: omitted when the size is unknown or in netascii mode', () => {
+    expect(oack(rrq([['tsize', '0']]), { fileSize: null })).toEqual([]);
+    expect(oack(rrq([['tsize', '0']], 'netascii'), { fileSize: 10 })).toEqual([]);
+    expect(negotiateOptions(rrq([['tsize', '0']]), { fileSize: null })).toMatchObject({
+      ok: true,
+      params: { tsizeRequested: true, tsize: null },
+    });
+  });
+
+  it('WRQ tsize: echoed, ERROR 3 when too large, ERROR 8 when not a number', () => {
+    expect(oack(rrq([['tsize', '1000']], 'octet', 'WRQ'), { fileSize: null, maxWriteSize: 2000 })).toEqual([
+      { name: 'tsize', value: '1000' },
+    ]);
+    expect(
+      negotiateOptions(rrq([['tsize', '3000']], 'octet', 'WRQ'), { fileSize: null, maxWriteSize: 2000 }),
+    ).toEqual({ ok: false, errorCode: 3, errorMessage: 'file too large' });
+    expect(negotiateOptions(rrq([['tsize', 'big']], 'octet', 'WRQ'), { fileSize: null })).toMatchObject({
+      ok: false,
+      errorCode: 8,
+    });
+  });
+
+  it('per-client quirks and disabled options are left out', () => {
+    const request = rrq([
+      ['blksize', '1468'],
+      ['tsize', '0'],
+      ['windowsize', '8'],
+    ]);
+    expect(oack(request, { fileSize: 9, refuse: ['BLKSIZE'] })).toEqual([
+      { name: 'tsize', value: '9' },
+      { name: 'windowsize', value: '8' },
+    ]);
+    expect(oack(request, { fileSize: 9, enabled: { windowsize: false, tsize: false } })).toEqual([
+      { name: 'blksize', value: '1468' },
+    ]);
+  });
+
+  it('group options are off by default and granted once, with an empty value to be filled in', () => {
+    const request = rrq([
+      ['blksize', '1468'],
+      ['multicast', ''],
+      ['sbroadcast', '255.255.255.0'],
+    ]);
+    expect(oack(request, { fileSize: 10_000 })).toEqual([{ name: 'blksize', value: '1468' }]);
+    const r = negotiateOptions(request, { fileSize: 10_000, enabled: { multicast: true, sbroadcast: true } });
+    expect(r).toMatchObject({
+      ok: true,
+      oack: [
+        { name: 'blksize', value: '1468' },
+        { name: 'multicast', value: '' },
+      ],
+      params: { group: 'multicast', subnetMask: null },
+    });
+    const sb = negotiateOptions(rrq([['sbroadcast', '255.255.254.0']]), {
+      fileSize: 10,
+      enabled: { sbroadcast: true },
+    });
+    expect(sb).toMatchObject({ ok: true, params: { group: 'sbroadcast', subnetMask: '255.255.254.0' } });
+    expect(
+      oack(rrq([['sbroadcast', '255.0.255.0']]), { fileSize: 10, enabled: { sbroadcast: true } }),
+    ).toEqual([]);
+  });
+
+  it('group needs a known size within 65535 blocks, octet mode, RRQ', () => {
+    const policy = { enabled: { multicast: true } } as const;
+    expect(oack(rrq([['multicast', '']]), { ...policy, fileSize: null })).toEqual([]);
+    expect(oack(rrq([['multicast', '']]), { ...policy, fileSize: 65535 * 512 })).toEqual([]);
+    expect(oack(rrq([['multicast', '']]), { ...policy, fileSize: 65535 * 512 - 1 })).toEqual([
+      { name: 'multicast', value: '' },
+    ]);
+    expect(oack(rrq([['multicast', '']], 'netascii'), { ...policy, fileSize: 10 })).toEqual([]);
+    expect(oack(rrq([['multicast', '']], 'octet', 'WRQ'), { ...policy, fileSize: 10 })).toEqual([]);
+  });
+
+  it('a joiner gets the running group blksize, or no group when it cannot use it', () => {
+    const policy = { enabled: { multicast: true }, fileSize: 100_000, groupBlksize: 1024 };
+    expect(
+      negotiateOptions(
+        rrq([
+          ['blksize', '1468'],
+          ['multicast', ''],
+        ]),
+        policy,
+      ),
+    ).toMatchObject({
+      ok: true,
+      oack: [
+        { name: 'blksize', value: '1024' },
+        { name: 'multicast', value: '' },
+      ],
+      params: { blksize: 1024, group: 'multicast' },
+    });
+    expect(
+      negotiateOptions(
+        rrq([
+          ['blksize', '512'],
+          ['multicast', ''],
+        ]),
+        policy,
+      ),
+    ).toMatchObject({
+      ok: true,
+      oack: [{ name: 'blksize', value: '512' }],
+      params: { blksize: 512, group: null },
+    });
+    expect(negotiateOptions(rrq([['multicast', '']]), policy)).toMatchObject({
+      ok: true,
+      oack: [],
+      params: { group: null },
+    });
+  });
+});
