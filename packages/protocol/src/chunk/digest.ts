@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * SHA-256 digests as they appear in manifests, chunk indexes and planner output: 64 lower-case hex
+ * characters, no algorithm prefix. Wire formats that carry digests (the Turbo extension, chunk indexes)
+ * use the raw 32 bytes; `digestToBytes` / `digestFromBytes` convert.
+ */
+export type Digest = string;
+
+export const DIGEST_BYTES = 32;
+
+const DIGEST_RE = /^[0-9a-f]{64}$/;
+
+export function isDigest(value: unknown): value is Digest {
+  return typeof value === 'string' && DIGEST_RE.test(value);
+}
+
+export function sha256(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(data).digest());
+}
+
+export function sha256Hex(data: Uint8Array): Digest {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lower-case hex of 32 bytes starting at `offset`. The caller has checked bounds. */
+export function digestFromBytes(bytes: Uint8Array, offset = 0): Digest {
+  let s = '';
+  for (let i = offset; i < offset + DIGEST_BYTES; i++) s += HEX[bytes[i]!]!;
+  return s;
+}
+
+/** The raw 32 bytes of a digest; null when `digest` is not 64 lower-case hex characters. */
+export function digestToBytes(digest: string): Uint8Array | null {
+  if (!DIGEST_RE.test(digest)) return null;
+  const out = new Uint8Array(DIGEST_BYTES);
+  for (let i = 0; i < DIGEST_BYTES; i++) out[i] = parseInt(digest.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
