@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { utf8Encode } from '../wire.js';
+import { BOOTP_236, PXE_DISCOVER, RELAYED_REQUEST } from './golden.js';
+import {
+  DhcpOption,
+  getBootFileName,
+  getMessageType,
+  getOption,
+  getServerIdentifier,
+  optionCodecs,
+} from './options.js';
+import { decodeBootp, encodeBootp, encodingLength } from './packet.js';
+import { buildReply, fitOptions, maxReplyLength } from './reply.js';
+import type { BootpPacket } from './types.js';
+import { BOOTP_MIN_LENGTH, DhcpMessageType } from './types.js';
+
+function decoded(bytes: Uint8Array): BootpPacket {
+  const r = decodeBootp(bytes);
+  if (!r.ok) throw new Error(r.error.code);
+  return r.value;
+}
+
+describe('buildReply', () => {
+  it('answers a PXE DISCOVER with a DHCPOFFER (RFC 2131 Table 3)', () => {
+    const request = { ...decoded(PXE_DISCOVER), ciaddr: '10.9.9.9', hops: 2, secs: 30 };
+    const reply = buildReply(request, {
+      messageType: DhcpMessageType.OFFER,
+      serverId: '192.168.1.1',
+      yiaddr: '192.168.1.50',
+      siaddr: '192.168.1.1',
+      file: 'ipxe.efi',
+      options: [
+        { code: DhcpOption.VENDOR_CLASS, data: utf8Encode('PXEClient') },
+        { code: DhcpOption.LEASE_TIME, data: optionCodecs.u32.encode(3600) },
+      ],
+    });
+    expect(reply).toMatchObject({
+      op: 2,
+      htype: 1,
+      hlen: 6,
+      hops: 0,
+      secs: 0,
+      xid: 0x3c9a5e21,
+      flags: 0x8000,
+      ciaddr: '0.0.0.0',
+      yiaddr: '192.168.1.50',
+      siaddr: '192.168.1.1',
+      giaddr: '0.0.0.0',
+      file: 'ipxe.efi',
+      magicCookie: true,
+    });
+    expect(reply.chaddr).toEqual(request.chaddr);
+    expect(reply.options.map((o) => o.code)).toEqual([53, 54, 60, 51]);
+    const bytes = encodeBootp(reply, { minLength: BOOTP_MIN_LENGTH });
+    expect(bytes).toHaveLength(300);
+    const back = decoded(bytes);
+    expect(getMessageType(back)).toBe(2);
+    expect(getServerIdentifier(back)).toBe('192.168.1.1');
+    expect(getBootFileName(back)).toBe('ipxe.efi');
+  });
+
+  it('copies ciaddr into an ACK and echoes option 82 last', () => {
+    const request = { ...decoded(RELAYED_REQUEST), ciaddr: '10.0.0.50' };
+    const reply = buildReply(request, {
+      messageType: DhcpMessageType.ACK,
+      serverId: '10.0.0.2',
+      yiaddr: '10.0.0.50',
+      options: [{ code: 1, data: Uint8Array.of(255, 255, 255, 0) }],
+    });
+    expect(reply.ciaddr).toBe('10.0.0.50');
+    expect(reply.giaddr).toBe('10.0.0.1');
+    expect(reply.options.map((o) => o.code)).toEqual([53, 54, 1, 82]);
+    expect(getOption(reply, 82)).toEqual(getOption(request, 82));
+    const noEcho = buildReply(request, { messageType: DhcpMessageType.NAK, echoRelayAgentInfo: false });
+    expect(noEcho.options.map((o) => o.code)).toEqual([53]);
+    expect(noEcho.ciaddr).toBe('0.0.0.0');
+  });
+
+  it('answers a 236-octet BOOTP request with a plain 300-octet BOOTREPLY', () => {
+    const reply = buildReply(decoded(BOOTP_236), {
+      yiaddr: '10.1.1.9',
+      siaddr: '10.1.1.1',
+      file: '/tftpboot/vmlinux',
+    });
+    expect(reply.options).toEqual([]);
+    const bytes = encodeBootp(reply, { minLength: BOOTP_MIN_LENGTH });
+    expect(bytes).toHaveLength(300);
+    expect(Array.from(bytes.subarray(236, 241))).toEqual([99, 130, 83, 99, 255]);
+    expect(getMessageType(decoded(bytes))).toBeNull();
+  });
+
+  it('rejects a bad server id', () => {
+    expect(() => buildReply(decoded(BOOTP_236), { serverId: 'host' })).toThrow(RangeError);
+  });
+});
+
+describe('maxReplyLength', () => {
+  it('uses option 57 for DHCP clients, 548 otherwise, capped by the MTU', () => {
+    expect(maxReplyLength(decoded(PXE_DISCOVER))).toBe(1472 - 28);
+    expect(maxReplyLength(decoded(RELAYED_REQUEST))).toBe(548);
+    expect(maxReplyLength(decoded(BOOTP_236))).toBe(548);
+    expect(maxReplyLength(decoded(PXE_DISCOVER), 1000)).toBe(972);
+  });
+});
+
+describe('fitOptions', () => {
+  const request = decoded(RELAYED_REQUEST);
+  const big = buildReply(request, {
+    messageType: DhcpMessageType.OFFER,
+    serverId: '10.0.0.2',
+    options: [
+      { code: 15, data: new Uint8Array(200).fill(0x61) },
+      { code: 17, data: new Uint8Array(100).fill(0x62) },
+      { code: 12, data: new Uint8Array(50).fill(0x63) },
+    ],
+  });
+
+  it('leaves a packet that fits alone', () => {
+    expect(fitOptions(big, 1000)).toBe(big);
+  });
+
+  it('moves trailing options into file and sname with option 52', () => {
+    expect(encodingLength(big)).toBeGreaterThan(548);
+    const fitted = fitOptions(big, 548)!;
+    expect(fitted).not.toBeNull();
+    expect(encodingLength(fitted)).toBeLessThanOrEqual(548);
+    expect(fitted.options.map((o) => [o.code, o.area ?? 'options'])).toEqual([
+      [53, 'options'],
+      [54, 'options'],
+      [15, 'options'],
+      [52, 'options'],
+      [82, 'options'],
+      [17, 'file'],
+      [12, 'sname'],
+    ]);
+    const back = decoded(encodeBootp(fitted));
+    expect(back).toEqual(fitted);
+    expect(getOption(back, 17)).toEqual(getOption(big, 17));
+  });
+
+  it('gives up when nothing can fit', () => {
+    expect(fitOptions(big, 300)).toBeNull();
+    expect(fitOptions({ ...big, file: 'x', sname: 'y' }, 548)).toBeNull();
+  });
+});
