@@ -22,6 +22,7 @@ import { TFTP_DEFAULT_BLKSIZE, TFTP_ERROR_CODES, TFTP_MIN_BLKSIZE, TFTP_SBROADCA
 import type { TftpOption, TftpPacket } from './packet.js';
 import { getOption, parseDecimal, parseMulticastValue, parseSbroadcastValue } from './options.js';
 import { backoff, wireBlock } from './machine.js';
+import { receiveData } from './receive.js';
 import type { RetryPolicy, TftpEffect, TftpOutcome, TftpStep } from './machine.js';
 
 export interface ClientReadConfig {
@@ -340,39 +341,33 @@ function onData(
   now: number,
   effects: TftpEffect[],
 ): Step {
-  const expected = state.received + 1;
-  if (block !== wireBlock(expected)) {
-    // Duplicate or out of order. Re-ACK a repeat of our newest block (its ACK was lost); for anything
-    // else ACK the last in-order block once per gap so the sender restarts the window there.
-    if (block === wireBlock(state.received) || !state.gapAcked) {
-      ack(state.received, effects);
-      return { state: { ...state, gapAcked: true, sinceAck: 0 }, effects };
+  const verdict = receiveData(state, block, data.length, state.blksize, state.windowsize);
+  switch (verdict.kind) {
+    case 'ignore':
+      return { state, effects };
+    case 'oversize':
+      return sendError(
+        state,
+        TFTP_ERROR_CODES.ILLEGAL_OPERATION,
+        'DATA longer than blksize',
+        effects,
+        'error',
+      );
+    case 'reack':
+      ack(verdict.block, effects);
+      return { state: { ...state, ...verdict.rx }, effects };
+    case 'take': {
+      effects.push({ type: 'data', block: verdict.block, offset: state.bytes, data });
+      if (verdict.ack) ack(verdict.block, effects);
+      const next: ClientReadState = { ...state, ...verdict.rx, bytes: state.bytes + data.length, retries: 0 };
+      if (verdict.last) {
+        const dallying = { ...next, phase: 'dally' as const, lastBlock: verdict.block };
+        if (state.config.dallyMs <= 0) return finish(dallying, 'complete', effects);
+        return { state: arm(dallying, now + state.config.dallyMs, effects), effects };
+      }
+      return { state: arm(next, now + backoff(state.retry, 0), effects), effects };
     }
-    return { state, effects };
   }
-  if (data.length > state.blksize) {
-    return sendError(state, TFTP_ERROR_CODES.ILLEGAL_OPERATION, 'DATA longer than blksize', effects, 'error');
-  }
-  effects.push({ type: 'data', block: expected, offset: state.bytes, data });
-  const next: ClientReadState = {
-    ...state,
-    received: expected,
-    bytes: state.bytes + data.length,
-    sinceAck: state.sinceAck + 1,
-    gapAcked: false,
-    retries: 0,
-  };
-  if (data.length < state.blksize) {
-    ack(expected, effects);
-    const done = { ...next, phase: 'dally' as const, lastBlock: expected };
-    if (state.config.dallyMs <= 0) return finish(done, 'complete', effects);
-    return { state: arm(done, now + state.config.dallyMs, effects), effects };
-  }
-  if (next.sinceAck >= state.windowsize) {
-    ack(expected, effects);
-    return { state: arm({ ...next, sinceAck: 0 }, now + backoff(state.retry, 0), effects), effects };
-  }
-  return { state: arm(next, now + backoff(state.retry, 0), effects), effects };
 }
 
 function hasBlock(have: Uint8Array, block: number): boolean {

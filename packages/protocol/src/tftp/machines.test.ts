@@ -6,6 +6,7 @@ import type { ServerReadConfig, ServerReadState } from './server-read.js';
 import { clientReadStep, createClientRead } from './client-read.js';
 import type { ClientReadConfig, ClientReadState } from './client-read.js';
 import { createGroup, groupStep } from './group.js';
+import { createServerWrite, serverWriteStep } from './server-write.js';
 import type { GroupState } from './group.js';
 import type { TftpEffect, TftpStep } from './machine.js';
 
@@ -439,5 +440,52 @@ describe('group server machine', () => {
     expect(sends(g.effects)).toEqual([
       { opcode: 'OACK', options: [{ name: 'sbroadcast', value: ',4000000000,1' }] },
     ]);
+  });
+});
+
+describe('server write machine', () => {
+  const dataPacket = (block: number, length: number) => ({
+    type: 'packet' as const,
+    packet: { opcode: 'DATA' as const, block, data: new Uint8Array(length) },
+  });
+
+  it('answers a WRQ without options with ACK 0 and one with options with the OACK', () => {
+    const plain = createServerWrite({ blksize: 512, windowsize: 1, retry: RETRY, oack: [], dallyMs: 0 }, 0);
+    expect(sends(plain.effects)).toEqual([{ opcode: 'ACK', block: 0 }]);
+    const withOptions = createServerWrite(
+      { blksize: 8, windowsize: 1, retry: RETRY, oack: [{ name: 'blksize', value: '8' }], dallyMs: 0 },
+      0,
+    );
+    expect(sends(withOptions.effects)).toEqual([
+      { opcode: 'OACK', options: [{ name: 'blksize', value: '8' }] },
+    ]);
+    const again = serverWriteStep(withOptions.state, { type: 'timer' }, 100);
+    expect(sends(again.effects)).toEqual([{ opcode: 'OACK', options: [{ name: 'blksize', value: '8' }] }]);
+  });
+
+  it('receives, ACKs, dallies and re-ACKs the repeated final block', () => {
+    let w = createServerWrite({ blksize: 8, windowsize: 1, retry: RETRY, oack: [], dallyMs: 300 }, 0);
+    w = serverWriteStep(w.state, dataPacket(1, 8), 1);
+    expect(w.effects).toContainEqual({ type: 'data', block: 1, offset: 0, data: new Uint8Array(8) });
+    expect(sends(w.effects)).toEqual([{ opcode: 'ACK', block: 1 }]);
+    w = serverWriteStep(w.state, dataPacket(2, 0), 2);
+    expect(sends(w.effects)).toEqual([{ opcode: 'ACK', block: 2 }]);
+    w = serverWriteStep(w.state, dataPacket(2, 0), 3);
+    expect(sends(w.effects)).toEqual([{ opcode: 'ACK', block: 2 }]);
+    w = serverWriteStep(w.state, { type: 'timer' }, 302);
+    expect(done(w.effects)).toEqual({ type: 'done', outcome: 'complete', bytes: 8, blocks: 2 });
+  });
+
+  it('ends with ERROR 3 when the upload exceeds maxBytes', () => {
+    let w = createServerWrite(
+      { blksize: 8, windowsize: 1, retry: RETRY, oack: [], dallyMs: 0, maxBytes: 12 },
+      0,
+    );
+    w = serverWriteStep(w.state, dataPacket(1, 8), 1);
+    w = serverWriteStep(w.state, dataPacket(2, 8), 2);
+    expect(sends(w.effects)).toEqual([
+      { opcode: 'ERROR', errorCode: 3, errorMessage: 'disk full or allocation exceeded' },
+    ]);
+    expect(done(w.effects)?.outcome).toBe('error');
   });
 });

@@ -13,6 +13,8 @@ import { createServerRead, serverReadStep } from './server-read.js';
 import type { ServerReadState } from './server-read.js';
 import { clientReadStep, createClientRead } from './client-read.js';
 import type { ClientReadConfig, ClientReadState } from './client-read.js';
+import { createServerWrite, serverWriteStep } from './server-write.js';
+import type { ServerWriteState } from './server-write.js';
 import { createGroup, groupStep } from './group.js';
 import type { GroupDelivery, GroupState } from './group.js';
 import type { TftpEffect, TftpStep } from './machine.js';
@@ -380,6 +382,111 @@ describe('unicast read: server and client machines over a simulated channel', ()
     );
     expect(step.effects[0]).toMatchObject({ type: 'send', packet: { opcode: 'ERROR', errorCode: 8 } });
     expect(step.effects.at(-1)).toMatchObject({ type: 'done', outcome: 'error' });
+  });
+});
+
+/**
+ * A write transfer: the server-write machine receives; the sending side is the read machine (the data
+ * sender is the same whichever end opened the transfer), started once the server's ACK 0 / OACK arrives.
+ */
+function runWrite(opts: {
+  file: Uint8Array;
+  blksize: number;
+  windowsize: number;
+  seed: number;
+  channel: ChannelSpec;
+}): {
+  server: Done | null;
+  sender: Done | null;
+  stored: Uint8Array;
+} {
+  const sched = new Scheduler();
+  const rand = mulberry32(opts.seed);
+  const stored = new Uint8Array(opts.file.length);
+  let server: ServerWriteState;
+  let sender: ServerReadState | null = null;
+  let serverTimer = -1;
+  let senderTimer = -1;
+  let serverDone: Done | null = null;
+  let senderDone: Done | null = null;
+  const oack =
+    opts.blksize === 512 && opts.windowsize === 1
+      ? []
+      : [opt('blksize', opts.blksize), opt('windowsize', opts.windowsize)];
+
+  const serverEffects = (step: TftpStep<ServerWriteState>): void => {
+    server = step.state;
+    for (const e of step.effects) {
+      if (e.type === 'send') transmit(sched, rand, opts.channel, e.packet, (p) => toSender(p));
+      else if (e.type === 'setTimer') {
+        serverTimer = e.at;
+        sched.at(e.at, () => {
+          if (serverTimer === e.at) serverEffects(serverWriteStep(server, { type: 'timer' }, sched.now));
+        });
+      } else if (e.type === 'data') stored.set(e.data, e.offset);
+      else if (e.type === 'done') serverDone = e;
+    }
+  };
+  const senderEffects = (step: TftpStep<ServerReadState>): void => {
+    sender = step.state;
+    for (const e of step.effects) {
+      if (e.type === 'send') {
+        transmit(sched, rand, opts.channel, e.packet, (p) =>
+          serverEffects(serverWriteStep(server, { type: 'packet', packet: p }, sched.now)),
+        );
+      } else if (e.type === 'setTimer') {
+        senderTimer = e.at;
+        sched.at(e.at, () => {
+          if (senderTimer === e.at && sender)
+            senderEffects(serverReadStep(sender, { type: 'timer' }, sched.now));
+        });
+      } else if (e.type === 'done') senderDone = e;
+    }
+  };
+  const toSender = (p: TftpPacket): void => {
+    if (!sender) {
+      if (p.opcode !== 'OACK' && !(p.opcode === 'ACK' && p.block === 0)) return;
+      senderEffects(
+        createServerRead(
+          {
+            blksize: opts.blksize,
+            windowsize: opts.windowsize,
+            retry: RETRY,
+            oack: [],
+            tsizeRequested: false,
+            readBlock: blockReader(opts.file, opts.blksize),
+          },
+          sched.now,
+        ),
+      );
+      return;
+    }
+    if (p.opcode === 'OACK') return; // repeated OACK: our DATA 1 is on its way or will be retransmitted
+    senderEffects(serverReadStep(sender, { type: 'packet', packet: p }, sched.now));
+  };
+  serverEffects(
+    createServerWrite(
+      { blksize: opts.blksize, windowsize: opts.windowsize, retry: RETRY, oack, dallyMs: 2000 },
+      0,
+    ),
+  );
+  sched.runUntil(() => serverDone !== null && senderDone !== null, 10_000_000);
+  return { server: serverDone, sender: senderDone, stored };
+}
+
+describe('write transfer (WRQ): server-write machine against a data sender', () => {
+  it.each([
+    [512, 1, 41],
+    [1024, 4, 42],
+    [64, 16, 43],
+  ])('blksize %i, windowsize %i, lossy channel, seed %i', (blksize, windowsize, seed) => {
+    for (const size of [0, blksize, blksize * 5 - 1, blksize * 5 + 1, blksize * 20]) {
+      const file = fileOf(size, seed + size);
+      const run = runWrite({ file, blksize, windowsize, seed: seed * 7 + size, channel: LOSSY });
+      expect(run.server?.outcome, `size ${size}`).toBe('complete');
+      expect(run.server?.bytes).toBe(size);
+      expectSameBytes(run.stored, file, `size ${size}`);
+    }
   });
 });
 
