@@ -114,6 +114,12 @@ export class TestLan {
     if (cidr) await must('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', ifname]);
   }
 
+  /** A tap device on a bridge (for a QEMU guest started in the bridge namespace). */
+  async addTap(name: string, bridge = 'br0'): Promise<void> {
+    await must('ip', ['-n', this.bridgeNs, 'tuntap', 'add', name, 'mode', 'tap']);
+    await must('ip', ['-n', this.bridgeNs, 'link', 'set', name, 'master', bridge, 'up']);
+  }
+
   exec(ns: string, cmd: string, args: readonly string[], timeoutMs = 15_000): Promise<ExecResult> {
     return sh('ip', ['netns', 'exec', ns, cmd, ...args], timeoutMs);
   }
