@@ -1,12 +1,12 @@
 import { formatMac, parseMac } from '../wire.js';
 import { DhcpEncodeError } from './codes.js';
-import { CHADDR_LENGTH } from './types.js';
+import { BOOTP_CHADDR_LENGTH } from './types.js';
 
 /** A 16-octet `chaddr` field holding `mac` (`aa:bb:cc:dd:ee:ff`) left-aligned (RFC 951 §3). */
 export function chaddrFromMac(mac: string): Uint8Array {
   const bytes = parseMac(mac);
   if (!bytes) throw new DhcpEncodeError(`not a MAC address: ${JSON.stringify(mac)}`);
-  const out = new Uint8Array(CHADDR_LENGTH);
+  const out = new Uint8Array(BOOTP_CHADDR_LENGTH);
   out.set(bytes);
   return out;
 }

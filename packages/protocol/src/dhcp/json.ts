@@ -1,13 +1,13 @@
 import { formatIPv4, formatMac, latin1Encode, toHex, utf8Decode } from '../wire.js';
-import { collectOptions, decodeUserClass, getMessageType, getVendorClass } from './options.js';
-import type { OptionKind } from './registry.js';
+import { collectDhcpOptions, decodeUserClass, getDhcpMessageType, getVendorClass } from './options.js';
+import type { DhcpOptionKind } from './registry.js';
 import {
   CLIENT_ARCHITECTURES,
   DHCP_MESSAGE_TYPE_NAMES,
   DHCP_OPTION_REGISTRY,
-  optionName,
+  dhcpOptionName,
 } from './registry.js';
-import type { SubOptionInfo, SubOptionKind } from './suboptions.js';
+import type { DhcpSubOptionInfo, DhcpSubOptionKind } from './suboptions.js';
 import {
   IPXE_FORMAT,
   IPXE_SUBOPTIONS,
@@ -19,18 +19,19 @@ import {
   decodePxeBootMenu,
   decodePxeBootServers,
   decodePxeMenuPrompt,
-  decodeSubOptions,
+  decodeDhcpSubOptions,
 } from './suboptions.js';
-import type { SubOptionFormat } from './suboptions.js';
+import type { DhcpSubOptionFormat } from './suboptions.js';
 import type { BootpPacket } from './types.js';
-import { fieldText } from './types.js';
+import { bootpFieldText } from './types.js';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type BootpJsonValue =
+  string | number | boolean | null | BootpJsonValue[] | { [key: string]: BootpJsonValue };
 
 export interface BootpJsonOption {
   readonly code: number;
   readonly name: string;
-  readonly value: JsonValue;
+  readonly value: BootpJsonValue;
 }
 
 /** The JSON shape `bootpt-decode` prints for a BOOTP/DHCP packet. */
@@ -77,8 +78,8 @@ function ipList(d: Uint8Array): string[] | null {
 }
 
 /** RFC 3442: width(1), ceil(width/8) significant destination octets, router(4); repeated. */
-function classlessRoutes(d: Uint8Array): JsonValue {
-  const out: JsonValue[] = [];
+function classlessRoutes(d: Uint8Array): BootpJsonValue {
+  const out: BootpJsonValue[] = [];
   let i = 0;
   while (i < d.length) {
     const width = d[i]!;
@@ -99,10 +100,10 @@ function guidText(g: Uint8Array): string {
 
 function subOptions(
   d: Uint8Array,
-  format: SubOptionFormat,
-  names: ReadonlyMap<number, SubOptionInfo> | null,
-): JsonValue {
-  const decoded = decodeSubOptions(d, format);
+  format: DhcpSubOptionFormat,
+  names: ReadonlyMap<number, DhcpSubOptionInfo> | null,
+): BootpJsonValue {
+  const decoded = decodeDhcpSubOptions(d, format);
   if (!decoded.ok) return null;
   return decoded.value.map((s) => {
     const info = names?.get(s.code);
@@ -114,7 +115,7 @@ function subOptions(
   });
 }
 
-function subValue(kind: SubOptionKind, d: Uint8Array): JsonValue {
+function subValue(kind: DhcpSubOptionKind, d: Uint8Array): BootpJsonValue {
   switch (kind) {
     case 'ipv4':
       return d.length === 4 ? formatIPv4(d) : null;
@@ -142,16 +143,16 @@ function subValue(kind: SubOptionKind, d: Uint8Array): JsonValue {
 }
 
 /** JSON value of one (concatenated) option. Falls back to hex when the bytes do not fit the format. */
-export function optionJsonValue(
+export function dhcpOptionJsonValue(
   code: number,
   data: Uint8Array,
   vendorClass: string | null = null,
-): JsonValue {
-  const kind: OptionKind = DHCP_OPTION_REGISTRY.get(code)?.kind ?? 'bytes';
+): BootpJsonValue {
+  const kind: DhcpOptionKind = DHCP_OPTION_REGISTRY.get(code)?.kind ?? 'bytes';
   return kindValue(kind, data, vendorClass) ?? toHex(data);
 }
 
-function kindValue(kind: OptionKind, d: Uint8Array, vendorClass: string | null): JsonValue {
+function kindValue(kind: DhcpOptionKind, d: Uint8Array, vendorClass: string | null): BootpJsonValue {
   switch (kind) {
     case 'ipv4':
       return d.length === 4 ? formatIPv4(d) : null;
@@ -192,7 +193,7 @@ function kindValue(kind: OptionKind, d: Uint8Array, vendorClass: string | null):
       return decodeUserClass(d);
     case 'client-arch': {
       if (d.length % 2 !== 0 || d.length === 0) return null;
-      const out: JsonValue[] = [];
+      const out: BootpJsonValue[] = [];
       for (let i = 0; i < d.length; i += 2) {
         const arch = u(d.subarray(i, i + 2));
         out.push({ code: arch, name: CLIENT_ARCHITECTURES.get(arch) ?? 'unknown' });
@@ -223,8 +224,8 @@ function kindValue(kind: OptionKind, d: Uint8Array, vendorClass: string | null):
 export function renderBootpJson(packet: BootpPacket): BootpJson {
   const vendorClass = getVendorClass(packet);
   const options: BootpJsonOption[] = [];
-  for (const [code, data] of collectOptions(packet)) {
-    options.push({ code, name: optionName(code), value: optionJsonValue(code, data, vendorClass) });
+  for (const [code, data] of collectDhcpOptions(packet)) {
+    options.push({ code, name: dhcpOptionName(code), value: dhcpOptionJsonValue(code, data, vendorClass) });
   }
   return {
     proto: 'bootp',
@@ -240,9 +241,9 @@ export function renderBootpJson(packet: BootpPacket): BootpJson {
     siaddr: packet.siaddr,
     giaddr: packet.giaddr,
     chaddr: formatMac(packet.chaddr, 0, Math.min(packet.hlen, packet.chaddr.length)),
-    sname: utf8Decode(latin1Encode(fieldText(packet.sname))),
-    file: utf8Decode(latin1Encode(fieldText(packet.file))),
-    msgType: getMessageType(packet),
+    sname: utf8Decode(latin1Encode(bootpFieldText(packet.sname))),
+    file: utf8Decode(latin1Encode(bootpFieldText(packet.file))),
+    msgType: getDhcpMessageType(packet),
     options,
   };
 }

@@ -12,15 +12,15 @@ import {
 import { renderBootpJson } from './json.js';
 import {
   DhcpOption,
-  collectOptions,
+  collectDhcpOptions,
   getBootFileName,
   getClientArch,
   getClientId,
   getClientNdi,
   getClientUuid,
   getMaxMessageSize,
-  getMessageType,
-  getOption,
+  getDhcpMessageType,
+  getDhcpOption,
   getOverload,
   getParameterRequestList,
   getRequestedIp,
@@ -32,15 +32,15 @@ import {
   isHttpClient,
   isIpxe,
   isPxeClient,
-  optionCodecs,
-  readOption,
-  removeOption,
-  setOption,
-  splitOption,
-  writeOption,
+  dhcpOptionCodecs,
+  readDhcpOption,
+  removeDhcpOption,
+  setDhcpOption,
+  splitDhcpOption,
+  writeDhcpOption,
 } from './options.js';
 import { decodeBootp, encodeBootp } from './packet.js';
-import { CLIENT_ARCHITECTURES, DHCP_OPTION_REGISTRY, clientArchName, optionName } from './registry.js';
+import { CLIENT_ARCHITECTURES, DHCP_OPTION_REGISTRY, clientArchName, dhcpOptionName } from './registry.js';
 import {
   decodeIpxeOptions,
   decodePxeBootMenu,
@@ -66,7 +66,7 @@ function decoded(bytes: Uint8Array): BootpPacket {
 describe('typed getters', () => {
   it('read a PXE client request', () => {
     const p = decoded(PXE_DISCOVER);
-    expect(getMessageType(p)).toBe(1);
+    expect(getDhcpMessageType(p)).toBe(1);
     expect(isDhcp(p)).toBe(true);
     expect(getMaxMessageSize(p)).toBe(1472);
     expect(getClientArch(p)).toEqual([7]);
@@ -90,36 +90,38 @@ describe('typed getters', () => {
   });
 
   it('concatenate split instances (RFC 3396) and resolve overload', () => {
-    expect(getOption(decoded(SPLIT_43_ACK), 43)).toEqual(SPLIT_43_VALUE);
+    expect(getDhcpOption(decoded(SPLIT_43_ACK), 43)).toEqual(SPLIT_43_VALUE);
     const offer = decoded(OVERLOADED_OFFER);
     expect(getOverload(offer)).toBe(3);
     expect(getBootFileName(offer)).toBe('pxelinux.0');
     expect(getServerName(offer)).toBe('192.168.1.1');
-    expect([...collectOptions(offer).keys()]).toEqual([53, 54, 52, 51, 1, 3, 67, 12, 66]);
+    expect([...collectDhcpOptions(offer).keys()]).toEqual([53, 54, 52, 51, 1, 3, 67, 12, 66]);
   });
 
   it('tolerate trailing NULs and detect iPXE by user class or option 175', () => {
     const p = decoded(QUIRKY_DISCOVER);
-    expect(readOption(p, DhcpOption.HOST_NAME, optionCodecs.string)).toBe('PC-01');
+    expect(readDhcpOption(p, DhcpOption.HOST_NAME, dhcpOptionCodecs.string)).toBe('PC-01');
     expect(getUserClass(p)).toEqual(['iPXE']);
     expect(isIpxe(p)).toBe(true);
-    expect(isIpxe(removeOption(p, 175))).toBe(true);
-    expect(isIpxe(removeOption(removeOption(p, 175), 77))).toBe(false);
+    expect(isIpxe(removeDhcpOption(p, 175))).toBe(true);
+    expect(isIpxe(removeDhcpOption(removeDhcpOption(p, 175), 77))).toBe(false);
     expect(getBootFileName(p)).toBe('old');
   });
 
   it('parse RFC 3004 user classes when they fit exactly', () => {
-    const p = setOption(decoded(PXE_DISCOVER), 77, Uint8Array.of(3, 97, 98, 99, 2, 120, 121));
+    const p = setDhcpOption(decoded(PXE_DISCOVER), 77, Uint8Array.of(3, 97, 98, 99, 2, 120, 121));
     expect(getUserClass(p)).toEqual(['abc', 'xy']);
   });
 
   it('return null for absent or malformed values', () => {
     const p = decoded(PXE_DISCOVER);
-    expect(getOption(p, 0)).toBeNull();
+    expect(getDhcpOption(p, 0)).toBeNull();
     expect(getRequestedIp(p)).toBeNull();
-    expect(readOption(setOption(p, 1, Uint8Array.of(1, 2, 3)), 1, optionCodecs.ipv4)).toBeNull();
-    expect(readOption(setOption(p, 3, Uint8Array.of(1, 2, 3, 4, 5)), 3, optionCodecs.ipv4List)).toBeNull();
-    expect(readOption(setOption(p, 19, Uint8Array.of(2)), 19, optionCodecs.bool)).toBeNull();
+    expect(readDhcpOption(setDhcpOption(p, 1, Uint8Array.of(1, 2, 3)), 1, dhcpOptionCodecs.ipv4)).toBeNull();
+    expect(
+      readDhcpOption(setDhcpOption(p, 3, Uint8Array.of(1, 2, 3, 4, 5)), 3, dhcpOptionCodecs.ipv4List),
+    ).toBeNull();
+    expect(readDhcpOption(setDhcpOption(p, 19, Uint8Array.of(2)), 19, dhcpOptionCodecs.bool)).toBeNull();
   });
 });
 
@@ -127,14 +129,14 @@ describe('setters', () => {
   const base = decoded(RELAYED_REQUEST);
 
   it('insert new options before option 82, which stays last', () => {
-    const p = writeOption(base, DhcpOption.HOST_NAME, optionCodecs.string, 'node7');
+    const p = writeDhcpOption(base, DhcpOption.HOST_NAME, dhcpOptionCodecs.string, 'node7');
     expect(p.options.map((o) => o.code)).toEqual([53, 50, 54, 61, 12, 82]);
     expect(base.options.map((o) => o.code)).toEqual([53, 50, 54, 61, 82]);
   });
 
   it('replace in place and split long values into 255-octet instances', () => {
     const long = new Uint8Array(600).map((_, i) => i & 0xff);
-    const p = setOption(base, 50, long);
+    const p = setDhcpOption(base, 50, long);
     expect(p.options.map((o) => [o.code, o.data.length])).toEqual([
       [53, 1],
       [50, 255],
@@ -144,38 +146,38 @@ describe('setters', () => {
       [61, 7],
       [82, 18],
     ]);
-    expect(getOption(p, 50)).toEqual(long);
+    expect(getDhcpOption(p, 50)).toEqual(long);
     expect(decoded(encodeBootp(p))).toEqual(p);
-    expect(splitOption(80, new Uint8Array(0))).toEqual([{ code: 80, data: new Uint8Array(0) }]);
+    expect(splitDhcpOption(80, new Uint8Array(0))).toEqual([{ code: 80, data: new Uint8Array(0) }]);
   });
 
   it('round-trip every codec', () => {
     let p = base;
-    p = writeOption(p, 2, optionCodecs.i32, -3600);
-    p = writeOption(p, 3, optionCodecs.ipv4List, ['10.0.0.1', '10.0.0.254']);
-    p = writeOption(p, 51, optionCodecs.u32, 0xffffffff);
-    p = writeOption(p, 57, optionCodecs.u16, 1500);
-    p = writeOption(p, 19, optionCodecs.bool, true);
-    p = writeOption(p, 93, optionCodecs.u16List, [7, 16]);
-    p = writeOption(p, 55, optionCodecs.u8List, [1, 3, 6]);
-    p = writeOption(p, 97, optionCodecs.bytes, new Uint8Array(17));
-    expect(readOption(p, 2, optionCodecs.i32)).toBe(-3600);
-    expect(readOption(p, 3, optionCodecs.ipv4List)).toEqual(['10.0.0.1', '10.0.0.254']);
-    expect(readOption(p, 51, optionCodecs.u32)).toBe(0xffffffff);
+    p = writeDhcpOption(p, 2, dhcpOptionCodecs.i32, -3600);
+    p = writeDhcpOption(p, 3, dhcpOptionCodecs.ipv4List, ['10.0.0.1', '10.0.0.254']);
+    p = writeDhcpOption(p, 51, dhcpOptionCodecs.u32, 0xffffffff);
+    p = writeDhcpOption(p, 57, dhcpOptionCodecs.u16, 1500);
+    p = writeDhcpOption(p, 19, dhcpOptionCodecs.bool, true);
+    p = writeDhcpOption(p, 93, dhcpOptionCodecs.u16List, [7, 16]);
+    p = writeDhcpOption(p, 55, dhcpOptionCodecs.u8List, [1, 3, 6]);
+    p = writeDhcpOption(p, 97, dhcpOptionCodecs.bytes, new Uint8Array(17));
+    expect(readDhcpOption(p, 2, dhcpOptionCodecs.i32)).toBe(-3600);
+    expect(readDhcpOption(p, 3, dhcpOptionCodecs.ipv4List)).toEqual(['10.0.0.1', '10.0.0.254']);
+    expect(readDhcpOption(p, 51, dhcpOptionCodecs.u32)).toBe(0xffffffff);
     expect(getMaxMessageSize(p)).toBe(1500);
-    expect(readOption(p, 19, optionCodecs.bool)).toBe(true);
+    expect(readDhcpOption(p, 19, dhcpOptionCodecs.bool)).toBe(true);
     expect(getClientArch(p)).toEqual([7, 16]);
     expect(getParameterRequestList(p)).toEqual([1, 3, 6]);
     expect(getClientUuid(p)?.type).toBe(0);
-    expect(() => writeOption(p, 57, optionCodecs.u16, 70000)).toThrow(RangeError);
-    expect(() => writeOption(p, 1, optionCodecs.ipv4, '1.2.3.4.5')).toThrow(RangeError);
-    expect(() => setOption(p, 255, new Uint8Array(0))).toThrow(RangeError);
+    expect(() => writeDhcpOption(p, 57, dhcpOptionCodecs.u16, 70000)).toThrow(RangeError);
+    expect(() => writeDhcpOption(p, 1, dhcpOptionCodecs.ipv4, '1.2.3.4.5')).toThrow(RangeError);
+    expect(() => setDhcpOption(p, 255, new Uint8Array(0))).toThrow(RangeError);
   });
 
   it('remove every instance', () => {
-    const p = removeOption(decoded(SPLIT_43_ACK), 43);
-    expect(getOption(p, 43)).toBeNull();
-    expect(removeOption(p, 43)).toBe(p);
+    const p = removeDhcpOption(decoded(SPLIT_43_ACK), 43);
+    expect(getDhcpOption(p, 43)).toBeNull();
+    expect(removeDhcpOption(p, 43)).toBe(p);
   });
 });
 
@@ -247,10 +249,10 @@ describe('sub-options', () => {
 
 describe('registry and JSON', () => {
   it('names options and architectures', () => {
-    expect(optionName(53)).toBe('message-type');
-    expect(optionName(0)).toBe('pad');
-    expect(optionName(255)).toBe('end');
-    expect(optionName(222)).toBe('unknown');
+    expect(dhcpOptionName(53)).toBe('message-type');
+    expect(dhcpOptionName(0)).toBe('pad');
+    expect(dhcpOptionName(255)).toBe('end');
+    expect(dhcpOptionName(222)).toBe('unknown');
     expect(DHCP_OPTION_REGISTRY.get(82)?.kind).toBe('relay-agent');
     expect(clientArchName(7)).toBe('x64 UEFI');
     expect(clientArchName(9)).toBe('EBC');
@@ -311,11 +313,11 @@ describe('registry and JSON', () => {
       { code: 19, name: 'http', value: 1 },
     ]);
     let p = decoded(PXE_DISCOVER);
-    p = setOption(p, 222, Uint8Array.of(0xca, 0xfe));
-    p = setOption(p, 1, Uint8Array.of(1, 2, 3));
-    p = setOption(p, 121, Uint8Array.of(8, 10, 192, 168, 1, 1, 0, 192, 168, 1, 254));
-    p = setOption(p, 82, Uint8Array.of(1, 9));
-    p = setOption(p, 94, chaddrFromMac('00:00:00:00:00:01').subarray(0, 3));
+    p = setDhcpOption(p, 222, Uint8Array.of(0xca, 0xfe));
+    p = setDhcpOption(p, 1, Uint8Array.of(1, 2, 3));
+    p = setDhcpOption(p, 121, Uint8Array.of(8, 10, 192, 168, 1, 1, 0, 192, 168, 1, 254));
+    p = setDhcpOption(p, 82, Uint8Array.of(1, 9));
+    p = setDhcpOption(p, 94, chaddrFromMac('00:00:00:00:00:01').subarray(0, 3));
     const json = renderBootpJson(p);
     const value = (code: number) => json.options.find((o) => o.code === code)?.value;
     expect(value(222)).toBe('cafe');

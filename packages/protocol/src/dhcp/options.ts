@@ -1,7 +1,7 @@
 import { formatIPv4, parseIPv4, utf8Decode, utf8Encode } from '../wire.js';
 import { DhcpEncodeError } from './codes.js';
 import type { BootpOption, BootpPacket } from './types.js';
-import { OPTION_PAD, fieldText } from './types.js';
+import { DHCP_OPTION_PAD, bootpFieldText } from './types.js';
 
 /** Option codes the boot server works with (RFC 2132 and later RFCs; see `registry.ts` for the full table). */
 export const DhcpOption = {
@@ -55,22 +55,22 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
  * The value of option `code`: all its instances concatenated in parse order (RFC 3396), or null when the
  * packet does not carry it. Pad (0) is not an option and always gives null.
  */
-export function getOption(packet: BootpPacket, code: number): Uint8Array | null {
-  if (code === OPTION_PAD) return null;
+export function getDhcpOption(packet: BootpPacket, code: number): Uint8Array | null {
+  if (code === DHCP_OPTION_PAD) return null;
   const parts: Uint8Array[] = [];
   for (const o of packet.options) if (o.code === code) parts.push(o.data);
   return parts.length === 0 ? null : concat(parts);
 }
 
-export function hasOption(packet: BootpPacket, code: number): boolean {
-  return code !== OPTION_PAD && packet.options.some((o) => o.code === code);
+export function hasDhcpOption(packet: BootpPacket, code: number): boolean {
+  return code !== DHCP_OPTION_PAD && packet.options.some((o) => o.code === code);
 }
 
 /** Every option's concatenated value (RFC 3396), keyed by code, in order of first appearance; no Pad. */
-export function collectOptions(packet: BootpPacket): Map<number, Uint8Array> {
+export function collectDhcpOptions(packet: BootpPacket): Map<number, Uint8Array> {
   const parts = new Map<number, Uint8Array[]>();
   for (const o of packet.options) {
-    if (o.code === OPTION_PAD) continue;
+    if (o.code === DHCP_OPTION_PAD) continue;
     const list = parts.get(o.code);
     if (list) list.push(o.data);
     else parts.set(o.code, [o.data]);
@@ -84,7 +84,7 @@ export function collectOptions(packet: BootpPacket): Map<number, Uint8Array> {
  * Splits a value into consecutive instances of at most 255 octets (RFC 3396). An empty value is one
  * empty instance (e.g. rapid commit, option 80).
  */
-export function splitOption(code: number, data: Uint8Array, area?: 'file' | 'sname'): BootpOption[] {
+export function splitDhcpOption(code: number, data: Uint8Array, area?: 'file' | 'sname'): BootpOption[] {
   if (!Number.isInteger(code) || code < 1 || code > 254)
     throw new DhcpEncodeError(`option code ${code} is not 1..254`);
   const out: BootpOption[] = [];
@@ -104,10 +104,10 @@ const RELAY_AGENT_INFO = 82;
  * Existing instances are replaced in place (in the area of the first one); a new option goes after the
  * last option of the options field, but before option 82, which stays last (RFC 3046 §2.1).
  */
-export function setOption(packet: BootpPacket, code: number, data: Uint8Array): BootpPacket {
+export function setDhcpOption(packet: BootpPacket, code: number, data: Uint8Array): BootpPacket {
   const first = packet.options.findIndex((o) => o.code === code);
   if (first >= 0) {
-    const chunks = splitOption(code, data, packet.options[first]!.area);
+    const chunks = splitDhcpOption(code, data, packet.options[first]!.area);
     const options: BootpOption[] = [];
     packet.options.forEach((o, k) => {
       if (k === first) options.push(...chunks);
@@ -119,26 +119,26 @@ export function setOption(packet: BootpPacket, code: number, data: Uint8Array): 
   for (let k = 0; k < packet.options.length; k++) {
     const o = packet.options[k]!;
     if (o.area !== undefined) break;
-    if (o.code !== OPTION_PAD && (o.code !== RELAY_AGENT_INFO || code === RELAY_AGENT_INFO)) at = k + 1;
+    if (o.code !== DHCP_OPTION_PAD && (o.code !== RELAY_AGENT_INFO || code === RELAY_AGENT_INFO)) at = k + 1;
   }
   const options = [...packet.options];
-  options.splice(at, 0, ...splitOption(code, data));
+  options.splice(at, 0, ...splitDhcpOption(code, data));
   return { ...packet, options };
 }
 
 /** Returns a packet without any instance of option `code`. */
-export function removeOption(packet: BootpPacket, code: number): BootpPacket {
-  if (!hasOption(packet, code)) return packet;
+export function removeDhcpOption(packet: BootpPacket, code: number): BootpPacket {
+  if (!hasDhcpOption(packet, code)) return packet;
   return { ...packet, options: packet.options.filter((o) => o.code !== code) };
 }
 
 /** Typed view of an option value: `decode` returns null when the bytes do not fit the format. */
-export interface OptionCodec<T> {
+export interface DhcpOptionCodec<T> {
   decode(data: Uint8Array): T | null;
   encode(value: T): Uint8Array;
 }
 
-function uint(width: 1 | 2 | 4): OptionCodec<number> {
+function uint(width: 1 | 2 | 4): DhcpOptionCodec<number> {
   const max = 2 ** (8 * width) - 1;
   return {
     decode: (d) => {
@@ -162,7 +162,7 @@ function ipv4Bytes(text: string): Uint8Array {
   return b;
 }
 
-function list<T>(width: number, item: OptionCodec<T>): OptionCodec<T[]> {
+function list<T>(width: number, item: DhcpOptionCodec<T>): DhcpOptionCodec<T[]> {
   return {
     decode: (d) => {
       if (d.length % width !== 0) return null;
@@ -174,7 +174,7 @@ function list<T>(width: number, item: OptionCodec<T>): OptionCodec<T[]> {
   };
 }
 
-const ipv4: OptionCodec<string> = {
+const ipv4: DhcpOptionCodec<string> = {
   decode: (d) => (d.length === 4 ? formatIPv4(d) : null),
   encode: ipv4Bytes,
 };
@@ -186,8 +186,8 @@ function stripNuls(d: Uint8Array): Uint8Array {
   return d.subarray(0, n);
 }
 
-/** Value formats for `readOption` / `writeOption`. Multi-octet numbers are big-endian. */
-export const optionCodecs = {
+/** Value formats for `readDhcpOption` / `writeDhcpOption`. Multi-octet numbers are big-endian. */
+export const dhcpOptionCodecs = {
   ipv4,
   ipv4List: list(4, ipv4),
   u8: uint(1),
@@ -202,44 +202,44 @@ export const optionCodecs = {
       new DataView(out.buffer).setInt32(0, v);
       return out;
     },
-  } satisfies OptionCodec<number>,
+  } satisfies DhcpOptionCodec<number>,
   bool: {
     decode: (d) => (d.length === 1 && d[0]! <= 1 ? d[0] === 1 : null),
     encode: (v) => Uint8Array.of(v ? 1 : 0),
-  } satisfies OptionCodec<boolean>,
+  } satisfies DhcpOptionCodec<boolean>,
   u8List: list(1, uint(1)),
   u16List: list(2, uint(2)),
   /** NVT ASCII / UTF-8 text; trailing NULs are stripped on decode and never written. */
   string: {
     decode: (d) => utf8Decode(stripNuls(d)),
     encode: (v) => utf8Encode(v),
-  } satisfies OptionCodec<string>,
-  bytes: { decode: (d) => d, encode: (v) => v } satisfies OptionCodec<Uint8Array>,
+  } satisfies DhcpOptionCodec<string>,
+  bytes: { decode: (d) => d, encode: (v) => v } satisfies DhcpOptionCodec<Uint8Array>,
 } as const;
 
 /** Reads option `code` through `codec`; null when absent or malformed. */
-export function readOption<T>(packet: BootpPacket, code: number, codec: OptionCodec<T>): T | null {
-  const data = getOption(packet, code);
+export function readDhcpOption<T>(packet: BootpPacket, code: number, codec: DhcpOptionCodec<T>): T | null {
+  const data = getDhcpOption(packet, code);
   return data === null ? null : codec.decode(data);
 }
 
-/** Returns a packet with option `code` set to `codec.encode(value)` (see `setOption`). */
-export function writeOption<T>(
+/** Returns a packet with option `code` set to `codec.encode(value)` (see `setDhcpOption`). */
+export function writeDhcpOption<T>(
   packet: BootpPacket,
   code: number,
-  codec: OptionCodec<T>,
+  codec: DhcpOptionCodec<T>,
   value: T,
 ): BootpPacket {
-  return setOption(packet, code, codec.encode(value));
+  return setDhcpOption(packet, code, codec.encode(value));
 }
 
 /** Option 53, or null for a plain BOOTP message (RFC 1534 §2). */
-export function getMessageType(packet: BootpPacket): number | null {
-  return readOption(packet, DhcpOption.MESSAGE_TYPE, optionCodecs.u8);
+export function getDhcpMessageType(packet: BootpPacket): number | null {
+  return readDhcpOption(packet, DhcpOption.MESSAGE_TYPE, dhcpOptionCodecs.u8);
 }
 
 export function isDhcp(packet: BootpPacket): boolean {
-  return getMessageType(packet) !== null;
+  return getDhcpMessageType(packet) !== null;
 }
 
 /** Option 52 value from the options field (0 = no overload). */
@@ -250,48 +250,48 @@ export function getOverload(packet: BootpPacket): number {
 }
 
 export function getServerIdentifier(packet: BootpPacket): string | null {
-  return readOption(packet, DhcpOption.SERVER_ID, optionCodecs.ipv4);
+  return readDhcpOption(packet, DhcpOption.SERVER_ID, dhcpOptionCodecs.ipv4);
 }
 
 export function getRequestedIp(packet: BootpPacket): string | null {
-  return readOption(packet, DhcpOption.REQUESTED_IP, optionCodecs.ipv4);
+  return readDhcpOption(packet, DhcpOption.REQUESTED_IP, dhcpOptionCodecs.ipv4);
 }
 
 export function getParameterRequestList(packet: BootpPacket): number[] | null {
-  return readOption(packet, DhcpOption.PARAMETER_REQUEST_LIST, optionCodecs.u8List);
+  return readDhcpOption(packet, DhcpOption.PARAMETER_REQUEST_LIST, dhcpOptionCodecs.u8List);
 }
 
 export function getMaxMessageSize(packet: BootpPacket): number | null {
-  return readOption(packet, DhcpOption.MAX_MESSAGE_SIZE, optionCodecs.u16);
+  return readDhcpOption(packet, DhcpOption.MAX_MESSAGE_SIZE, dhcpOptionCodecs.u16);
 }
 
 export function getVendorClass(packet: BootpPacket): string | null {
-  return readOption(packet, DhcpOption.VENDOR_CLASS, optionCodecs.string);
+  return readDhcpOption(packet, DhcpOption.VENDOR_CLASS, dhcpOptionCodecs.string);
 }
 
 /** Option 61 (RFC 2132 §9.14): type octet (1 = Ethernet) and identifier. */
 export function getClientId(packet: BootpPacket): { type: number; id: Uint8Array } | null {
-  const d = getOption(packet, DhcpOption.CLIENT_ID);
+  const d = getDhcpOption(packet, DhcpOption.CLIENT_ID);
   if (!d || d.length < 2) return null;
   return { type: d[0]!, id: d.slice(1) };
 }
 
 /** Option 93 (RFC 4578 §2.1): client system architecture codes (see `CLIENT_ARCHITECTURES`). */
 export function getClientArch(packet: BootpPacket): number[] | null {
-  const list = readOption(packet, DhcpOption.CLIENT_ARCH, optionCodecs.u16List);
+  const list = readDhcpOption(packet, DhcpOption.CLIENT_ARCH, dhcpOptionCodecs.u16List);
   return list && list.length > 0 ? list : null;
 }
 
 /** Option 94 (RFC 4578 §2.2): network interface type (1 = UNDI) and version. */
 export function getClientNdi(packet: BootpPacket): { type: number; major: number; minor: number } | null {
-  const d = getOption(packet, DhcpOption.CLIENT_NDI);
+  const d = getDhcpOption(packet, DhcpOption.CLIENT_NDI);
   if (!d || d.length !== 3) return null;
   return { type: d[0]!, major: d[1]!, minor: d[2]! };
 }
 
 /** Option 97 (RFC 4578 §2.3): type 0 and a 16-octet GUID, kept in wire order (byte order is not defined). */
 export function getClientUuid(packet: BootpPacket): { type: number; guid: Uint8Array } | null {
-  const d = getOption(packet, DhcpOption.CLIENT_UUID);
+  const d = getDhcpOption(packet, DhcpOption.CLIENT_UUID);
   if (!d || d.length !== 17) return null;
   return { type: d[0]!, guid: d.slice(1) };
 }
@@ -313,13 +313,13 @@ export function decodeUserClass(d: Uint8Array): string[] {
 }
 
 export function getUserClass(packet: BootpPacket): string[] | null {
-  const d = getOption(packet, DhcpOption.USER_CLASS);
+  const d = getDhcpOption(packet, DhcpOption.USER_CLASS);
   return d ? decodeUserClass(d) : null;
 }
 
 /** iPXE identifies itself with user class `iPXE` or with option 175 (PROTOCOLS.md §6.4). */
 export function isIpxe(packet: BootpPacket): boolean {
-  return hasOption(packet, DhcpOption.IPXE) || (getUserClass(packet)?.includes('iPXE') ?? false);
+  return hasDhcpOption(packet, DhcpOption.IPXE) || (getUserClass(packet)?.includes('iPXE') ?? false);
 }
 
 /** Vendor class starts with `PXEClient` (PXE ROMs and iPXE). */
@@ -334,10 +334,15 @@ export function isHttpClient(packet: BootpPacket): boolean {
 
 /** Boot file: option 67 if present (it replaces an overloaded `file`), else the `file` text. */
 export function getBootFileName(packet: BootpPacket): string {
-  return readOption(packet, DhcpOption.BOOTFILE_NAME, optionCodecs.string) ?? fieldText(packet.file);
+  return (
+    readDhcpOption(packet, DhcpOption.BOOTFILE_NAME, dhcpOptionCodecs.string) ?? bootpFieldText(packet.file)
+  );
 }
 
 /** TFTP server name: option 66 if present, else the `sname` text. */
 export function getServerName(packet: BootpPacket): string {
-  return readOption(packet, DhcpOption.TFTP_SERVER_NAME, optionCodecs.string) ?? fieldText(packet.sname);
+  return (
+    readDhcpOption(packet, DhcpOption.TFTP_SERVER_NAME, dhcpOptionCodecs.string) ??
+    bootpFieldText(packet.sname)
+  );
 }

@@ -13,7 +13,7 @@ import {
   hex,
   zeros,
 } from './golden.js';
-import { decodeBootp, encodeBootp, encodingLength } from './packet.js';
+import { decodeBootp, encodeBootp, bootpEncodingLength } from './packet.js';
 import type { BootpPacket } from './types.js';
 
 function decoded(bytes: Uint8Array): BootpPacket {
@@ -26,7 +26,7 @@ describe('golden packets', () => {
   it.each(Object.entries(GOLDEN_PACKETS))('%s re-encodes byte for byte', (_name, bytes) => {
     const packet = decoded(bytes);
     expect(toHex(encodeBootp(packet))).toBe(toHex(bytes));
-    expect(encodingLength(packet)).toBe(bytes.length);
+    expect(bootpEncodingLength(packet)).toBe(bytes.length);
     expect(decoded(encodeBootp(packet))).toEqual(packet);
   });
 
@@ -131,7 +131,7 @@ describe('encoding', () => {
   it('pads to minLength after End and stays stable on re-encode', () => {
     const bytes = encodeBootp(base, { minLength: 300 });
     expect(bytes).toHaveLength(300);
-    expect(encodingLength(base, { minLength: 300 })).toBe(300);
+    expect(bootpEncodingLength(base, { minLength: 300 })).toBe(300);
     expect(bytes.subarray(285)).toEqual(new Uint8Array(15));
     expect(encodeBootp(decoded(bytes))).toEqual(bytes);
     expect(encodeBootp(decoded(bytes), { minLength: 300 })).toEqual(bytes);
@@ -181,7 +181,7 @@ describe('encoding', () => {
     ['options without cookie', { magicCookie: false }],
   ])('rejects %s', (_name, change) => {
     expect(() => encodeBootp({ ...base, ...change })).toThrow(DhcpEncodeError);
-    expect(() => encodingLength({ ...base, ...change })).toThrow(DhcpEncodeError);
+    expect(() => bootpEncodingLength({ ...base, ...change })).toThrow(DhcpEncodeError);
   });
 });
 

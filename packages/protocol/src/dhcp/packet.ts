@@ -1,20 +1,26 @@
 import type { DecodeResult } from '../wire.js';
 import { fail, formatIPv4, latin1Decode, ok, parseIPv4 } from '../wire.js';
 import { DhcpEncodeError, DhcpErrorCode } from './codes.js';
-import type { AreaEnding, AreaEndings, BootpOption, BootpPacket, OptionArea } from './types.js';
+import type {
+  BootpAreaEnding,
+  BootpAreaEndings,
+  BootpOption,
+  BootpPacket,
+  BootpOptionArea,
+} from './types.js';
 import {
   BOOTP_HEADER_LENGTH,
   BOOTREPLY,
   BOOTREQUEST,
-  CHADDR_LENGTH,
-  FILE_LENGTH,
-  FILE_OFFSET,
-  MAGIC_COOKIE,
-  OPTION_END,
-  OPTION_PAD,
-  OPTIONS_OFFSET,
-  SNAME_LENGTH,
-  SNAME_OFFSET,
+  BOOTP_CHADDR_LENGTH,
+  BOOTP_FILE_LENGTH,
+  BOOTP_FILE_OFFSET,
+  DHCP_MAGIC_COOKIE,
+  DHCP_OPTION_END,
+  DHCP_OPTION_PAD,
+  BOOTP_OPTIONS_OFFSET,
+  BOOTP_SNAME_LENGTH,
+  BOOTP_SNAME_OFFSET,
 } from './types.js';
 
 /*
@@ -71,19 +77,19 @@ function parseArea(
   bytes: Uint8Array,
   start: number,
   end: number,
-  area: OptionArea,
+  area: BootpOptionArea,
   out: BootpOption[],
-): DecodeResult<AreaEnding> {
+): DecodeResult<BootpAreaEnding> {
   const tag = area === 'options' ? undefined : area;
   let i = start;
   while (i < end) {
     const code = bytes[i]!;
-    if (code === OPTION_PAD) {
+    if (code === DHCP_OPTION_PAD) {
       out.push(tag ? { code, data: EMPTY, area: tag } : { code, data: EMPTY });
       i += 1;
       continue;
     }
-    if (code === OPTION_END) return ok({ end: true, trailer: bytes.slice(i + 1, end) });
+    if (code === DHCP_OPTION_END) return ok({ end: true, trailer: bytes.slice(i + 1, end) });
     if (i + 1 >= end) {
       return fail(DhcpErrorCode.OPTION_TRUNCATED, i, `option ${code} in ${area} has no length octet`);
     }
@@ -102,7 +108,7 @@ function parseArea(
   return ok({ end: false, trailer: EMPTY });
 }
 
-function isCanonical(ending: AreaEnding): boolean {
+function isCanonical(ending: BootpAreaEnding): boolean {
   return ending.end && ending.trailer.length === 0;
 }
 
@@ -153,8 +159,12 @@ export function decodeBootp(bytes: Uint8Array): DecodeResult<BootpPacket> {
     return fail(DhcpErrorCode.BAD_OP, 0, `op ${op} is neither BOOTREQUEST (1) nor BOOTREPLY (2)`);
   }
   const hlen = bytes[2]!;
-  if (hlen > CHADDR_LENGTH) {
-    return fail(DhcpErrorCode.BAD_HLEN, 2, `hlen ${hlen} exceeds the ${CHADDR_LENGTH}-octet chaddr field`);
+  if (hlen > BOOTP_CHADDR_LENGTH) {
+    return fail(
+      DhcpErrorCode.BAD_HLEN,
+      2,
+      `hlen ${hlen} exceeds the ${BOOTP_CHADDR_LENGTH}-octet chaddr field`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const header = {
@@ -169,21 +179,21 @@ export function decodeBootp(bytes: Uint8Array): DecodeResult<BootpPacket> {
     yiaddr: formatIPv4(bytes, 16),
     siaddr: formatIPv4(bytes, 20),
     giaddr: formatIPv4(bytes, 24),
-    chaddr: bytes.slice(28, 28 + CHADDR_LENGTH),
+    chaddr: bytes.slice(28, 28 + BOOTP_CHADDR_LENGTH),
   };
 
   const hasCookie =
-    bytes.length >= OPTIONS_OFFSET &&
-    bytes[236] === MAGIC_COOKIE[0] &&
-    bytes[237] === MAGIC_COOKIE[1] &&
-    bytes[238] === MAGIC_COOKIE[2] &&
-    bytes[239] === MAGIC_COOKIE[3];
+    bytes.length >= BOOTP_OPTIONS_OFFSET &&
+    bytes[236] === DHCP_MAGIC_COOKIE[0] &&
+    bytes[237] === DHCP_MAGIC_COOKIE[1] &&
+    bytes[238] === DHCP_MAGIC_COOKIE[2] &&
+    bytes[239] === DHCP_MAGIC_COOKIE[3];
   if (!hasCookie) {
     const vend = bytes.slice(BOOTP_HEADER_LENGTH);
     return ok({
       ...header,
-      sname: readField(bytes, SNAME_OFFSET, SNAME_LENGTH),
-      file: readField(bytes, FILE_OFFSET, FILE_LENGTH),
+      sname: readField(bytes, BOOTP_SNAME_OFFSET, BOOTP_SNAME_LENGTH),
+      file: readField(bytes, BOOTP_FILE_OFFSET, BOOTP_FILE_LENGTH),
       magicCookie: false,
       ...(vend.length > 0 ? { vend } : {}),
       options: [],
@@ -191,33 +201,39 @@ export function decodeBootp(bytes: Uint8Array): DecodeResult<BootpPacket> {
   }
 
   const options: BootpOption[] = [];
-  const main = parseArea(bytes, OPTIONS_OFFSET, bytes.length, 'options', options);
+  const main = parseArea(bytes, BOOTP_OPTIONS_OFFSET, bytes.length, 'options', options);
   if (!main.ok) return main;
   const overload = overloadOf(options);
   if (!overload.valid) {
-    let offset = OPTIONS_OFFSET;
+    let offset = BOOTP_OPTIONS_OFFSET;
     for (let k = 0; k < overload.index; k++)
-      offset += options[k]!.code === OPTION_PAD ? 1 : 2 + options[k]!.data.length;
+      offset += options[k]!.code === DHCP_OPTION_PAD ? 1 : 2 + options[k]!.data.length;
     return fail(DhcpErrorCode.BAD_OVERLOAD, offset, 'option 52 must hold one octet with value 1, 2 or 3');
   }
-  const endings: { -readonly [K in keyof AreaEndings]: AreaEnding } = {};
+  const endings: { -readonly [K in keyof BootpAreaEndings]: BootpAreaEnding } = {};
   if (!isCanonical(main.value)) endings.options = main.value;
   if (overload.value & 1) {
-    const file = parseArea(bytes, FILE_OFFSET, FILE_OFFSET + FILE_LENGTH, 'file', options);
+    const file = parseArea(bytes, BOOTP_FILE_OFFSET, BOOTP_FILE_OFFSET + BOOTP_FILE_LENGTH, 'file', options);
     if (!file.ok) return file;
     const ending = { end: file.value.end, trailer: trimZeros(file.value.trailer) };
     if (!isCanonical(ending)) endings.file = ending;
   }
   if (overload.value & 2) {
-    const sname = parseArea(bytes, SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH, 'sname', options);
+    const sname = parseArea(
+      bytes,
+      BOOTP_SNAME_OFFSET,
+      BOOTP_SNAME_OFFSET + BOOTP_SNAME_LENGTH,
+      'sname',
+      options,
+    );
     if (!sname.ok) return sname;
     const ending = { end: sname.value.end, trailer: trimZeros(sname.value.trailer) };
     if (!isCanonical(ending)) endings.sname = ending;
   }
   const packet: BootpPacket = {
     ...header,
-    sname: overload.value & 2 ? '' : readField(bytes, SNAME_OFFSET, SNAME_LENGTH),
-    file: overload.value & 1 ? '' : readField(bytes, FILE_OFFSET, FILE_LENGTH),
+    sname: overload.value & 2 ? '' : readField(bytes, BOOTP_SNAME_OFFSET, BOOTP_SNAME_LENGTH),
+    file: overload.value & 1 ? '' : readField(bytes, BOOTP_FILE_OFFSET, BOOTP_FILE_LENGTH),
     magicCookie: true,
     options,
     ...(Object.keys(endings).length > 0 ? { endings } : {}),
@@ -225,7 +241,7 @@ export function decodeBootp(bytes: Uint8Array): DecodeResult<BootpPacket> {
   return ok(packet);
 }
 
-export interface EncodeOptions {
+export interface BootpEncodeOptions {
   /**
    * Pad the message with zero octets up to this length. Use 300 (`BOOTP_MIN_LENGTH`) for every reply:
    * BOOTP clients require it (RFC 1542 §2.1) and DHCP clients accept it. Padding lands after End, so a
@@ -238,11 +254,11 @@ export interface EncodeOptions {
   readonly offset?: number;
 }
 
-const AREA_RANK: Record<OptionArea, number> = { options: 0, file: 1, sname: 2 };
-const DEFAULT_ENDING: AreaEnding = { end: true, trailer: EMPTY };
+const AREA_RANK: Record<BootpOptionArea, number> = { options: 0, file: 1, sname: 2 };
+const DEFAULT_ENDING: BootpAreaEnding = { end: true, trailer: EMPTY };
 
 function instanceLength(o: BootpOption): number {
-  return o.code === OPTION_PAD ? 1 : 2 + o.data.length;
+  return o.code === DHCP_OPTION_PAD ? 1 : 2 + o.data.length;
 }
 
 interface Layout {
@@ -269,7 +285,7 @@ function checkInt(name: string, value: number, max: number): void {
   }
 }
 
-function areaLength(options: readonly BootpOption[], area: OptionArea, ending: AreaEnding): number {
+function areaLength(options: readonly BootpOption[], area: BootpOptionArea, ending: BootpAreaEnding): number {
   let n = 0;
   for (const o of options) if ((o.area ?? 'options') === area) n += instanceLength(o);
   return n + (ending.end ? 1 : 0) + ending.trailer.length;
@@ -285,13 +301,14 @@ function layoutOf(packet: BootpPacket): Layout {
   checkInt('secs', packet.secs, 0xffff);
   checkInt('flags', packet.flags, 0xffff);
   for (const name of ['ciaddr', 'yiaddr', 'siaddr', 'giaddr'] as const) ipBytes(name, packet[name]);
-  if (packet.chaddr.length > CHADDR_LENGTH) throw new DhcpEncodeError('chaddr is longer than 16 octets');
-  checkText('sname', packet.sname, SNAME_LENGTH);
-  checkText('file', packet.file, FILE_LENGTH);
+  if (packet.chaddr.length > BOOTP_CHADDR_LENGTH)
+    throw new DhcpEncodeError('chaddr is longer than 16 octets');
+  checkText('sname', packet.sname, BOOTP_SNAME_LENGTH);
+  checkText('file', packet.file, BOOTP_FILE_LENGTH);
   if (!packet.magicCookie) {
     if (packet.options.length > 0) throw new DhcpEncodeError('options need magicCookie: true');
     const vend = packet.vend ?? EMPTY;
-    if (vend.length >= 4 && MAGIC_COOKIE.every((b, i) => vend[i] === b)) {
+    if (vend.length >= 4 && DHCP_MAGIC_COOKIE.every((b, i) => vend[i] === b)) {
       throw new DhcpEncodeError('vend starts with the magic cookie; use magicCookie: true and options');
     }
     return { overload: 0, mainLength: 0 };
@@ -299,7 +316,7 @@ function layoutOf(packet: BootpPacket): Layout {
   let rank = 0;
   for (const o of packet.options) {
     checkInt('option code', o.code, 254);
-    if (o.code === OPTION_PAD ? o.data.length !== 0 : o.data.length > 255) {
+    if (o.code === DHCP_OPTION_PAD ? o.data.length !== 0 : o.data.length > 255) {
       throw new DhcpEncodeError(`option ${o.code} has ${o.data.length} data octets`);
     }
     const r = AREA_RANK[o.area ?? 'options'];
@@ -319,8 +336,8 @@ function layoutOf(packet: BootpPacket): Layout {
   if (overload.value & 2 && packet.sname !== '')
     throw new DhcpEncodeError('sname is overloaded; it must be ""');
   for (const [area, size] of [
-    ['file', FILE_LENGTH],
-    ['sname', SNAME_LENGTH],
+    ['file', BOOTP_FILE_LENGTH],
+    ['sname', BOOTP_SNAME_LENGTH],
   ] as const) {
     if (!(overload.value & (area === 'file' ? 1 : 2))) continue;
     const ending = packet.endings?.[area] ?? DEFAULT_ENDING;
@@ -337,11 +354,11 @@ function layoutOf(packet: BootpPacket): Layout {
 
 function rawLength(packet: BootpPacket, layout: Layout): number {
   if (!packet.magicCookie) return BOOTP_HEADER_LENGTH + (packet.vend?.length ?? 0);
-  return OPTIONS_OFFSET + layout.mainLength;
+  return BOOTP_OPTIONS_OFFSET + layout.mainLength;
 }
 
 /** Number of octets `encodeBootp(packet, opts)` writes. Throws `DhcpEncodeError` like the encoder. */
-export function encodingLength(packet: BootpPacket, opts: EncodeOptions = {}): number {
+export function bootpEncodingLength(packet: BootpPacket, opts: BootpEncodeOptions = {}): number {
   return Math.max(rawLength(packet, layoutOf(packet)), opts.minLength ?? 0);
 }
 
@@ -353,18 +370,18 @@ function writeArea(
   out: Uint8Array,
   at: number,
   packet: BootpPacket,
-  area: OptionArea,
-  ending: AreaEnding,
+  area: BootpOptionArea,
+  ending: BootpAreaEnding,
 ): number {
   for (const o of packet.options) {
     if ((o.area ?? 'options') !== area) continue;
     out[at++] = o.code;
-    if (o.code === OPTION_PAD) continue;
+    if (o.code === DHCP_OPTION_PAD) continue;
     out[at++] = o.data.length;
     out.set(o.data, at);
     at += o.data.length;
   }
-  if (ending.end) out[at++] = OPTION_END;
+  if (ending.end) out[at++] = DHCP_OPTION_END;
   out.set(ending.trailer, at);
   return at + ending.trailer.length;
 }
@@ -374,7 +391,7 @@ function writeArea(
  * gives back the bytes it was decoded from. Throws `DhcpEncodeError` for a packet that cannot be put on
  * the wire (field out of range, option longer than 255 octets, overloaded field too small, ...).
  */
-export function encodeBootp(packet: BootpPacket, opts: EncodeOptions = {}): Uint8Array {
+export function encodeBootp(packet: BootpPacket, opts: BootpEncodeOptions = {}): Uint8Array {
   const layout = layoutOf(packet);
   const length = Math.max(rawLength(packet, layout), opts.minLength ?? 0);
   const offset = opts.offset ?? 0;
@@ -400,16 +417,16 @@ export function encodeBootp(packet: BootpPacket, opts: EncodeOptions = {}): Uint
   out.set(ipBytes('giaddr', packet.giaddr), 24);
   out.set(packet.chaddr, 28);
   if (layout.overload & 2)
-    writeArea(out, SNAME_OFFSET, packet, 'sname', packet.endings?.sname ?? DEFAULT_ENDING);
-  else writeText(out, SNAME_OFFSET, packet.sname);
+    writeArea(out, BOOTP_SNAME_OFFSET, packet, 'sname', packet.endings?.sname ?? DEFAULT_ENDING);
+  else writeText(out, BOOTP_SNAME_OFFSET, packet.sname);
   if (layout.overload & 1)
-    writeArea(out, FILE_OFFSET, packet, 'file', packet.endings?.file ?? DEFAULT_ENDING);
-  else writeText(out, FILE_OFFSET, packet.file);
+    writeArea(out, BOOTP_FILE_OFFSET, packet, 'file', packet.endings?.file ?? DEFAULT_ENDING);
+  else writeText(out, BOOTP_FILE_OFFSET, packet.file);
   if (!packet.magicCookie) {
     if (packet.vend) out.set(packet.vend, BOOTP_HEADER_LENGTH);
     return out;
   }
-  out.set(MAGIC_COOKIE, BOOTP_HEADER_LENGTH);
-  writeArea(out, OPTIONS_OFFSET, packet, 'options', packet.endings?.options ?? DEFAULT_ENDING);
+  out.set(DHCP_MAGIC_COOKIE, BOOTP_HEADER_LENGTH);
+  writeArea(out, BOOTP_OPTIONS_OFFSET, packet, 'options', packet.endings?.options ?? DEFAULT_ENDING);
   return out;
 }

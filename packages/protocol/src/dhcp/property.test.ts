@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatIPv4, latin1Decode } from '../wire.js';
 import { renderBootpJson } from './json.js';
-import { collectOptions } from './options.js';
-import { decodeBootp, encodeBootp, encodingLength } from './packet.js';
-import { fitOptions } from './reply.js';
-import type { AreaEnding, BootpOption, BootpPacket } from './types.js';
-import { MAGIC_COOKIE } from './types.js';
+import { collectDhcpOptions } from './options.js';
+import { decodeBootp, encodeBootp, bootpEncodingLength } from './packet.js';
+import { fitDhcpOptions } from './reply.js';
+import type { BootpAreaEnding, BootpOption, BootpPacket } from './types.js';
+import { DHCP_MAGIC_COOKIE } from './types.js';
 
 const SEED = 42;
 const EMPTY = new Uint8Array(0);
@@ -16,7 +16,7 @@ const u16 = fc.integer({ min: 0, max: 0xffff });
 const ip = fc.tuple(u8, u8, u8, u8).map((b) => formatIPv4(Uint8Array.from(b)));
 
 /** A fixed text field in decoded form: byte string without trailing NULs. */
-const fieldText = (max: number) =>
+const bootpFieldText = (max: number) =>
   fc.uint8Array({ maxLength: max }).map((b) => {
     let n = b.length;
     while (n > 0 && b[n - 1] === 0) n--;
@@ -49,12 +49,12 @@ function fixedArea(area: 'file' | 'sname', room: number) {
       let n = rawTrailer.length;
       while (n > 0 && rawTrailer[n - 1] === 0) n--;
       const trailer = rawTrailer.slice(0, n);
-      const ending: AreaEnding | undefined = trailer.length > 0 ? { end: true, trailer } : undefined;
+      const ending: BootpAreaEnding | undefined = trailer.length > 0 ? { end: true, trailer } : undefined;
       return { options: kept, ending };
     });
 }
 
-const mainEnding: fc.Arbitrary<AreaEnding | undefined> = fc.oneof(
+const mainEnding: fc.Arbitrary<BootpAreaEnding | undefined> = fc.oneof(
   fc.constant(undefined),
   fc.constant({ end: false, trailer: EMPTY }),
   fc.uint8Array({ minLength: 1, maxLength: 80 }).map((trailer) => ({ end: true, trailer })),
@@ -76,8 +76,8 @@ const header = fc.record({
 });
 
 const withoutCookie: fc.Arbitrary<BootpPacket> = fc
-  .tuple(header, fieldText(64), fieldText(128), fc.uint8Array({ maxLength: 100 }))
-  .filter(([, , , vend]) => !(vend.length >= 4 && MAGIC_COOKIE.every((b, i) => vend[i] === b)))
+  .tuple(header, bootpFieldText(64), bootpFieldText(128), fc.uint8Array({ maxLength: 100 }))
+  .filter(([, , , vend]) => !(vend.length >= 4 && DHCP_MAGIC_COOKIE.every((b, i) => vend[i] === b)))
   .map(([h, sname, file, vend]) => ({
     ...h,
     sname,
@@ -91,8 +91,8 @@ const withCookie: fc.Arbitrary<BootpPacket> = fc
   .tuple(
     header,
     fc.constantFrom(0, 0, 1, 2, 3),
-    fieldText(64),
-    fieldText(128),
+    bootpFieldText(64),
+    bootpFieldText(128),
     fc.array(instance(undefined, 255), { maxLength: 12 }),
     fixedArea('file', 128),
     fixedArea('sname', 64),
@@ -100,7 +100,7 @@ const withCookie: fc.Arbitrary<BootpPacket> = fc
   )
   .map(([h, overload, sname, file, main, fileArea, snameArea, ending]) => {
     const options: BootpOption[] = [...main];
-    const endings: { options?: AreaEnding; file?: AreaEnding; sname?: AreaEnding } = {};
+    const endings: { options?: BootpAreaEnding; file?: BootpAreaEnding; sname?: BootpAreaEnding } = {};
     if (ending) endings.options = ending;
     if (overload) options.unshift({ code: 52, data: Uint8Array.of(overload) });
     if (overload & 1) {
@@ -128,7 +128,7 @@ const bootpPacket: fc.Arbitrary<BootpPacket> = fc.oneof(
 );
 
 describe('property: round trip', () => {
-  it('decode(encode(x)) = x, length = encodingLength, re-encode stable, encode at an offset', () => {
+  it('decode(encode(x)) = x, length = bootpEncodingLength, re-encode stable, encode at an offset', () => {
     fc.assert(
       fc.property(
         bootpPacket,
@@ -136,7 +136,7 @@ describe('property: round trip', () => {
         fc.integer({ min: 0, max: 9 }),
         (x, min, at) => {
           const bytes = encodeBootp(x);
-          expect(bytes.length).toBe(encodingLength(x));
+          expect(bytes.length).toBe(bootpEncodingLength(x));
           const back = decodeBootp(bytes);
           expect(back).toEqual({ ok: true, value: x });
           if (!back.ok) return;
@@ -158,7 +158,7 @@ describe('property: round trip', () => {
     fc.assert(
       fc.property(bootpPacket, (x) => {
         const json = renderBootpJson(x);
-        expect(json.options.length).toBe(collectOptions(x).size);
+        expect(json.options.length).toBe(collectDhcpOptions(x).size);
         expect(() => JSON.stringify(json)).not.toThrow();
       }),
       { seed: SEED, numRuns: 300 },
@@ -179,7 +179,7 @@ describe('property: arbitrary bytes', () => {
       const head = Uint8Array.from([op, 1, hlen, ...rest]);
       const out = new Uint8Array(236 + (cookie ? 4 : 0) + tail.length);
       out.set(head);
-      if (cookie) out.set(MAGIC_COOKIE, 236);
+      if (cookie) out.set(DHCP_MAGIC_COOKIE, 236);
       out.set(tail, cookie ? 240 : 236);
       return out;
     });
@@ -196,7 +196,7 @@ describe('property: arbitrary bytes', () => {
   });
 });
 
-describe('property: fitOptions', () => {
+describe('property: fitDhcpOptions', () => {
   it('fits within the limit and keeps every option value', () => {
     const reply = fc
       .array(
@@ -211,7 +211,11 @@ describe('property: fitOptions', () => {
       .map((list) => {
         const seen = new Set<number>();
         const options: BootpOption[] = [{ code: 53, data: Uint8Array.of(2) }];
-        for (const [code, data] of list) if (!seen.has(code)) (options.push({ code, data }), seen.add(code));
+        for (const [code, data] of list) {
+          if (seen.has(code)) continue;
+          seen.add(code);
+          options.push({ code, data });
+        }
         return options;
       });
     fc.assert(
@@ -234,11 +238,11 @@ describe('property: fitOptions', () => {
           magicCookie: true,
           options,
         };
-        const fitted = fitOptions(packet, limit);
+        const fitted = fitDhcpOptions(packet, limit);
         if (!fitted) return;
-        expect(encodingLength(fitted)).toBeLessThanOrEqual(limit);
-        const before = collectOptions(packet);
-        const after = collectOptions(fitted);
+        expect(bootpEncodingLength(fitted)).toBeLessThanOrEqual(limit);
+        const before = collectDhcpOptions(packet);
+        const after = collectDhcpOptions(fitted);
         after.delete(52);
         expect(after).toEqual(before);
         const back = decodeBootp(encodeBootp(fitted));

@@ -5,7 +5,7 @@
  * (124, 125), RFC 5859 (150), RFC 5071 (208–211), iPXE `dhcp.h` (175), PXE spec (128–135).
  */
 
-export type OptionKind =
+export type DhcpOptionKind =
   | 'ipv4'
   | 'ipv4-list'
   | 'ipv4-pairs'
@@ -29,13 +29,13 @@ export type OptionKind =
   | 'relay-agent'
   | 'ipxe';
 
-export interface OptionInfo {
+export interface DhcpOptionInfo {
   readonly code: number;
   readonly name: string;
-  readonly kind: OptionKind;
+  readonly kind: DhcpOptionKind;
 }
 
-const table: readonly (readonly [number, string, OptionKind])[] = [
+const table: readonly (readonly [number, string, DhcpOptionKind])[] = [
   [1, 'subnet-mask', 'ipv4'],
   [2, 'time-offset', 'i32'],
   [3, 'router', 'ipv4-list'],
@@ -138,12 +138,12 @@ const table: readonly (readonly [number, string, OptionKind])[] = [
   [211, 'pxelinux-reboottime', 'u32'],
 ];
 
-export const DHCP_OPTION_REGISTRY: ReadonlyMap<number, OptionInfo> = new Map(
+export const DHCP_OPTION_REGISTRY: ReadonlyMap<number, DhcpOptionInfo> = new Map(
   table.map(([code, name, kind]) => [code, { code, name, kind }]),
 );
 
 /** Registry name, `pad`/`end` for 0/255, `unknown` otherwise. Unknown options render as hex. */
-export function optionName(code: number): string {
+export function dhcpOptionName(code: number): string {
   if (code === 0) return 'pad';
   if (code === 255) return 'end';
   return DHCP_OPTION_REGISTRY.get(code)?.name ?? 'unknown';

@@ -4,13 +4,13 @@ import { BOOTP_236, PXE_DISCOVER, RELAYED_REQUEST } from './golden.js';
 import {
   DhcpOption,
   getBootFileName,
-  getMessageType,
-  getOption,
+  getDhcpMessageType,
+  getDhcpOption,
   getServerIdentifier,
-  optionCodecs,
+  dhcpOptionCodecs,
 } from './options.js';
-import { decodeBootp, encodeBootp, encodingLength } from './packet.js';
-import { buildReply, fitOptions, maxReplyLength } from './reply.js';
+import { decodeBootp, encodeBootp, bootpEncodingLength } from './packet.js';
+import { buildBootpReply, fitDhcpOptions, maxDhcpReplyLength } from './reply.js';
 import type { BootpPacket } from './types.js';
 import { BOOTP_MIN_LENGTH, DhcpMessageType } from './types.js';
 
@@ -23,7 +23,7 @@ function decoded(bytes: Uint8Array): BootpPacket {
 describe('buildReply', () => {
   it('answers a PXE DISCOVER with a DHCPOFFER (RFC 2131 Table 3)', () => {
     const request = { ...decoded(PXE_DISCOVER), ciaddr: '10.9.9.9', hops: 2, secs: 30 };
-    const reply = buildReply(request, {
+    const reply = buildBootpReply(request, {
       messageType: DhcpMessageType.OFFER,
       serverId: '192.168.1.1',
       yiaddr: '192.168.1.50',
@@ -31,7 +31,7 @@ describe('buildReply', () => {
       file: 'ipxe.efi',
       options: [
         { code: DhcpOption.VENDOR_CLASS, data: utf8Encode('PXEClient') },
-        { code: DhcpOption.LEASE_TIME, data: optionCodecs.u32.encode(3600) },
+        { code: DhcpOption.LEASE_TIME, data: dhcpOptionCodecs.u32.encode(3600) },
       ],
     });
     expect(reply).toMatchObject({
@@ -54,14 +54,14 @@ describe('buildReply', () => {
     const bytes = encodeBootp(reply, { minLength: BOOTP_MIN_LENGTH });
     expect(bytes).toHaveLength(300);
     const back = decoded(bytes);
-    expect(getMessageType(back)).toBe(2);
+    expect(getDhcpMessageType(back)).toBe(2);
     expect(getServerIdentifier(back)).toBe('192.168.1.1');
     expect(getBootFileName(back)).toBe('ipxe.efi');
   });
 
   it('copies ciaddr into an ACK and echoes option 82 last', () => {
     const request = { ...decoded(RELAYED_REQUEST), ciaddr: '10.0.0.50' };
-    const reply = buildReply(request, {
+    const reply = buildBootpReply(request, {
       messageType: DhcpMessageType.ACK,
       serverId: '10.0.0.2',
       yiaddr: '10.0.0.50',
@@ -70,14 +70,14 @@ describe('buildReply', () => {
     expect(reply.ciaddr).toBe('10.0.0.50');
     expect(reply.giaddr).toBe('10.0.0.1');
     expect(reply.options.map((o) => o.code)).toEqual([53, 54, 1, 82]);
-    expect(getOption(reply, 82)).toEqual(getOption(request, 82));
-    const noEcho = buildReply(request, { messageType: DhcpMessageType.NAK, echoRelayAgentInfo: false });
+    expect(getDhcpOption(reply, 82)).toEqual(getDhcpOption(request, 82));
+    const noEcho = buildBootpReply(request, { messageType: DhcpMessageType.NAK, echoRelayAgentInfo: false });
     expect(noEcho.options.map((o) => o.code)).toEqual([53]);
     expect(noEcho.ciaddr).toBe('0.0.0.0');
   });
 
   it('answers a 236-octet BOOTP request with a plain 300-octet BOOTREPLY', () => {
-    const reply = buildReply(decoded(BOOTP_236), {
+    const reply = buildBootpReply(decoded(BOOTP_236), {
       yiaddr: '10.1.1.9',
       siaddr: '10.1.1.1',
       file: '/tftpboot/vmlinux',
@@ -86,26 +86,26 @@ describe('buildReply', () => {
     const bytes = encodeBootp(reply, { minLength: BOOTP_MIN_LENGTH });
     expect(bytes).toHaveLength(300);
     expect(Array.from(bytes.subarray(236, 241))).toEqual([99, 130, 83, 99, 255]);
-    expect(getMessageType(decoded(bytes))).toBeNull();
+    expect(getDhcpMessageType(decoded(bytes))).toBeNull();
   });
 
   it('rejects a bad server id', () => {
-    expect(() => buildReply(decoded(BOOTP_236), { serverId: 'host' })).toThrow(RangeError);
+    expect(() => buildBootpReply(decoded(BOOTP_236), { serverId: 'host' })).toThrow(RangeError);
   });
 });
 
 describe('maxReplyLength', () => {
   it('uses option 57 for DHCP clients, 548 otherwise, capped by the MTU', () => {
-    expect(maxReplyLength(decoded(PXE_DISCOVER))).toBe(1472 - 28);
-    expect(maxReplyLength(decoded(RELAYED_REQUEST))).toBe(548);
-    expect(maxReplyLength(decoded(BOOTP_236))).toBe(548);
-    expect(maxReplyLength(decoded(PXE_DISCOVER), 1000)).toBe(972);
+    expect(maxDhcpReplyLength(decoded(PXE_DISCOVER))).toBe(1472 - 28);
+    expect(maxDhcpReplyLength(decoded(RELAYED_REQUEST))).toBe(548);
+    expect(maxDhcpReplyLength(decoded(BOOTP_236))).toBe(548);
+    expect(maxDhcpReplyLength(decoded(PXE_DISCOVER), 1000)).toBe(972);
   });
 });
 
 describe('fitOptions', () => {
   const request = decoded(RELAYED_REQUEST);
-  const big = buildReply(request, {
+  const big = buildBootpReply(request, {
     messageType: DhcpMessageType.OFFER,
     serverId: '10.0.0.2',
     options: [
@@ -116,14 +116,14 @@ describe('fitOptions', () => {
   });
 
   it('leaves a packet that fits alone', () => {
-    expect(fitOptions(big, 1000)).toBe(big);
+    expect(fitDhcpOptions(big, 1000)).toBe(big);
   });
 
   it('moves trailing options into file and sname with option 52', () => {
-    expect(encodingLength(big)).toBeGreaterThan(548);
-    const fitted = fitOptions(big, 548)!;
+    expect(bootpEncodingLength(big)).toBeGreaterThan(548);
+    const fitted = fitDhcpOptions(big, 548)!;
     expect(fitted).not.toBeNull();
-    expect(encodingLength(fitted)).toBeLessThanOrEqual(548);
+    expect(bootpEncodingLength(fitted)).toBeLessThanOrEqual(548);
     expect(fitted.options.map((o) => [o.code, o.area ?? 'options'])).toEqual([
       [53, 'options'],
       [54, 'options'],
@@ -135,11 +135,11 @@ describe('fitOptions', () => {
     ]);
     const back = decoded(encodeBootp(fitted));
     expect(back).toEqual(fitted);
-    expect(getOption(back, 17)).toEqual(getOption(big, 17));
+    expect(getDhcpOption(back, 17)).toEqual(getDhcpOption(big, 17));
   });
 
   it('gives up when nothing can fit', () => {
-    expect(fitOptions(big, 300)).toBeNull();
-    expect(fitOptions({ ...big, file: 'x', sname: 'y' }, 548)).toBeNull();
+    expect(fitDhcpOptions(big, 300)).toBeNull();
+    expect(fitDhcpOptions({ ...big, file: 'x', sname: 'y' }, 548)).toBeNull();
   });
 });

@@ -1,19 +1,25 @@
 import { parseIPv4 } from '../wire.js';
 import { DhcpEncodeError } from './codes.js';
-import { DhcpOption, getMaxMessageSize, getMessageType, getOption, setOption } from './options.js';
-import { encodingLength } from './packet.js';
+import {
+  DhcpOption,
+  getMaxMessageSize,
+  getDhcpMessageType,
+  getDhcpOption,
+  setDhcpOption,
+} from './options.js';
+import { bootpEncodingLength } from './packet.js';
 import type { BootpOption, BootpPacket } from './types.js';
 import {
   BOOTREPLY,
-  CHADDR_LENGTH,
+  BOOTP_CHADDR_LENGTH,
   DhcpMessageType,
-  FILE_LENGTH,
-  OPTION_PAD,
-  OPTIONS_OFFSET,
-  SNAME_LENGTH,
+  BOOTP_FILE_LENGTH,
+  DHCP_OPTION_PAD,
+  BOOTP_OPTIONS_OFFSET,
+  BOOTP_SNAME_LENGTH,
 } from './types.js';
 
-export interface ReplyFields {
+export interface BootpReplyFields {
   /** Option 53. Omit for a plain BOOTP reply (no DHCP options added). */
   readonly messageType?: number;
   /** Option 54 (server identifier, RFC 2131 §4.1: MUST in OFFER/ACK/NAK). */
@@ -38,11 +44,11 @@ export interface ReplyFields {
  * `htype`, `hlen` and `chaddr`; zeroes `hops` and `secs`; sets option 53 and 54 first when given, then
  * `fields.options`, then the echoed option 82. Encode with `{ minLength: 300 }` (BOOTP_MIN_LENGTH).
  */
-export function buildReply(request: BootpPacket, fields: ReplyFields = {}): BootpPacket {
+export function buildBootpReply(request: BootpPacket, fields: BootpReplyFields = {}): BootpPacket {
   const type = fields.messageType;
   const zeroCiaddr = type === DhcpMessageType.OFFER || type === DhcpMessageType.NAK;
-  const chaddr = new Uint8Array(CHADDR_LENGTH);
-  chaddr.set(request.chaddr.subarray(0, CHADDR_LENGTH));
+  const chaddr = new Uint8Array(BOOTP_CHADDR_LENGTH);
+  chaddr.set(request.chaddr.subarray(0, BOOTP_CHADDR_LENGTH));
   const options: BootpOption[] = [];
   if (type !== undefined) options.push({ code: DhcpOption.MESSAGE_TYPE, data: Uint8Array.of(type) });
   if (fields.serverId !== undefined) {
@@ -50,7 +56,7 @@ export function buildReply(request: BootpPacket, fields: ReplyFields = {}): Boot
     if (!id) throw new DhcpEncodeError(`serverId is not a dotted-quad IPv4 address: ${fields.serverId}`);
     options.push({ code: DhcpOption.SERVER_ID, data: id });
   }
-  const relayInfo = getOption(request, DhcpOption.RELAY_AGENT_INFO);
+  const relayInfo = getDhcpOption(request, DhcpOption.RELAY_AGENT_INFO);
   if (relayInfo && fields.echoRelayAgentInfo !== false) {
     options.push({ code: DhcpOption.RELAY_AGENT_INFO, data: relayInfo });
   }
@@ -72,7 +78,7 @@ export function buildReply(request: BootpPacket, fields: ReplyFields = {}): Boot
     magicCookie: true,
     options,
   };
-  for (const o of fields.options ?? []) reply = setOption(reply, o.code, o.data);
+  for (const o of fields.options ?? []) reply = setDhcpOption(reply, o.code, o.data);
   return reply;
 }
 
@@ -85,8 +91,8 @@ const DHCP_DEFAULT_MAX_MESSAGE = 576;
  * or the 576-octet datagram every client must accept (RFC 2131 §2), so 548 by default, capped by the
  * path MTU.
  */
-export function maxReplyLength(request: BootpPacket, mtu = 1500): number {
-  const asked = getMessageType(request) === null ? null : getMaxMessageSize(request);
+export function maxDhcpReplyLength(request: BootpPacket, mtu = 1500): number {
+  const asked = getDhcpMessageType(request) === null ? null : getMaxMessageSize(request);
   const datagram = Math.max(DHCP_DEFAULT_MAX_MESSAGE, asked ?? DHCP_DEFAULT_MAX_MESSAGE);
   return Math.min(datagram, mtu) - IP_UDP_OVERHEAD;
 }
@@ -99,7 +105,7 @@ const PINNED = new Set<number>([
 ]);
 
 function size(o: BootpOption): number {
-  return o.code === OPTION_PAD ? 1 : 2 + o.data.length;
+  return o.code === DHCP_OPTION_PAD ? 1 : 2 + o.data.length;
 }
 
 /**
@@ -109,8 +115,8 @@ function size(o: BootpOption): number {
  * when the options cannot fit. Never overload replies to BOOTP clients or to ROMs that read `file` as a
  * string (PROTOCOLS.md §2.5); put the boot file in option 67 as well when you allow it.
  */
-export function fitOptions(packet: BootpPacket, maxLength: number): BootpPacket | null {
-  if (encodingLength(packet) <= maxLength) return packet;
+export function fitDhcpOptions(packet: BootpPacket, maxLength: number): BootpPacket | null {
+  if (bootpEncodingLength(packet) <= maxLength) return packet;
   if (
     !packet.magicCookie ||
     packet.options.some((o) => o.area !== undefined || o.code === DhcpOption.OVERLOAD)
@@ -118,11 +124,12 @@ export function fitOptions(packet: BootpPacket, maxLength: number): BootpPacket 
     return null;
   }
   const areas: { name: 'file' | 'sname'; room: number; bit: number }[] = [];
-  if (packet.file === '') areas.push({ name: 'file', room: FILE_LENGTH - 1, bit: 1 });
-  if (packet.sname === '') areas.push({ name: 'sname', room: SNAME_LENGTH - 1, bit: 2 });
-  const real = packet.options.filter((o) => o.code !== OPTION_PAD);
+  if (packet.file === '') areas.push({ name: 'file', room: BOOTP_FILE_LENGTH - 1, bit: 1 });
+  if (packet.sname === '') areas.push({ name: 'sname', room: BOOTP_SNAME_LENGTH - 1, bit: 2 });
+  const real = packet.options.filter((o) => o.code !== DHCP_OPTION_PAD);
   const movable = real.filter((o) => !PINNED.has(o.code));
-  const mainBudget = maxLength - OPTIONS_OFFSET - 1 - (packet.endings?.options?.trailer.length ?? 0) - 3;
+  const mainBudget =
+    maxLength - BOOTP_OPTIONS_OFFSET - 1 - (packet.endings?.options?.trailer.length ?? 0) - 3;
   for (let k = 1; k <= movable.length; k++) {
     const moved = new Set(movable.slice(movable.length - k));
     const main = real.filter((o) => !moved.has(o));

@@ -7,12 +7,12 @@ import { DhcpEncodeError, DhcpErrorCode } from './codes.js';
  * the same code(1) len(1) data TLVs as top-level options, inside one (concatenated, RFC 3396) option
  * value. Error offsets are relative to the start of that value.
  */
-export interface SubOption {
+export interface DhcpSubOption {
   readonly code: number;
   readonly data: Uint8Array;
 }
 
-export interface SubOptionFormat {
+export interface DhcpSubOptionFormat {
   /**
    * Whether code 0 is a one-octet Pad and 255 ends the list (RFC 2132 §8.4: true for 43, and iPXE
    * treats 175 the same). Option 82 sub-options are plain TLVs where every code has a length.
@@ -20,12 +20,15 @@ export interface SubOptionFormat {
   readonly padEnd: boolean;
 }
 
-const PAD_END: SubOptionFormat = { padEnd: true };
-const PLAIN: SubOptionFormat = { padEnd: false };
+const PAD_END: DhcpSubOptionFormat = { padEnd: true };
+const PLAIN: DhcpSubOptionFormat = { padEnd: false };
 
 /** Decodes a sub-option list. Pad is skipped; with `padEnd`, End stops decoding. Never throws. */
-export function decodeSubOptions(data: Uint8Array, format: SubOptionFormat): DecodeResult<SubOption[]> {
-  const out: SubOption[] = [];
+export function decodeDhcpSubOptions(
+  data: Uint8Array,
+  format: DhcpSubOptionFormat,
+): DecodeResult<DhcpSubOption[]> {
+  const out: DhcpSubOption[] = [];
   let i = 0;
   while (i < data.length) {
     const code = data[i]!;
@@ -52,7 +55,7 @@ export function decodeSubOptions(data: Uint8Array, format: SubOptionFormat): Dec
 }
 
 /** Encodes sub-options in the given order; `end` appends End (255). Throws `DhcpEncodeError`. */
-export function encodeSubOptions(subs: readonly SubOption[], end = false): Uint8Array {
+export function encodeDhcpSubOptions(subs: readonly DhcpSubOption[], end = false): Uint8Array {
   let total = end ? 1 : 0;
   for (const s of subs) {
     if (!Number.isInteger(s.code) || s.code < 0 || s.code > 255)
@@ -72,7 +75,7 @@ export function encodeSubOptions(subs: readonly SubOption[], end = false): Uint8
   return out;
 }
 
-export type SubOptionKind =
+export type DhcpSubOptionKind =
   | 'ipv4'
   | 'u8'
   | 'u16'
@@ -84,15 +87,15 @@ export type SubOptionKind =
   | 'pxe-boot-item'
   | 'bus-id';
 
-export interface SubOptionInfo {
+export interface DhcpSubOptionInfo {
   readonly code: number;
   readonly name: string;
-  readonly kind: SubOptionKind;
+  readonly kind: DhcpSubOptionKind;
 }
 
 function registry(
-  rows: readonly (readonly [number, string, SubOptionKind])[],
-): ReadonlyMap<number, SubOptionInfo> {
+  rows: readonly (readonly [number, string, DhcpSubOptionKind])[],
+): ReadonlyMap<number, DhcpSubOptionInfo> {
   return new Map(rows.map(([code, name, kind]) => [code, { code, name, kind }]));
 }
 
@@ -176,24 +179,24 @@ export const PXE_FORMAT = PAD_END;
 export const IPXE_FORMAT = PAD_END;
 export const RELAY_AGENT_FORMAT = PLAIN;
 
-export function decodePxeOptions(data: Uint8Array): DecodeResult<SubOption[]> {
-  return decodeSubOptions(data, PXE_FORMAT);
+export function decodePxeOptions(data: Uint8Array): DecodeResult<DhcpSubOption[]> {
+  return decodeDhcpSubOptions(data, PXE_FORMAT);
 }
 /** Option 43 value for PXE, terminated with End as PXE ROMs expect. */
-export function encodePxeOptions(subs: readonly SubOption[]): Uint8Array {
-  return encodeSubOptions(subs, true);
+export function encodePxeOptions(subs: readonly DhcpSubOption[]): Uint8Array {
+  return encodeDhcpSubOptions(subs, true);
 }
-export function decodeRelayAgentInfo(data: Uint8Array): DecodeResult<SubOption[]> {
-  return decodeSubOptions(data, RELAY_AGENT_FORMAT);
+export function decodeRelayAgentInfo(data: Uint8Array): DecodeResult<DhcpSubOption[]> {
+  return decodeDhcpSubOptions(data, RELAY_AGENT_FORMAT);
 }
-export function encodeRelayAgentInfo(subs: readonly SubOption[]): Uint8Array {
-  return encodeSubOptions(subs, false);
+export function encodeRelayAgentInfo(subs: readonly DhcpSubOption[]): Uint8Array {
+  return encodeDhcpSubOptions(subs, false);
 }
-export function decodeIpxeOptions(data: Uint8Array): DecodeResult<SubOption[]> {
-  return decodeSubOptions(data, IPXE_FORMAT);
+export function decodeIpxeOptions(data: Uint8Array): DecodeResult<DhcpSubOption[]> {
+  return decodeDhcpSubOptions(data, IPXE_FORMAT);
 }
-export function encodeIpxeOptions(subs: readonly SubOption[]): Uint8Array {
-  return encodeSubOptions(subs, false);
+export function encodeIpxeOptions(subs: readonly DhcpSubOption[]): Uint8Array {
+  return encodeDhcpSubOptions(subs, false);
 }
 
 function ipBytes(text: string): Uint8Array {

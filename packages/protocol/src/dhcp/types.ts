@@ -9,12 +9,12 @@
  */
 
 /** Where an option instance lives: the options field, or an overloaded `file` / `sname` field (RFC 2131 §4.1). */
-export type OptionArea = 'options' | 'file' | 'sname';
+export type BootpOptionArea = 'options' | 'file' | 'sname';
 
 /**
  * One option instance as it appears on the wire. Pad (0) instances are kept so that alignment padding
  * between options survives a round trip; they carry no data. End (255) is never an instance: see
- * {@link AreaEnding}. An RFC 3396 long option is several consecutive instances with the same code.
+ * {@link BootpAreaEnding}. An RFC 3396 long option is several consecutive instances with the same code.
  */
 export interface BootpOption {
   readonly code: number;
@@ -24,7 +24,7 @@ export interface BootpOption {
 }
 
 /** How an option area ends, when that differs from the canonical "End, then nothing". */
-export interface AreaEnding {
+export interface BootpAreaEnding {
   /** `false` when the area has no End option and its options run to the end of the area. */
   readonly end: boolean;
   /**
@@ -35,10 +35,10 @@ export interface AreaEnding {
   readonly trailer: Uint8Array;
 }
 
-export interface AreaEndings {
-  readonly options?: AreaEnding;
-  readonly file?: AreaEnding;
-  readonly sname?: AreaEnding;
+export interface BootpAreaEndings {
+  readonly options?: BootpAreaEnding;
+  readonly file?: BootpAreaEnding;
+  readonly sname?: BootpAreaEnding;
 }
 
 /**
@@ -46,7 +46,7 @@ export interface AreaEndings {
  *
  * `sname` and `file` are byte strings (one character per octet, U+0000–U+00FF) with trailing NULs
  * removed; everything after the first NUL is normally empty, but is kept if a client left garbage there.
- * Use {@link fieldText} for the NUL-terminated text. When a field is overloaded with options it must be
+ * Use {@link bootpFieldText} for the NUL-terminated text. When a field is overloaded with options it must be
  * the empty string.
  */
 export interface BootpPacket {
@@ -75,7 +75,7 @@ export interface BootpPacket {
   /** Option instances in parse order: options field, then `file`, then `sname` (RFC 2131 §4.1). */
   readonly options: readonly BootpOption[];
   /** Non-canonical area endings; omitted when every area ends canonically. */
-  readonly endings?: AreaEndings;
+  readonly endings?: BootpAreaEndings;
 }
 
 export const BOOTREQUEST = 1;
@@ -91,16 +91,16 @@ export const BOOTP_HEADER_LENGTH = 236;
 /** Header plus the 64-octet `vend` field: the minimum BOOTP message (RFC 1542 §2.1). */
 export const BOOTP_MIN_LENGTH = 300;
 /** 99.130.83.99 (RFC 1497, RFC 2132 §2). */
-export const MAGIC_COOKIE: Uint8Array = Uint8Array.of(99, 130, 83, 99);
-export const SNAME_OFFSET = 44;
-export const SNAME_LENGTH = 64;
-export const FILE_OFFSET = 108;
-export const FILE_LENGTH = 128;
-export const CHADDR_LENGTH = 16;
-export const OPTIONS_OFFSET = 240;
+export const DHCP_MAGIC_COOKIE: Uint8Array = Uint8Array.of(99, 130, 83, 99);
+export const BOOTP_SNAME_OFFSET = 44;
+export const BOOTP_SNAME_LENGTH = 64;
+export const BOOTP_FILE_OFFSET = 108;
+export const BOOTP_FILE_LENGTH = 128;
+export const BOOTP_CHADDR_LENGTH = 16;
+export const BOOTP_OPTIONS_OFFSET = 240;
 
-export const OPTION_PAD = 0;
-export const OPTION_END = 255;
+export const DHCP_OPTION_PAD = 0;
+export const DHCP_OPTION_END = 255;
 
 export const DhcpMessageType = {
   DISCOVER: 1,
@@ -115,10 +115,10 @@ export const DhcpMessageType = {
 export type DhcpMessageType = (typeof DhcpMessageType)[keyof typeof DhcpMessageType];
 
 /** Option 52 values (RFC 2132 §9.3). */
-export const Overload = { FILE: 1, SNAME: 2, BOTH: 3 } as const;
+export const DhcpOverload = { FILE: 1, SNAME: 2, BOTH: 3 } as const;
 
 /** Text of a fixed `sname`/`file` field: the characters before the first NUL. */
-export function fieldText(field: string): string {
+export function bootpFieldText(field: string): string {
   const nul = field.indexOf('\0');
   return nul < 0 ? field : field.slice(0, nul);
 }

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { concatBytes, utf8Encode } from '../wire.js';
+import { DHCP_ERROR_CODES } from './codes.js';
+import { GOLDEN_PACKETS, PXE_DISCOVER, RELAYED_REQUEST } from './golden.js';
+import { renderBootpJson } from './json.js';
+import { getDhcpOption } from './options.js';
+import { decodeBootp, encodeBootp } from './packet.js';
+import { buildBootpReply, fitDhcpOptions } from './reply.js';
+import { decodeIpxeOptions, decodePxeOptions, decodeRelayAgentInfo } from './suboptions.js';
+import type { BootpPacket } from './types.js';
+import { DhcpMessageType } from './types.js';
+
+/** mulberry32: small, fast, seeded; the same seed gives the same run on every machine. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function decoded(bytes: Uint8Array): BootpPacket {
+  const r = decodeBootp(bytes);
+  if (!r.ok) throw new Error(r.error.code);
+  return r.value;
+}
+
+/** Golden packets plus replies built by the codec, including an overloaded one. */
+function corpus(): Uint8Array[] {
+  const offer = buildBootpReply(decoded(RELAYED_REQUEST), {
+    messageType: DhcpMessageType.OFFER,
+    serverId: '10.0.0.2',
+    yiaddr: '10.0.0.50',
+    options: [
+      { code: 15, data: new Uint8Array(220).fill(0x61) },
+      { code: 67, data: utf8Encode('http://10.0.0.2/boot.ipxe') },
+      { code: 12, data: utf8Encode('node-50') },
+    ],
+  });
+  const overloaded = fitDhcpOptions(offer, 548)!;
+  const pxeAck = buildBootpReply(decoded(PXE_DISCOVER), {
+    messageType: DhcpMessageType.ACK,
+    serverId: '192.168.1.1',
+    file: 'ipxe.efi',
+    options: [
+      { code: 60, data: utf8Encode('PXEClient') },
+      { code: 43, data: Uint8Array.of(6, 1, 8, 255) },
+      { code: 97, data: getDhcpOption(decoded(PXE_DISCOVER), 97)! },
+    ],
+  });
+  return [
+    ...Object.values(GOLDEN_PACKETS),
+    encodeBootp(offer, { minLength: 300 }),
+    encodeBootp(overloaded),
+    encodeBootp(pxeAck, { minLength: 300 }),
+  ];
+}
+
+const INTERESTING = [0, 1, 2, 3, 4, 6, 16, 17, 52, 53, 82, 99, 127, 128, 175, 254, 255];
+
+function mutate(input: Uint8Array, rand: () => number): Uint8Array {
+  let bytes: Uint8Array = input.slice();
+  const int = (n: number) => Math.floor(rand() * n);
+  const rounds = 1 + int(3);
+  for (let r = 0; r < rounds; r++) {
+    const at = int(bytes.length + 1);
+    switch (int(6)) {
+      case 0: // flip 1-4 bits
+        for (let k = 1 + int(4); k > 0 && bytes.length > 0; k--) bytes[int(bytes.length)]! ^= 1 << int(8);
+        break;
+      case 1: // truncate
+        bytes = bytes.slice(0, at);
+        break;
+      case 2: {
+        // insert 1-8 random octets
+        const extra = Uint8Array.from({ length: 1 + int(8) }, () => int(256));
+        bytes = concatBytes([bytes.subarray(0, at), extra, bytes.subarray(at)]);
+        break;
+      }
+      case 3: // delete a range
+        bytes = concatBytes([bytes.subarray(0, at), bytes.subarray(at + 1 + int(16))]);
+        break;
+      case 4: // an interesting value at an option-ish position (past the header most of the time)
+        if (bytes.length > 0)
+          bytes[rand() < 0.8 && bytes.length > 240 ? 236 + int(bytes.length - 236) : int(bytes.length)] =
+            INTERESTING[int(INTERESTING.length)]!;
+        break;
+      default: // append random octets
+        bytes = concatBytes([bytes, Uint8Array.from({ length: 1 + int(12) }, () => int(256))]);
+    }
+  }
+  return bytes;
+}
+
+describe('fuzz: mutated packets', () => {
+  it('never throws; errors are listed codes within the input; successes re-encode exactly', () => {
+    const rand = prng(0x5eed_d4c9);
+    const seeds = corpus();
+    const codes = new Set<string>(DHCP_ERROR_CODES);
+    const seen = new Map<string, number>();
+    const problems: string[] = [];
+    const RUNS = 100_000;
+    for (let i = 0; i < RUNS; i++) {
+      const input = mutate(seeds[i % seeds.length]!, rand);
+      const r = decodeBootp(input);
+      if (!r.ok) {
+        seen.set(r.error.code, (seen.get(r.error.code) ?? 0) + 1);
+        if (!codes.has(r.error.code) || r.error.offset < 0 || r.error.offset > input.length) {
+          problems.push(`run ${i}: ${r.error.code} at ${r.error.offset} of ${input.length}`);
+        }
+        continue;
+      }
+      seen.set('ok', (seen.get('ok') ?? 0) + 1);
+      const again = encodeBootp(r.value);
+      if (again.length !== input.length || again.some((b, k) => b !== input[k])) {
+        problems.push(`run ${i}: re-encode differs`);
+      }
+      if (i % 16 === 0) JSON.stringify(renderBootpJson(r.value));
+      for (const [code, decode] of [
+        [43, decodePxeOptions],
+        [82, decodeRelayAgentInfo],
+        [175, decodeIpxeOptions],
+      ] as const) {
+        const value = getDhcpOption(r.value, code);
+        if (!value) continue;
+        const sub = decode(value);
+        if (!sub.ok && (!codes.has(sub.error.code) || sub.error.offset > value.length)) {
+          problems.push(`run ${i}: option ${code}: ${sub.error.code} at ${sub.error.offset}`);
+        }
+      }
+      if (problems.length > 10) break;
+    }
+    expect(problems).toEqual([]);
+    // The mutations must reach every decoder path, or this test proves little.
+    for (const code of ['ok', ...DHCP_ERROR_CODES.filter((c) => !c.includes('SUBOPTION'))]) {
+      expect(seen.get(code) ?? 0, code).toBeGreaterThan(50);
+    }
+  });
+});
