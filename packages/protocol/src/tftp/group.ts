@@ -14,8 +14,8 @@
  *
  * Mastership passes when the master ACKs the last block (it has the whole file and leaves) or goes silent:
  * after `retry.maxRetries` unanswered retransmissions the master is dropped (ERROR 0 to it) and the next
- * oldest client is sent an OACK with only the group option, `,,1` / `,sbid,1`; it answers by ACKing the
- * block before its first missing block. A late joiner simply collects from wherever the stream is and
+ * oldest client is sent its OACK again with mc/master = 1; it answers by ACKing the block before its first
+ * missing block. A late joiner simply collects from wherever the stream is and
  * fetches what it missed when it becomes master. Any client leaves by ACKing the last block or with an
  * ERROR; the group ends (`done`) when the last client has left.
  *
@@ -88,31 +88,25 @@ export function createGroup(config: GroupConfig): GroupState {
   };
 }
 
-/** The group option's value for one client. `first` OACKs carry the address/port, later ones leave them out. */
-function groupValue(delivery: GroupDelivery, master: boolean, first: boolean): string {
+/** The group option's value for one client: `addr,port,mc` or `port,sbid,master`. */
+function groupValue(delivery: GroupDelivery, master: boolean): string {
   if (delivery.kind === 'multicast') {
-    return formatMulticastValue({
-      address: first ? delivery.address : null,
-      port: first ? delivery.port : null,
-      master,
-    });
+    return formatMulticastValue({ address: delivery.address, port: delivery.port, master });
   }
-  return formatSbroadcastValue({ port: first ? delivery.port : null, sbid: delivery.sbid, master });
+  return formatSbroadcastValue({ port: delivery.port, sbid: delivery.sbid, master });
 }
 
+/**
+ * The member's OACK with its role filled in. Hand-over OACKs repeat the member's whole OACK with the
+ * address and port too (RFC 2090 and IBM allow leaving them empty): a member whose first OACK was lost
+ * then still learns every parameter, and one that has them just reads the new role.
+ */
 function oackFor(state: GroupState, member: GroupMember, master: boolean): TftpPacket {
   const kind = state.config.delivery.kind;
   const options = member.oack.map((o) =>
-    o.name.toLowerCase() === kind
-      ? { name: o.name, value: groupValue(state.config.delivery, master, true) }
-      : o,
+    o.name.toLowerCase() === kind ? { name: o.name, value: groupValue(state.config.delivery, master) } : o,
   );
   return { opcode: 'OACK', options };
-}
-
-function handoverOack(state: GroupState): TftpPacket {
-  const kind = state.config.delivery.kind;
-  return { opcode: 'OACK', options: [{ name: kind, value: groupValue(state.config.delivery, true, false) }] };
 }
 
 function arm(state: GroupState, now: number, effects: TftpEffect[]): GroupState {
@@ -249,7 +243,7 @@ function leave(
 function passMastership(state: GroupState, now: number, effects: TftpEffect[]): Step {
   const heir = state.members[0];
   if (!heir) return end({ ...state, master: null }, 'complete', effects);
-  effects.push({ type: 'send', to: heir.client, packet: handoverOack(state) });
+  effects.push({ type: 'send', to: heir.client, packet: oackFor(state, heir, true) });
   effects.push({
     type: 'log',
     level: 'debug',
@@ -280,12 +274,7 @@ function onTimer(state: GroupState, now: number, effects: TftpEffect[]): Step {
   }
   const next = { ...state, retries };
   if (state.masterPhase === 'oack') {
-    const first = state.lastRequest === 0 && state.blocksSent === 0;
-    effects.push({
-      type: 'send',
-      to: master.client,
-      packet: first ? oackFor(state, master, true) : handoverOack(state),
-    });
+    effects.push({ type: 'send', to: master.client, packet: oackFor(state, master, true) });
     return { state: arm(next, now, effects), effects };
   }
   return sendWindow(next, master, now, effects);

@@ -381,7 +381,16 @@ describe('group server machine', () => {
     expect(sends(g.effects).map((p) => p.opcode === 'DATA' && [p.block, p.data.length])).toEqual([[3, 4]]);
     g = groupStep(g.state, from('a', { opcode: 'ACK', block: 3 }), 6);
     expect(g.effects[0]).toEqual({ type: 'left', client: 'a', reason: 'complete' });
-    expect(sends(g.effects)).toEqual([{ opcode: 'OACK', options: [{ name: 'multicast', value: ',,1' }] }]);
+    expect(sends(g.effects)).toEqual([
+      {
+        opcode: 'OACK',
+        options: [
+          { name: 'blksize', value: '8' },
+          { name: 'multicast', value: '239.255.1.1,1758,1' },
+          { name: 'windowsize', value: '2' },
+        ],
+      },
+    ]);
     g = groupStep(g.state, from('b', { opcode: 'ACK', block: 3 }), 7);
     expect(g.effects).toEqual([
       { type: 'left', client: 'b', reason: 'complete' },
@@ -415,7 +424,7 @@ describe('group server machine', () => {
     expect(done(g.effects)?.outcome).toBe('aborted');
   });
 
-  it('sbroadcast values: port,sbid,master and ,sbid,1 on hand-over; BDATA carries the sbid', () => {
+  it('sbroadcast values: port,sbid,master, repeated with master = 1 on hand-over; BDATA carries the sbid', () => {
     let g = groupStep(
       createGroup({
         delivery: { kind: 'sbroadcast', port: 247, sbid: 4000000000 },
@@ -438,7 +447,7 @@ describe('group server machine', () => {
     g = groupStep(g.state, from('a', { opcode: 'ERROR', errorCode: 0, errorMessage: 'bye' }), 2);
     expect(g.effects[0]).toEqual({ type: 'left', client: 'a', reason: 'error' });
     expect(sends(g.effects)).toEqual([
-      { opcode: 'OACK', options: [{ name: 'sbroadcast', value: ',4000000000,1' }] },
+      { opcode: 'OACK', options: [{ name: 'sbroadcast', value: '247,4000000000,1' }] },
     ]);
   });
 });

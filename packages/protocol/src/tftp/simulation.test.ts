@@ -528,7 +528,6 @@ function runGroup(opts: {
     for (const e of step.effects) {
       if (e.type === 'send') {
         const target = runs.find((c) => c.name === e.to)!;
-        if (e.packet.opcode === 'OACK' && e.packet.options.length === 1) handovers++;
         transmit(sched, rand, channel, e.packet, (p) => {
           if (alive(target))
             clientEffects(
@@ -556,6 +555,8 @@ function runGroup(opts: {
         sched.at(e.at, () => {
           if (groupTimer === e.at && group) groupEffects(groupStep(group, { type: 'timer' }, sched.now));
         });
+      } else if (e.type === 'log' && e.message === 'tftp group: mastership passed') {
+        handovers++;
       } else if (e.type === 'left') {
         left.push(`${e.client}:${e.reason}`);
       } else if (e.type === 'done') {
