@@ -2,11 +2,8 @@ import {
   BOOTP_MIN_LENGTH,
   BOOTREPLY,
   DhcpErrorCode,
-  collectOptions,
   decodeBootp,
   encodeBootp,
-  fieldText,
-  splitOption,
   type BootpOption,
   type BootpPacket,
 } from '@bootpt/protocol/dhcp/index';
@@ -62,13 +59,55 @@ export function decodeRequest(data: Uint8Array): DecodedRequest {
       siaddr: ipv4ToInt(p.siaddr) ?? 0,
       giaddr: ipv4ToInt(p.giaddr) ?? 0,
       chaddr: p.chaddr,
-      sname: fieldText(p.sname),
-      file: fieldText(p.file),
+      sname: beforeNul(p.sname),
+      file: beforeNul(p.file),
       hasCookie: p.magicCookie,
-      options: p.magicCookie ? collectOptions(p) : new Map(),
+      options: p.magicCookie ? concatenated(p.options) : new Map(),
       size: data.length,
     },
   };
+}
+
+function beforeNul(field: string): string {
+  const nul = field.indexOf('\0');
+  return nul < 0 ? field : field.slice(0, nul);
+}
+
+/** Every option's value, instances of one code concatenated in parse order (RFC 3396); Pad skipped. */
+function concatenated(options: readonly BootpOption[]): Map<number, Uint8Array> {
+  const parts = new Map<number, Uint8Array[]>();
+  for (const o of options) {
+    if (o.code === 0) continue;
+    const list = parts.get(o.code);
+    if (list) list.push(o.data);
+    else parts.set(o.code, [o.data]);
+  }
+  const out = new Map<number, Uint8Array>();
+  for (const [code, list] of parts) {
+    if (list.length === 1) {
+      out.set(code, list[0]!);
+      continue;
+    }
+    const joined = new Uint8Array(list.reduce((n, d) => n + d.length, 0));
+    let at = 0;
+    for (const d of list) {
+      joined.set(d, at);
+      at += d.length;
+    }
+    out.set(code, joined);
+  }
+  return out;
+}
+
+/** A value as consecutive instances of at most 255 octets (RFC 3396). */
+function instances(code: number, value: Uint8Array): BootpOption[] {
+  const out: BootpOption[] = [];
+  let offset = 0;
+  do {
+    out.push({ code, data: value.subarray(offset, offset + 255) });
+    offset += 255;
+  } while (offset < value.length);
+  return out;
 }
 
 export interface EncodedReply {
@@ -80,9 +119,9 @@ export interface EncodedReply {
 const COOKIE_AND_END = 4 + 1;
 const HEADER = 236;
 
-function wireLength(instances: readonly BootpOption[]): number {
+function wireLength(parts: readonly BootpOption[]): number {
   let n = 0;
-  for (const o of instances) n += 2 + o.data.length;
+  for (const o of parts) n += 2 + o.data.length;
   return n;
 }
 
@@ -93,15 +132,15 @@ function wireLength(instances: readonly BootpOption[]): number {
 export function encodeReply(spec: ReplySpec): EncodedReply {
   const limit = spec.format === 'bootp' ? BOOTP_MIN_LENGTH : Math.max(BOOTP_MIN_LENGTH, spec.maxSize);
   let room = limit - HEADER - COOKIE_AND_END;
-  const relay = spec.relayAgentInfo ? splitOption(82, spec.relayAgentInfo) : [];
+  const relay = spec.relayAgentInfo ? instances(82, spec.relayAgentInfo) : [];
   const relayLength = wireLength(relay);
   const options: BootpOption[] = [];
   const omitted: number[] = [];
   for (const [code, value] of spec.options) {
-    const instances = splitOption(code, value);
-    const need = wireLength(instances);
+    const parts = instances(code, value);
+    const need = wireLength(parts);
     if (need + relayLength <= room) {
-      options.push(...instances);
+      options.push(...parts);
       room -= need;
     } else {
       omitted.push(code);

@@ -24,6 +24,8 @@ const net = `10.214.${octet}`;
 const SERVER = `${net}.1`;
 const GUEST_MAC = `52:54:00:${((tag >> 8) & 255).toString(16).padStart(2, '0')}:${(tag & 255).toString(16).padStart(2, '0')}:56`;
 const MARKER = 'BOOTPT-IPXE-SCRIPT-OK';
+/** iPXE colours its console output with ANSI escapes (ESC [ ... m). */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 describe.skipIf(skipReason !== undefined)(
   `PXE boot of QEMU's iPXE ROM${skipReason ? ` (skipped: ${skipReason})` : ''}`,
@@ -102,7 +104,7 @@ describe.skipIf(skipReason !== undefined)(
       let screen = '';
       while (Date.now() < deadline && !screen.includes(MARKER)) {
         await new Promise((r) => setTimeout(r, 500));
-        screen = existsSync(serial) ? (await readFile(serial, 'latin1')).replace(/\x1b\[[0-9;]*m/g, '') : '';
+        screen = existsSync(serial) ? (await readFile(serial, 'latin1')).replace(ANSI_COLOUR, '') : '';
         if (qemu.exitCode !== null) break;
       }
       await lan.stop(qemu, 'SIGTERM', 3000);
