@@ -260,6 +260,39 @@ describe('client read machine', () => {
     expect(c.state.received).toBe(2);
   });
 
+  it('re-sends its last ACK when the server goes quiet, then gives up', () => {
+    let c = client([{ name: 'blksize', value: '8' }]);
+    c = clientReadStep(c.state, oack([{ name: 'blksize', value: '8' }]), 0);
+    c = clientReadStep(c.state, data(1, 8), 10);
+    expect(sends(c.effects)).toEqual([{ opcode: 'ACK', block: 1 }]);
+    for (let i = 0; i < 3; i++) {
+      c = clientReadStep(c.state, { type: 'timer' }, c.state.deadline);
+      expect(sends(c.effects)).toEqual([{ opcode: 'ACK', block: 1 }]);
+    }
+    c = clientReadStep(c.state, { type: 'timer' }, c.state.deadline);
+    expect(done(c.effects)).toMatchObject({ outcome: 'timeout', bytes: 8, blocks: 1 });
+  });
+
+  it('reports an ERROR from the server and ignores everything after done', () => {
+    const c = client([]);
+    const step = clientReadStep(
+      c.state,
+      { type: 'packet', packet: { opcode: 'ERROR', errorCode: 1, errorMessage: 'File not found' } },
+      1,
+    );
+    expect(step.effects).toEqual([
+      {
+        type: 'done',
+        outcome: 'error',
+        bytes: 0,
+        blocks: 0,
+        tsize: null,
+        error: { code: 1, message: 'File not found' },
+      },
+    ]);
+    expect(clientReadStep(step.state, data(1, 3), 2).effects).toEqual([]);
+  });
+
   it('rejects DATA longer than blksize with ERROR 4', () => {
     const c = client([]);
     const step = clientReadStep(c.state, data(1, 513), 1);

@@ -191,7 +191,7 @@ function readStrings(bytes: Uint8Array, start: number, end: number): Strings {
   return { ok: true, items };
 }
 
-/** Pairs up option strings starting at `firstOffset`; `offsets[i]` is where string i starts. */
+/** Pairs option strings into name/value options; `offsets[i]` is where string i starts (for errors). */
 function pairOptions(items: readonly string[], offsets: readonly number[]): DecodeResult<TftpOption[]> {
   if (items.length % 2 !== 0) {
     return fail('TFTP_ODD_OPTIONS', offsets[items.length - 1]!, 'option name without a value');

@@ -3,6 +3,7 @@
  * lossy channel (seeded PRNG: loss, duplication, reordering by extra delay). Every datagram is encoded and
  * decoded on the way, so the codec is exercised too. Time is simulated; nothing sleeps.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesEqual } from '../wire.js';
 import { decodeTftp, encodeTftp } from './packet.js';
@@ -305,6 +306,30 @@ describe('unicast read: server and client machines over a simulated channel', ()
       expect(run.client?.tsize).toBe(size);
       expect(run.server?.outcome, `size ${size}`).toBe('complete');
     }
+  });
+
+  it('property (seeded): any size, blksize, windowsize and channel seed delivers the exact file', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 3000 }),
+        fc.constantFrom(8, 13, 64, 512),
+        fc.integer({ min: 1, max: 16 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (size, blksize, ws, seed) => {
+          const file = fileOf(size, seed);
+          const run = runUnicast({
+            file,
+            options: [opt('blksize', blksize), opt('windowsize', ws), opt('tsize', 0)],
+            seed,
+            channel: LOSSY,
+          });
+          expect(run.client?.outcome).toBe('complete');
+          expect(run.server?.outcome).toBe('complete');
+          expectSameBytes(run.received, file);
+        },
+      ),
+      { seed: 7440, numRuns: 40 },
+    );
   });
 
   it('never retransmits DATA because of a duplicate ACK (Sorcerer’s Apprentice)', () => {
@@ -718,6 +743,41 @@ describe('group transfer (RFC 2090 multicast and IBM sbroadcast)', () => {
       expectSameBytes(c.received, file, c.name);
     }
     expect(run.group?.outcome).toBe('complete');
+  });
+
+  it('property (seeded): 3–5 clients with random start times and windowsizes all get the file', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            startAt: fc.integer({ min: 0, max: 300 }),
+            windowsize: fc.integer({ min: 1, max: 8 }),
+          }),
+          {
+            minLength: 3,
+            maxLength: 5,
+          },
+        ),
+        fc.integer({ min: 1, max: 100 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.boolean(),
+        (specs, blocks, seed, multicast) => {
+          const file = fileOf(64 * blocks + (seed % 64), seed);
+          const run = runGroup({
+            file,
+            delivery: multicast ? MULTICAST : SBROADCAST,
+            seed,
+            channel: LOSSY,
+            clients: specs.map((c, i) => ({ name: `c${i}`, ...c })),
+          });
+          for (const c of run.clients) {
+            expect(c.done?.outcome, c.name).toBe('complete');
+            expectSameBytes(c.received, file, c.name);
+          }
+        },
+      ),
+      { seed: 2090, numRuns: 25 },
+    );
   });
 
   it.each([31, 32, 33])('lossy channel with four clients and a late joiner, seed %i', (seed) => {
