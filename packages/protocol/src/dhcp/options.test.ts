@@ -21,7 +21,7 @@ import {
   getMaxMessageSize,
   getDhcpMessageType,
   getDhcpOption,
-  getOverload,
+  getDhcpOverload,
   getParameterRequestList,
   getRequestedIp,
   getServerIdentifier,
@@ -42,6 +42,7 @@ import {
 import { decodeBootp, encodeBootp } from './packet.js';
 import { CLIENT_ARCHITECTURES, DHCP_OPTION_REGISTRY, clientArchName, dhcpOptionName } from './registry.js';
 import {
+  buildPxeVendorOptions,
   decodeIpxeOptions,
   decodePxeBootMenu,
   decodePxeBootServers,
@@ -92,7 +93,7 @@ describe('typed getters', () => {
   it('concatenate split instances (RFC 3396) and resolve overload', () => {
     expect(getDhcpOption(decoded(SPLIT_43_ACK), 43)).toEqual(SPLIT_43_VALUE);
     const offer = decoded(OVERLOADED_OFFER);
-    expect(getOverload(offer)).toBe(3);
+    expect(getDhcpOverload(offer)).toBe(3);
     expect(getBootFileName(offer)).toBe('pxelinux.0');
     expect(getServerName(offer)).toBe('192.168.1.1');
     expect([...collectDhcpOptions(offer).keys()]).toEqual([53, 54, 52, 51, 1, 3, 67, 12, 66]);
@@ -196,6 +197,30 @@ describe('sub-options', () => {
     expect(menu).toHaveLength(5);
     expect(menu[3]).toEqual({ type: 0, description: 'Boot from local disk'.padEnd(40) });
     expect(encodePxeOptions(subs.value)).toEqual(SPLIT_43_VALUE);
+  });
+
+  it('build a whole PXE option 43', () => {
+    expect(buildPxeVendorOptions({ discoveryControl: 8 })).toEqual(Uint8Array.of(6, 1, 8, 255));
+    const value = buildPxeVendorOptions({
+      discoveryControl: 7,
+      bootServers: [
+        { type: 0x8001, addresses: ['10.0.0.1', '10.0.0.2'] },
+        { type: 0x8002, addresses: ['10.0.0.3', '10.0.0.4'] },
+        { type: 0x8003, addresses: ['10.0.0.5', '10.0.0.6'] },
+      ],
+      bootMenu: [
+        { type: 0x8001, description: 'Install Debian 13 (x86-64, text mode)   ' },
+        { type: 0x8002, description: 'Install Debian 13 (x86-64, graphical)   ' },
+        { type: 0x8003, description: 'Rescue shell over NFS root              ' },
+        { type: 0, description: 'Boot from local disk                    ' },
+        { type: 0x8004, description: 'Memory test (memtest86+ 7.20 EFI build) ' },
+      ],
+      menuPrompt: { timeout: 5, prompt: 'Boot menu:' },
+      bootItem: { type: 0x8001, layer: 0 },
+    });
+    expect(value).toEqual(SPLIT_43_VALUE);
+    expect(() => buildPxeVendorOptions({ discoveryControl: 256 })).toThrow(RangeError);
+    expect(() => buildPxeVendorOptions({ multicastAddress: 'x' })).toThrow(RangeError);
   });
 
   it('encode PXE helpers', () => {

@@ -243,7 +243,7 @@ export function isDhcp(packet: BootpPacket): boolean {
 }
 
 /** Option 52 value from the options field (0 = no overload). */
-export function getOverload(packet: BootpPacket): number {
+export function getDhcpOverload(packet: BootpPacket): number {
   for (const o of packet.options)
     if (o.code === DhcpOption.OVERLOAD && o.area === undefined) return o.data[0] ?? 0;
   return 0;

@@ -179,6 +179,7 @@ describe('encoding', () => {
       },
     ],
     ['options without cookie', { magicCookie: false }],
+    ['vend with cookie', { vend: Uint8Array.of(1) }],
   ])('rejects %s', (_name, change) => {
     expect(() => encodeBootp({ ...base, ...change })).toThrow(DhcpEncodeError);
     expect(() => bootpEncodingLength({ ...base, ...change })).toThrow(DhcpEncodeError);

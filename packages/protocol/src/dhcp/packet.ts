@@ -72,7 +72,10 @@ const HEADER_FIELDS: readonly (readonly [name: string, offset: number, length: n
 
 const EMPTY = new Uint8Array(0);
 
-/** Parses one option area `[start, end)`; errors carry absolute offsets into `bytes`. */
+/**
+ * Parses one option area `[start, end)` of the decoder's private copy (so views into it are safe to
+ * hand out); errors carry absolute offsets.
+ */
 function parseArea(
   bytes: Uint8Array,
   start: number,
@@ -89,7 +92,7 @@ function parseArea(
       i += 1;
       continue;
     }
-    if (code === DHCP_OPTION_END) return ok({ end: true, trailer: bytes.slice(i + 1, end) });
+    if (code === DHCP_OPTION_END) return ok({ end: true, trailer: bytes.subarray(i + 1, end) });
     if (i + 1 >= end) {
       return fail(DhcpErrorCode.OPTION_TRUNCATED, i, `option ${code} in ${area} has no length octet`);
     }
@@ -101,7 +104,7 @@ function parseArea(
         `option ${code} length ${length} runs past the end of ${area} at ${end}`,
       );
     }
-    const data = bytes.slice(i + 2, i + 2 + length);
+    const data = bytes.subarray(i + 2, i + 2 + length);
     out.push(tag ? { code, data, area: tag } : { code, data });
     i += 2 + length;
   }
@@ -115,7 +118,7 @@ function isCanonical(ending: BootpAreaEnding): boolean {
 function trimZeros(bytes: Uint8Array): Uint8Array {
   let n = bytes.length;
   while (n > 0 && bytes[n - 1] === 0) n--;
-  return n === bytes.length ? bytes : bytes.slice(0, n);
+  return n === bytes.length ? bytes : bytes.subarray(0, n);
 }
 
 /** A fixed text field as a byte string with trailing NULs removed (lossless given the fixed size). */
@@ -144,21 +147,17 @@ function overloadOf(options: readonly BootpOption[]): { value: number; valid: bo
   return { value, valid: length === 1 && value >= 1 && value <= 3, index };
 }
 
-/** Decodes a BOOTP/DHCP message. Never throws; see `DhcpErrorCode` for the errors. */
-export function decodeBootp(bytes: Uint8Array): DecodeResult<BootpPacket> {
-  if (bytes.length < BOOTP_HEADER_LENGTH) {
-    const field = HEADER_FIELDS.find(([, offset, length]) => offset + length > bytes.length)!;
-    return fail(
-      DhcpErrorCode.TRUNCATED_HEADER,
-      field[1],
-      `BOOTP header needs ${BOOTP_HEADER_LENGTH} octets, got ${bytes.length}; ${field[0]} is incomplete`,
-    );
-  }
-  const op = bytes[0]!;
+/**
+ * Decodes a BOOTP/DHCP message. Never throws; see `DhcpErrorCode` for the errors. The packet's byte
+ * fields are views into one private copy of `input`, so later changes to `input` do not affect it.
+ */
+export function decodeBootp(input: Uint8Array): DecodeResult<BootpPacket> {
+  if (input.length < BOOTP_HEADER_LENGTH) return truncatedHeader(input.length);
+  const op = input[0]!;
   if (op !== BOOTREQUEST && op !== BOOTREPLY) {
     return fail(DhcpErrorCode.BAD_OP, 0, `op ${op} is neither BOOTREQUEST (1) nor BOOTREPLY (2)`);
   }
-  const hlen = bytes[2]!;
+  const hlen = input[2]!;
   if (hlen > BOOTP_CHADDR_LENGTH) {
     return fail(
       DhcpErrorCode.BAD_HLEN,
@@ -166,20 +165,32 @@ export function decodeBootp(bytes: Uint8Array): DecodeResult<BootpPacket> {
       `hlen ${hlen} exceeds the ${BOOTP_CHADDR_LENGTH}-octet chaddr field`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return decodeValidHeader(input.slice(), op, hlen);
+}
+
+function truncatedHeader(length: number): DecodeResult<never> {
+  const field = HEADER_FIELDS.find(([, offset, size]) => offset + size > length)!;
+  return fail(
+    DhcpErrorCode.TRUNCATED_HEADER,
+    field[1],
+    `BOOTP header needs ${BOOTP_HEADER_LENGTH} octets, got ${length}; ${field[0]} is incomplete`,
+  );
+}
+
+function decodeValidHeader(bytes: Uint8Array, op: number, hlen: number): DecodeResult<BootpPacket> {
   const header = {
     op,
     htype: bytes[1]!,
     hlen,
     hops: bytes[3]!,
-    xid: view.getUint32(4),
-    secs: view.getUint16(8),
-    flags: view.getUint16(10),
+    xid: ((bytes[4]! << 24) | (bytes[5]! << 16) | (bytes[6]! << 8) | bytes[7]!) >>> 0,
+    secs: (bytes[8]! << 8) | bytes[9]!,
+    flags: (bytes[10]! << 8) | bytes[11]!,
     ciaddr: formatIPv4(bytes, 12),
     yiaddr: formatIPv4(bytes, 16),
     siaddr: formatIPv4(bytes, 20),
     giaddr: formatIPv4(bytes, 24),
-    chaddr: bytes.slice(28, 28 + BOOTP_CHADDR_LENGTH),
+    chaddr: bytes.subarray(28, 28 + BOOTP_CHADDR_LENGTH),
   };
 
   const hasCookie =
@@ -189,7 +200,7 @@ export function decodeBootp(bytes: Uint8Array): DecodeResult<BootpPacket> {
     bytes[238] === DHCP_MAGIC_COOKIE[2] &&
     bytes[239] === DHCP_MAGIC_COOKIE[3];
   if (!hasCookie) {
-    const vend = bytes.slice(BOOTP_HEADER_LENGTH);
+    const vend = bytes.subarray(BOOTP_HEADER_LENGTH);
     return ok({
       ...header,
       sname: readField(bytes, BOOTP_SNAME_OFFSET, BOOTP_SNAME_LENGTH),
@@ -305,6 +316,9 @@ function layoutOf(packet: BootpPacket): Layout {
     throw new DhcpEncodeError('chaddr is longer than 16 octets');
   checkText('sname', packet.sname, BOOTP_SNAME_LENGTH);
   checkText('file', packet.file, BOOTP_FILE_LENGTH);
+  if (packet.magicCookie && packet.vend !== undefined) {
+    throw new DhcpEncodeError('vend is only for magicCookie: false; put options in options');
+  }
   if (!packet.magicCookie) {
     if (packet.options.length > 0) throw new DhcpEncodeError('options need magicCookie: true');
     const vend = packet.vend ?? EMPTY;

@@ -97,6 +97,8 @@ const table: readonly (readonly [number, string, DhcpOptionKind])[] = [
   [59, 'rebinding-time', 'u32'],
   [60, 'vendor-class-identifier', 'string'],
   [61, 'client-identifier', 'client-id'],
+  [62, 'netware-ip-domain', 'string'],
+  [63, 'netware-ip-information', 'bytes'],
   [64, 'nisplus-domain', 'string'],
   [65, 'nisplus-servers', 'ipv4-list'],
   [66, 'tftp-server-name', 'string'],

@@ -95,10 +95,10 @@ describe('buildReply', () => {
 });
 
 describe('maxReplyLength', () => {
-  it('uses option 57 for DHCP clients, 548 otherwise, capped by the MTU', () => {
+  it('uses option 57 for DHCP clients, else 548; 300 for BOOTP; capped by the MTU', () => {
     expect(maxDhcpReplyLength(decoded(PXE_DISCOVER))).toBe(1472 - 28);
     expect(maxDhcpReplyLength(decoded(RELAYED_REQUEST))).toBe(548);
-    expect(maxDhcpReplyLength(decoded(BOOTP_236))).toBe(548);
+    expect(maxDhcpReplyLength(decoded(BOOTP_236))).toBe(300);
     expect(maxDhcpReplyLength(decoded(PXE_DISCOVER), 1000)).toBe(972);
   });
 });
@@ -140,6 +140,7 @@ describe('fitOptions', () => {
 
   it('gives up when nothing can fit', () => {
     expect(fitDhcpOptions(big, 300)).toBeNull();
+    expect(fitDhcpOptions(big, 548, false)).toBeNull();
     expect(fitDhcpOptions({ ...big, file: 'x', sname: 'y' }, 548)).toBeNull();
   });
 });

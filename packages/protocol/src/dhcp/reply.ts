@@ -10,6 +10,7 @@ import {
 import { bootpEncodingLength } from './packet.js';
 import type { BootpOption, BootpPacket } from './types.js';
 import {
+  BOOTP_MIN_LENGTH,
   BOOTREPLY,
   BOOTP_CHADDR_LENGTH,
   DhcpMessageType,
@@ -87,12 +88,14 @@ const IP_UDP_OVERHEAD = 28;
 const DHCP_DEFAULT_MAX_MESSAGE = 576;
 
 /**
- * Largest BOOTP/DHCP payload to send to this client: option 57 (which counts the IP and UDP headers)
- * or the 576-octet datagram every client must accept (RFC 2131 §2), so 548 by default, capped by the
- * path MTU.
+ * Largest BOOTP/DHCP payload to send to this client. A BOOTP client (no option 53) gets 300 octets: its
+ * options must fit the 64-octet `vend` area (PROTOCOLS.md §1.1, as dnsmasq does). A DHCP client gets
+ * option 57 (which counts the IP and UDP headers) or else the 576-octet datagram every DHCP client must
+ * accept (RFC 2131 §2: a 312-octet options field), so 548 by default; both capped by the path MTU.
  */
 export function maxDhcpReplyLength(request: BootpPacket, mtu = 1500): number {
-  const asked = getDhcpMessageType(request) === null ? null : getMaxMessageSize(request);
+  if (getDhcpMessageType(request) === null) return BOOTP_MIN_LENGTH;
+  const asked = getMaxMessageSize(request);
   const datagram = Math.max(DHCP_DEFAULT_MAX_MESSAGE, asked ?? DHCP_DEFAULT_MAX_MESSAGE);
   return Math.min(datagram, mtu) - IP_UDP_OVERHEAD;
 }
@@ -112,12 +115,17 @@ function size(o: BootpOption): number {
  * Returns `packet` if it encodes to at most `maxLength` octets; otherwise moves options from the end of
  * the options field into empty `file` then `sname` fields with option 52 (RFC 2131 §4.1, RFC 2132 §9.3),
  * keeping 52, 53, 54 and 82 in the options field and the parse order of everything else. Returns null
- * when the options cannot fit. Never overload replies to BOOTP clients or to ROMs that read `file` as a
- * string (PROTOCOLS.md §2.5); put the boot file in option 67 as well when you allow it.
+ * when the options cannot fit. Pass `allowOverload: false` for BOOTP clients and for ROMs that read
+ * `file` as a string (PROTOCOLS.md §2.5); when you do overload, put the boot file in option 67.
  */
-export function fitDhcpOptions(packet: BootpPacket, maxLength: number): BootpPacket | null {
+export function fitDhcpOptions(
+  packet: BootpPacket,
+  maxLength: number,
+  allowOverload = true,
+): BootpPacket | null {
   if (bootpEncodingLength(packet) <= maxLength) return packet;
   if (
+    !allowOverload ||
     !packet.magicCookie ||
     packet.options.some((o) => o.area !== undefined || o.code === DhcpOption.OVERLOAD)
   ) {

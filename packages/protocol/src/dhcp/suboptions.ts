@@ -294,6 +294,43 @@ export function encodePxeBootItem(type: number, layer: number): Uint8Array {
   return Uint8Array.from([...u16(type), ...u16(layer)]);
 }
 
+/** What a PXE server usually puts in option 43; every field is optional. */
+export interface PxeVendorConfig {
+  readonly discoveryControl?: number;
+  readonly multicastAddress?: string;
+  readonly bootServers?: readonly PxeBootServer[];
+  readonly bootMenu?: readonly PxeMenuItem[];
+  readonly menuPrompt?: { readonly timeout: number; readonly prompt: string };
+  readonly bootItem?: { readonly type: number; readonly layer: number };
+}
+
+/**
+ * Option 43 value for a `PXEClient`: sub-options 6, 7, 8, 9, 10, 71 in that order, then End. The usual
+ * "download the file in `file`/67 without a menu" answer is `{ discoveryControl: 8 }` (PROTOCOLS.md §2.6).
+ */
+export function buildPxeVendorOptions(config: PxeVendorConfig): Uint8Array {
+  const subs: DhcpSubOption[] = [];
+  if (config.discoveryControl !== undefined) {
+    if (
+      !Number.isInteger(config.discoveryControl) ||
+      config.discoveryControl < 0 ||
+      config.discoveryControl > 255
+    ) {
+      throw new DhcpEncodeError('discoveryControl is not 0..255');
+    }
+    subs.push({ code: 6, data: Uint8Array.of(config.discoveryControl) });
+  }
+  if (config.multicastAddress !== undefined) subs.push({ code: 7, data: ipBytes(config.multicastAddress) });
+  if (config.bootServers) subs.push({ code: 8, data: encodePxeBootServers(config.bootServers) });
+  if (config.bootMenu) subs.push({ code: 9, data: encodePxeBootMenu(config.bootMenu) });
+  if (config.menuPrompt) {
+    subs.push({ code: 10, data: encodePxeMenuPrompt(config.menuPrompt.timeout, config.menuPrompt.prompt) });
+  }
+  if (config.bootItem)
+    subs.push({ code: 71, data: encodePxeBootItem(config.bootItem.type, config.bootItem.layer) });
+  return encodePxeOptions(subs);
+}
+
 /** PXE 43.6 discovery-control bits. */
 export const PxeDiscoveryControl = {
   NO_BROADCAST: 1,
