@@ -20,7 +20,7 @@
  */
 import { TFTP_DEFAULT_BLKSIZE, TFTP_ERROR_CODES, TFTP_MIN_BLKSIZE, TFTP_SBROADCAST_PORT } from './packet.js';
 import type { TftpOption, TftpPacket } from './packet.js';
-import { getOption, parseDecimal, parseMulticastValue, parseSbroadcastValue } from './options.js';
+import { getTftpOption, parseDecimal, parseMulticastValue, parseSbroadcastValue } from './options.js';
 import { backoff, wireBlock } from './machine.js';
 import { receiveData } from './receive.js';
 import type { RetryPolicy, TftpEffect, TftpOutcome, TftpStep } from './machine.js';
@@ -250,7 +250,7 @@ function onOack(
     sendError(state, TFTP_ERROR_CODES.OPTION_NEGOTIATION, message, effects, 'error');
 
   for (const o of options) {
-    const asked = getOption(requested, o.name);
+    const asked = getTftpOption(requested, o.name);
     if (asked === undefined) return reject(`unrequested option ${o.name}`);
     switch (o.name.toLowerCase()) {
       case 'blksize': {
@@ -399,7 +399,7 @@ function onGroupPacket(
   const group = state.group!;
   if (from === 'peer') {
     if (packet.opcode !== 'OACK') return { state, effects };
-    const value = getOption(packet.options, group.kind);
+    const value = getTftpOption(packet.options, group.kind);
     const master =
       value === undefined
         ? null

@@ -24,7 +24,7 @@
  */
 import { TFTP_ERROR_CODES } from './packet.js';
 import type { TftpOption, TftpPacket } from './packet.js';
-import { formatMulticastValue, formatSbroadcastValue, getOption, parseDecimal } from './options.js';
+import { formatMulticastValue, formatSbroadcastValue, getTftpOption, parseDecimal } from './options.js';
 import { backoff } from './machine.js';
 import type { RetryPolicy, TftpEffect, TftpStep } from './machine.js';
 
@@ -157,7 +157,7 @@ function onJoin(
     effects.push({ type: 'send', to: client, packet: oackFor(state, existing, state.master === client) });
     return { state, effects };
   }
-  const windowsize = parseDecimal(getOption(oack, 'windowsize') ?? '1', 1, 65535) ?? 1;
+  const windowsize = parseDecimal(getTftpOption(oack, 'windowsize') ?? '1', 1, 65535) ?? 1;
   const member: GroupMember = { client, windowsize, oack };
   const next: GroupState = { ...state, members: [...state.members, member] };
   if (state.master !== null) {

@@ -31,8 +31,7 @@ export {
   TFTP_OPTION_NAMES,
   formatMulticastValue,
   formatSbroadcastValue,
-  getOption,
-  parseDecimal,
+  getTftpOption,
   parseMulticastValue,
   parseSbroadcastValue,
   parseSubnetMask,
@@ -42,14 +41,12 @@ export { negotiateOptions } from './negotiate.js';
 export type { NegotiatedParams, NegotiationResult, TftpServerPolicy } from './negotiate.js';
 export { createNetasciiDecoder, createNetasciiEncoder, netasciiDecode, netasciiEncode } from './netascii.js';
 export type { NetasciiCodec } from './netascii.js';
-export { DEFAULT_RETRY, backoff, wireBlock } from './machine.js';
+export { TFTP_DEFAULT_RETRY } from './machine.js';
 export type { RetryPolicy, TftpEffect, TftpOutcome, TftpStep } from './machine.js';
 export { createServerRead, serverReadStep } from './server-read.js';
 export type { ServerReadConfig, ServerReadEvent, ServerReadState } from './server-read.js';
 export { createServerWrite, serverWriteStep } from './server-write.js';
 export type { ServerWriteConfig, ServerWriteEvent, ServerWriteState } from './server-write.js';
-export { INITIAL_RECEIVE_WINDOW, receiveData } from './receive.js';
-export type { ReceiveVerdict, ReceiveWindow } from './receive.js';
 export { clientReadStep, createClientRead } from './client-read.js';
 export type { ClientReadConfig, ClientReadEvent, ClientReadState, GroupReception } from './client-read.js';
 export { createGroup, groupStep } from './group.js';

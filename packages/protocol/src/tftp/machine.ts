@@ -74,7 +74,7 @@ export interface RetryPolicy {
   readonly maxRetries: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { timeoutMs: 1000, maxTimeoutMs: 8000, maxRetries: 6 };
+export const TFTP_DEFAULT_RETRY: RetryPolicy = { timeoutMs: 1000, maxTimeoutMs: 8000, maxRetries: 6 };
 
 export function backoff(policy: RetryPolicy, retries: number): number {
   return Math.min(policy.timeoutMs * 2 ** retries, policy.maxTimeoutMs);

@@ -17,7 +17,7 @@ export const TFTP_OPTION_NAMES = {
 export type TftpKnownOptionName = keyof typeof TFTP_OPTION_NAMES;
 
 /** Value of the first option called `name` (case-insensitive), or undefined. */
-export function getOption(options: readonly TftpOption[], name: string): string | undefined {
+export function getTftpOption(options: readonly TftpOption[], name: string): string | undefined {
   const wanted = name.toLowerCase();
   for (const o of options) if (o.name.toLowerCase() === wanted) return o.value;
   return undefined;
