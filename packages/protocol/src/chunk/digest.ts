@@ -23,19 +23,13 @@ export function sha256Hex(data: Uint8Array): Digest {
   return createHash('sha256').update(data).digest('hex');
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
 /** Lower-case hex of 32 bytes starting at `offset`. The caller has checked bounds. */
 export function digestFromBytes(bytes: Uint8Array, offset = 0): Digest {
-  let s = '';
-  for (let i = offset; i < offset + DIGEST_BYTES; i++) s += HEX[bytes[i]!]!;
-  return s;
+  return Buffer.from(bytes.buffer, bytes.byteOffset + offset, DIGEST_BYTES).toString('hex');
 }
 
 /** The raw 32 bytes of a digest; null when `digest` is not 64 lower-case hex characters. */
 export function digestToBytes(digest: string): Uint8Array | null {
   if (!DIGEST_RE.test(digest)) return null;
-  const out = new Uint8Array(DIGEST_BYTES);
-  for (let i = 0; i < DIGEST_BYTES; i++) out[i] = parseInt(digest.slice(i * 2, i * 2 + 2), 16);
-  return out;
+  return new Uint8Array(Buffer.from(digest, 'hex'));
 }
