@@ -90,7 +90,7 @@ export function splitDhcpOption(code: number, data: Uint8Array, area?: 'file' | 
   const out: BootpOption[] = [];
   let at = 0;
   do {
-    const chunk = data.slice(at, at + 255);
+    const chunk = new Uint8Array(data.subarray(at, at + 255));
     out.push(area ? { code, data: chunk, area } : { code, data: chunk });
     at += 255;
   } while (at < data.length);

@@ -238,6 +238,17 @@ describe('malformed input', () => {
     expect(decodeBootp(withBytes(PXE_DISCOVER, { 2: 0 })).ok).toBe(true);
   });
 
+  it('copies its input: later writes to a (Node Buffer) input do not change the packet', () => {
+    const input = Buffer.from(RELAYED_REQUEST);
+    const p = decoded(input);
+    input.fill(0);
+    expect(p.giaddr).toBe('10.0.0.1');
+    expect(p.options[0]!.data).toEqual(Uint8Array.of(3));
+    expect(p.chaddr[0]).toBe(0);
+    expect(p.chaddr[1]).toBe(0x11);
+    expect(encodeBootp(p)).toEqual(RELAYED_REQUEST);
+  });
+
   it('reads the header from a subarray at a non-zero byteOffset', () => {
     const big = new Uint8Array(PXE_DISCOVER.length + 3);
     big.set(PXE_DISCOVER, 3);

@@ -165,7 +165,8 @@ export function decodeBootp(input: Uint8Array): DecodeResult<BootpPacket> {
       `hlen ${hlen} exceeds the ${BOOTP_CHADDR_LENGTH}-octet chaddr field`,
     );
   }
-  return decodeValidHeader(input.slice(), op, hlen);
+  // A real copy: Buffer#slice (Node) would share memory with a socket buffer that gets reused.
+  return decodeValidHeader(new Uint8Array(input), op, hlen);
 }
 
 function truncatedHeader(length: number): DecodeResult<never> {
@@ -217,8 +218,7 @@ function decodeValidHeader(bytes: Uint8Array, op: number, hlen: number): DecodeR
   const overload = overloadOf(options);
   if (!overload.valid) {
     let offset = BOOTP_OPTIONS_OFFSET;
-    for (let k = 0; k < overload.index; k++)
-      offset += options[k]!.code === DHCP_OPTION_PAD ? 1 : 2 + options[k]!.data.length;
+    for (const o of options.slice(0, overload.index)) offset += instanceLength(o);
     return fail(DhcpErrorCode.BAD_OVERLOAD, offset, 'option 52 must hold one octet with value 1, 2 or 3');
   }
   const endings: { -readonly [K in keyof BootpAreaEndings]: BootpAreaEnding } = {};
