@@ -275,7 +275,11 @@ function instanceLength(o: BootpOption): number {
 interface Layout {
   readonly overload: number;
   readonly mainLength: number;
+  /** ciaddr, yiaddr, siaddr, giaddr as 16 octets. */
+  readonly addresses: Uint8Array;
 }
+
+const ADDRESS_FIELDS = ['ciaddr', 'yiaddr', 'siaddr', 'giaddr'] as const;
 
 function ipBytes(name: string, text: string): Uint8Array {
   const b = parseIPv4(text);
@@ -311,7 +315,8 @@ function layoutOf(packet: BootpPacket): Layout {
   checkInt('xid', packet.xid, 0xffffffff);
   checkInt('secs', packet.secs, 0xffff);
   checkInt('flags', packet.flags, 0xffff);
-  for (const name of ['ciaddr', 'yiaddr', 'siaddr', 'giaddr'] as const) ipBytes(name, packet[name]);
+  const addresses = new Uint8Array(16);
+  ADDRESS_FIELDS.forEach((name, k) => addresses.set(ipBytes(name, packet[name]), 4 * k));
   if (packet.chaddr.length > BOOTP_CHADDR_LENGTH)
     throw new DhcpEncodeError('chaddr is longer than 16 octets');
   checkText('sname', packet.sname, BOOTP_SNAME_LENGTH);
@@ -325,7 +330,7 @@ function layoutOf(packet: BootpPacket): Layout {
     if (vend.length >= 4 && DHCP_MAGIC_COOKIE.every((b, i) => vend[i] === b)) {
       throw new DhcpEncodeError('vend starts with the magic cookie; use magicCookie: true and options');
     }
-    return { overload: 0, mainLength: 0 };
+    return { overload: 0, mainLength: 0, addresses };
   }
   let rank = 0;
   for (const o of packet.options) {
@@ -363,6 +368,7 @@ function layoutOf(packet: BootpPacket): Layout {
   return {
     overload: overload.value,
     mainLength: areaLength(packet.options, 'options', packet.endings?.options ?? DEFAULT_ENDING),
+    addresses,
   };
 }
 
@@ -425,10 +431,7 @@ export function encodeBootp(packet: BootpPacket, opts: BootpEncodeOptions = {}):
   view.setUint32(4, packet.xid);
   view.setUint16(8, packet.secs);
   view.setUint16(10, packet.flags);
-  out.set(ipBytes('ciaddr', packet.ciaddr), 12);
-  out.set(ipBytes('yiaddr', packet.yiaddr), 16);
-  out.set(ipBytes('siaddr', packet.siaddr), 20);
-  out.set(ipBytes('giaddr', packet.giaddr), 24);
+  out.set(layout.addresses, 12);
   out.set(packet.chaddr, 28);
   if (layout.overload & 2)
     writeArea(out, BOOTP_SNAME_OFFSET, packet, 'sname', packet.endings?.sname ?? DEFAULT_ENDING);
