@@ -77,6 +77,8 @@ describe('manifest schema and canonical form', () => {
     ['unknown architecture', (m) => ({ ...m, release: { ...m.release, architecture: 'vax' } })],
     ['bad release name', (m) => ({ ...m, release: { ...m.release, name: '../etc' } })],
     ['control character in cmdline', (m) => ({ ...m, kernelCmdline: 'quiet\nroot=/dev/sda' })],
+    ['control character in an annotation key', (m) => ({ ...m, annotations: { 'a\u0000b': 'x' } })],
+    ['an annotation that is not a string', (m) => ({ ...m, annotations: { a: 1 } })],
   ])('rejects %s', (_name, change) => {
     expect(() => createManifest(change(sampleManifest) as ManifestInput)).toThrow();
   });

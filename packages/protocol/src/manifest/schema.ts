@@ -78,7 +78,7 @@ export const ManifestSchema = z.strictObject({
   kernelCmdline: printable(4096),
   layers: z.array(LayerSchema).min(1).max(256),
   /** Free-form string labels (build id, source commit...), signed with the rest. */
-  annotations: z.record(z.string().max(256), printable(1024)).optional(),
+  annotations: z.record(printable(256), printable(1024)).optional(),
 });
 
 export type Layer = z.infer<typeof LayerSchema>;
