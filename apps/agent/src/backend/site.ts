@@ -28,6 +28,11 @@ export const subnetSchema = z
     serverName: z.string().min(1).max(63).optional(),
     /** Boot profile for hosts without one of their own (and for pool clients). */
     profile: z.string().min(1).optional(),
+    /**
+     * Ids of every agent answering on this subnet (this one included). With two or more, each agent
+     * delays its offers by its rendezvous rank for the client (SPEC §9) so they do not all answer at once.
+     */
+    agents: z.array(z.string().min(1).max(64)).max(32).default([]),
   })
   .strict();
 

@@ -21,12 +21,13 @@ import { agentConfigSchema, crossFieldProblems, type AgentConfig } from './schem
  * | BOOTPT_AGENT_HOP_LIMIT        | responder.hopLimit          |
  * | BOOTPT_AGENT_PXE_SERVER       | responder.pxeServer         |
  * | BOOTPT_AGENT_BACKEND_FILE     | backend = { kind: "file", path } |
+ * | BOOTPT_AGENT_TURBO_KEYS       | responder.turbo.keys as `id:hex,id:hex` |
  *
  * Every problem (unreadable file, bad JSON, bad variable, schema violations) is collected and
  * reported in one `ConfigError`, so an operator fixes them in one pass.
  */
 
-type Kind = 'string' | 'int' | 'bool' | 'list';
+type Kind = 'string' | 'int' | 'bool' | 'list' | 'keys';
 interface EnvBinding {
   readonly name: string;
   readonly path: readonly string[];
@@ -47,6 +48,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'BOOTPT_AGENT_HOP_LIMIT', path: ['responder', 'hopLimit'], kind: 'int' },
   { name: 'BOOTPT_AGENT_PXE_SERVER', path: ['responder', 'pxeServer'], kind: 'bool' },
   { name: 'BOOTPT_AGENT_BACKEND_FILE', path: ['backend', 'path'], kind: 'string' },
+  { name: 'BOOTPT_AGENT_TURBO_KEYS', path: ['responder', 'turbo', 'keys'], kind: 'keys' },
 ];
 
 export class ConfigError extends Error {
@@ -80,6 +82,18 @@ function parseEnvValue(kind: Kind, raw: string): { ok: true; value: unknown } | 
       if (/^(1|true|yes|on)$/i.test(text)) return { ok: true, value: true };
       if (/^(0|false|no|off)$/i.test(text)) return { ok: true, value: false };
       return { ok: false, why: 'expected true/false/1/0' };
+    case 'keys': {
+      const keys = [];
+      for (const item of text
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')) {
+        const m = /^(\d{1,3}):([0-9a-fA-F]+)$/.exec(item);
+        if (!m) return { ok: false, why: 'expected id:hexsecret[,id:hexsecret...]' };
+        keys.push({ id: Number(m[1]), secret: m[2] });
+      }
+      return { ok: true, value: keys };
+    }
     case 'list':
       return {
         ok: true,
@@ -139,7 +153,8 @@ export function loadConfig(input: LoadConfigInput): AgentConfig {
     if (value === undefined || value === '') continue;
     const parsed = parseEnvValue(binding.kind, value);
     if (!parsed.ok) {
-      problems.push(`${binding.name}=${JSON.stringify(value)}: ${parsed.why}`);
+      const shown = binding.kind === 'keys' ? '[redacted]' : JSON.stringify(value);
+      problems.push(`${binding.name}=${shown}: ${parsed.why}`);
       continue;
     }
     setPath(envLayer, binding.path, parsed.value);

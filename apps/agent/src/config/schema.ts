@@ -8,18 +8,39 @@ import { z } from 'zod';
 const port = z.number().int().min(0).max(65535);
 const interfaceName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'not a valid interface name');
 
+const turboKeySchema = z
+  .object({
+    id: z.number().int().min(0).max(255),
+    /** HMAC secret shared by the deployment's agents, hex, at least 16 octets. */
+    secret: z.string().regex(/^([0-9a-fA-F]{2}){16,64}$/, 'expected 16-64 octets as hex'),
+  })
+  .strict();
+
 export const turboConfigSchema = z
   .object({
     enabled: z.boolean().default(true),
+    /** Site-specific option carrying the Turbo payload (SPEC §3.1). */
+    optionCode: z.number().int().min(224).max(254).default(224),
     /** Sustained Turbo offers per second per subnet (token bucket refill). */
     offersPerSecond: z.number().positive().max(100_000).default(500),
     /** Token bucket depth: offers that may go out back to back after a quiet period. */
     burst: z.number().int().positive().max(100_000).default(100),
     /**
-     * Longest an offer may be held back for pacing. Kept under the Turbo client's first retransmission
-     * (randomised 0-4 s, SPEC): an offer delayed past that would only meet a retransmitted discover.
+     * Longest an offer is held back for pacing. The hold also stays inside the client's offer window
+     * (WINDOW field, 1000 ms by default) minus the multi-agent rank delay; pacing beyond it is passed to
+     * the client as the offer's PACING (wait before the first transfer) instead.
      */
-    maxPacingDelayMs: z.number().int().min(0).max(4000).default(1500),
+    maxPacingDelayMs: z.number().int().min(0).max(4000).default(500),
+    /** Longest total pacing (hold + PACING) booked; beyond it offers are shed (the client retries). */
+    maxBacklogMs: z.number().int().min(0).max(65_535).default(30_000),
+    /** Validation-token keys; the first one issues tokens, all verify (rotation). None: verdicts are `unknown`. */
+    keys: z.array(turboKeySchema).max(16).default([]),
+    /** Epoch length and how many epochs a validation token stays valid (SPEC §6.2). */
+    epochMs: z.number().int().min(60_000).default(3_600_000),
+    maxTokenAgeEpochs: z.number().int().min(0).max(100_000).default(24),
+    /** Multi-agent sharing (SPEC §9): extra offer delay per rendezvous rank, and its cap. */
+    rankStepMs: z.number().int().min(0).max(2000).default(200),
+    rankMaxDelayMs: z.number().int().min(0).max(2000).default(800),
   })
   .strict();
 

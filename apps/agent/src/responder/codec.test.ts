@@ -85,7 +85,7 @@ const spec = (over: Partial<ReplySpec> = {}): ReplySpec => ({
   file: 'pxelinux.0',
   options: [],
   format: 'bootp',
-  maxSize: 548,
+  maxSize: 300,
   ...over,
 });
 

@@ -126,11 +126,11 @@ function wireLength(parts: readonly BootpOption[]): number {
 }
 
 /**
- * Encodes a BOOTREPLY. `bootp` format: exactly 300 octets, options only in the 64-octet vend area.
- * `dhcp` format: at most `maxSize` octets, padded to 300. Option 82 is written last when it fits.
+ * Encodes a BOOTREPLY of at most `maxSize` octets, padded to 300: a plain BOOTP reply gets
+ * `maxSize = 300` (options only in the 64-octet vend area). Option 82 is written last when it fits.
  */
 export function encodeReply(spec: ReplySpec): EncodedReply {
-  const limit = spec.format === 'bootp' ? BOOTP_MIN_LENGTH : Math.max(BOOTP_MIN_LENGTH, spec.maxSize);
+  const limit = Math.max(BOOTP_MIN_LENGTH, spec.maxSize);
   let room = limit - HEADER - COOKIE_AND_END;
   const relay = spec.relayAgentInfo ? instances(82, spec.relayAgentInfo) : [];
   const relayLength = wireLength(relay);

@@ -82,6 +82,7 @@ export type Decision =
 
 const INFINITE = 0xffffffff;
 const MIN_DHCP_SIZE = 576;
+const BOOTP_SIZE = 300;
 const IP_UDP_HEADERS = 28;
 
 export class DhcpHandler {
@@ -393,7 +394,10 @@ export class DhcpHandler {
       options.push([Opt.IPXE, Uint8Array.of(0xb0, 1, 1)]);
     }
     const clientMax = readU16(req.options.get(Opt.MAX_MESSAGE_SIZE));
-    const maxSize = Math.max(MIN_DHCP_SIZE, Math.min(clientMax ?? MIN_DHCP_SIZE, 1500)) - IP_UDP_HEADERS;
+    const maxSize =
+      format === 'bootp'
+        ? BOOTP_SIZE
+        : Math.max(MIN_DHCP_SIZE, Math.min(clientMax ?? MIN_DHCP_SIZE, 1500)) - IP_UDP_HEADERS;
     return {
       htype: req.htype,
       hlen: req.hlen,

@@ -88,11 +88,9 @@ export interface ReplySpec {
   readonly options: readonly (readonly [number, Uint8Array])[];
   /** Echoed verbatim, written last (RFC 3046 §2.2). */
   readonly relayAgentInfo?: Uint8Array;
-  /**
-   * `bootp`: options must fit the 64-octet vend area and the message is exactly 300 octets.
-   * `dhcp`: variable options area, at most `maxSize` octets, padded to at least 300.
-   */
+  /** `bootp`: a reply without option 53 (the handler sets `maxSize` 300: options in the vend area). */
   readonly format: 'bootp' | 'dhcp';
+  /** Largest message to send (at least 300; a DHCP client's option 57 less IP/UDP headers, or 548). */
   readonly maxSize: number;
 }
 

@@ -21,6 +21,9 @@ const SERVER = `${net}.1`;
 const RELAY_UP = `${net}.2`;
 const RELAY_DOWN = `${relayNet}.1`;
 
+const DIGEST = 'c0ffee00'.repeat(8);
+const TURBO_KEY = { id: 3, secret: '0f1e2d3c4b5a69788796a5b4c3d2e1f0' };
+const PROBE = join(import.meta.dirname, '../testing/turbo-probe.ts');
 const mac = (n: number) =>
   `02:42:${(tag >> 8) & 255 ? ((tag >> 8) & 255).toString(16).padStart(2, '0') : '01'}:${(tag & 255).toString(16).padStart(2, '0')}:00:${n.toString(16).padStart(2, '0')}`;
 const host = (n: number) => ({
@@ -44,9 +47,16 @@ const site = {
     { id: 'far', cidr: `${relayNet}.0/24`, routers: [RELAY_DOWN], profile: 'default' },
   ],
   profiles: [{ id: 'default', bootFiles: { default: 'pxelinux.0', bios: 'undionly.kpxe' } }],
-  hosts: [1, 2, 3, 4, 5, 6, 7, 8]
-    .map(host)
-    .concat([{ mac: mac(20), ip: `${relayNet}.20`, hostname: 'far20', bootFile: 'far/boot.img' }]),
+  manifests: [{ digest: DIGEST }],
+  endpoints: [
+    { kind: 'http2', address: SERVER, port: 8443, id: 1 },
+    { kind: 'multicast', address: '239.255.0.1', port: 1758, id: 2 },
+  ],
+  hosts: [
+    ...[1, 2, 3, 4, 5, 6, 8].map(host),
+    { ...host(7), manifest: DIGEST },
+    { mac: mac(20), ip: `${relayNet}.20`, hostname: 'far20', bootFile: 'far/boot.img' },
+  ],
 };
 
 describe.skipIf(skipReason !== undefined)(
@@ -70,7 +80,10 @@ describe.skipIf(skipReason !== undefined)(
       agent = await AgentProcess.start(lan, {
         ns: serverNs,
         site,
-        config: { responder: { interfaces: ['eth0'] }, log: { level: 'debug' } },
+        config: {
+          responder: { interfaces: ['eth0'], turbo: { keys: [TURBO_KEY] } },
+          log: { level: 'debug' },
+        },
       });
       lan.spawn(relayNs, 'dhcrelay', [
         '-4',
@@ -224,6 +237,49 @@ describe.skipIf(skipReason !== undefined)(
       expect(agent.logLines.some((l) => l.includes('"replied"') && l.includes(`"to":"${RELAY_DOWN}"`))).toBe(
         true,
       );
+    });
+
+    it('answers a Turbo discover built with the protocol codec with a Turbo offer for the right digest', async () => {
+      const ns = await lan.addHost('turbo', { mac: mac(7) });
+      await sh('ip', ['-n', ns, 'route', 'add', '255.255.255.255/32', 'dev', 'eth0']);
+      const probe = async (...args: string[]) => {
+        const r = await lan.exec(
+          ns,
+          process.execPath,
+          ['--conditions=source', '--import', 'tsx', PROBE, mac(7), ...args],
+          20_000,
+        );
+        expect(r.code, r.stderr).toBe(0);
+        return JSON.parse(r.stdout) as {
+          size: number;
+          yiaddr: string;
+          file: string;
+          turbo: {
+            manifestDigest: string;
+            verdict: string;
+            load: number;
+            pacingMs: number;
+            endpoints: { type: number; address: string }[];
+            validationToken: string;
+          } | null;
+        };
+      };
+      const cold = await probe();
+      expect(cold.yiaddr).toBe(`${net}.17`);
+      expect(cold.file).toBe('hosts/node7.img');
+      expect(cold.size).toBeLessThanOrEqual(548);
+      expect(cold.turbo).toMatchObject({ manifestDigest: DIGEST, verdict: 'unknown', pacingMs: 0 });
+      expect(cold.turbo!.endpoints).toEqual([{ type: 1, address: SERVER, port: 8443, id: 1 }]);
+      expect(cold.turbo!.validationToken).toMatch(/^03[0-9a-f]{30}$/);
+
+      const warm = await probe(DIGEST, cold.turbo!.validationToken);
+      expect(warm.turbo).toMatchObject({ manifestDigest: DIGEST, verdict: 'valid' });
+      const forged = await probe(DIGEST, '03' + '00'.repeat(15));
+      expect(forged.turbo?.verdict).toBe('unknown');
+      expect(await agent.metric('bootpt_agent_turbo_offers_total', { verdict: 'valid' })).toBe(1);
+      expect(
+        await agent.metric('bootpt_agent_dhcp_requests_total', { client: 'turbo', outcome: 'offer' }),
+      ).toBe(3);
     });
 
     it('counts and drops malformed and oversized packets without disturbing a concurrent client', async () => {

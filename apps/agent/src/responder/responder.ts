@@ -17,7 +17,7 @@ import { TurboResponder } from './turbo.js';
  * → persist (`LeaseStore`, before any ACK) → pace (Turbo offers) → send; every request is recorded as a
  * metric and a boot event. Work per packet is bounded: at most `maxInFlight` requests are in progress
  * (the rest are dropped as `overloaded`), decoding is one pass over at most 1472 octets, and pacing
- * never holds an offer longer than `turbo.maxPacingDelayMs`.
+ * never holds an offer longer than `turbo.maxPacingDelayMs` plus the multi-agent rank delay.
  */
 export interface ResponderOptions {
   readonly config: ResponderConfig;
@@ -146,7 +146,7 @@ export class Responder implements Service {
     let delayMs = 0;
     let turboVerdict: string | undefined;
     let manifest: string | undefined;
-    if (decision.action === 'reply' && this.options.config.turbo.enabled) {
+    if (decision.action === 'reply') {
       const turbo = this.turbo.apply(decision, site, now);
       decision = turbo.decision;
       delayMs = turbo.delayMs;

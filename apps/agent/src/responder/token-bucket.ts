@@ -31,14 +31,15 @@ export class TokenBucket {
     }
   }
 
-  take(now: number): TakeResult {
+  /** Books one token; `maxDelayMs` overrides the constructor's limit for this call. */
+  take(now: number, maxDelayMs = this.maxDelayMs): TakeResult {
     this.refill(now);
     if (this.tokens >= 1) {
       this.tokens -= 1;
       return { ok: true, delayMs: 0 };
     }
     const delayMs = ((1 - this.tokens) * 1000) / this.ratePerSecond;
-    if (delayMs > this.maxDelayMs) return { ok: false };
+    if (delayMs > maxDelayMs) return { ok: false };
     this.tokens -= 1;
     return { ok: true, delayMs: Math.ceil(delayMs) };
   }

@@ -1,38 +1,213 @@
-import type { SiteView } from '../backend/site.js';
+import {
+  DISCOVERY_DEFAULTS,
+  TurboEndpointType,
+  cacheVerdict,
+  decodeTurbo,
+  encodeTurbo,
+  issueValidationToken,
+  rendezvousDelayMs,
+  rendezvousRank,
+  turboEpoch,
+  turboHostId,
+  type TurboDiscover,
+  type TurboEndpoint,
+  type TurboKey,
+  type TurboVerdict,
+} from '@bootpt/protocol/turbo/index';
+import { fromHex, toHex } from '@bootpt/protocol/wire';
+import type { SiteView, Subnet } from '../backend/site.js';
 import type { TurboConfig } from '../config/schema.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
 import type { Decision } from './handler.js';
-import type { TokenBucket } from './token-bucket.js';
+import { Opt, type ReplySpec, type RequestView } from './packet.js';
+import { TokenBucket } from './token-bucket.js';
+
+/**
+ * BOOTP Turbo on top of the plain answer (packages/protocol/SPEC.md). For a request that carries a Turbo
+ * discover (site-specific option, default 224) and a host with an assigned manifest, the reply (OFFER,
+ * ACK or BOOTREPLY) gains a Turbo offer: the manifest digest, the verdict on the client's cache token,
+ * a fresh validation token, the delivery endpoints the client accepts in preference order, the subnet's
+ * delivery load and the PACING before the first transfer. Any other request gets the plain answer
+ * unchanged: Turbo is never a separate mode.
+ *
+ * Pacing: a token bucket per subnet (`offersPerSecond`, `burst`) books a slot for every first-contact
+ * Turbo answer (OFFER, BOOTREPLY). Up to `maxPacingDelayMs` of the wait is spent holding the offer back,
+ * but never past the client's offer window (WINDOW, default 1000 ms) less the rank delay below, so the
+ * held offer still counts; the rest goes into PACING, where the client waits without any timeout running.
+ * Slots booked beyond `maxBacklogMs` are refused: the offer is shed and the client's randomised
+ * retransmission (or another agent) picks it up. The advertised load is the bucket's fill, 0..255.
+ *
+ * Several agents on one subnet (SPEC §9): when the site lists the subnet's agents, each computes its
+ * rendezvous rank for the client's chaddr and holds every first-contact answer (Turbo or not) back by
+ * `rank × rankStepMs` (capped, halved per retransmission round), so the preferred agent is heard first
+ * and the others are fallbacks; nobody coordinates at run time.
+ */
+
+/** The metrics this class feeds (a slice of `AgentMetrics`). */
+export type TurboMetrics = Pick<AgentMetrics, 'turboOffers' | 'turboPacing' | 'load'>;
 
 export interface TurboOutcome {
   readonly decision: Decision;
   readonly delayMs: number;
-  readonly verdict?: string;
+  readonly verdict?: TurboVerdict;
   readonly manifest?: string;
 }
 
-/** BOOTP Turbo offers (packages/protocol/SPEC.md): placeholder until the spec's codec lands. */
+/** Room left in the client's offer window for network and scheduling jitter. */
+const WINDOW_MARGIN_MS = 100;
+/** A Turbo reply may grow to the 576-octet datagram every client accepts (ARCHITECTURE decision 1). */
+const TURBO_MAX_SIZE = 576 - 28;
+const PACED_CLIENTS_MAX = 10_000;
+
 export class TurboResponder {
   private readonly buckets = new Map<string, TokenBucket>();
+  private readonly keys: readonly TurboKey[];
+  /** Per client: when its booked transfer slot starts, so the ACK repeats the OFFER's PACING. Bounded. */
+  private readonly pacedUntil = new Map<string, number>();
 
   constructor(
     private readonly config: TurboConfig,
     private readonly agentId: string,
-    private readonly metrics: AgentMetrics,
-  ) {}
-
-  apply(decision: Decision, site: SiteView, now: number): TurboOutcome {
-    void site;
-    void now;
-    void this.agentId;
-    void this.metrics;
-    return { decision, delayMs: 0 };
+    private readonly metrics: TurboMetrics,
+  ) {
+    this.keys = config.keys.map((k) => ({ id: k.id, secret: fromHex(k.secret)! }));
   }
 
+  apply(decision: Decision, site: SiteView, now: number): TurboOutcome {
+    if (decision.action !== 'reply' || decision.outcome === 'nak') return { decision, delayMs: 0 };
+    const { request, subnet } = decision;
+    const firstContact = decision.outcome === 'offer' || decision.outcome === 'bootreply';
+    const discover = this.config.enabled ? this.discoverOf(request) : undefined;
+    const round = discover?.attempt?.round ?? (request.secs > 0 ? 1 : 0);
+    const rankDelay = firstContact ? this.rankDelay(request, subnet, round) : 0;
+    if (!discover) return { decision, delayMs: rankDelay };
+
+    const host = site.hostByMac(decision.mac);
+    const digestHex = host?.manifest ?? site.profile(host?.profile ?? subnet.profile)?.manifest;
+    const digest = digestHex ? fromHex(digestHex) : null;
+    if (!digest) return { decision, delayMs: rankDelay };
+
+    const hostId = turboHostId(
+      request.htype,
+      request.chaddr.subarray(0, request.hlen),
+      request.options.get(Opt.CLIENT_ID),
+    );
+    const nowEpoch = turboEpoch(now, this.config.epochMs);
+    const verdict = cacheVerdict({
+      cacheToken: discover.cacheToken,
+      host: hostId,
+      assignedDigest: digest,
+      keys: this.keys,
+      nowEpoch,
+      maxAgeEpochs: this.config.maxTokenAgeEpochs,
+    });
+
+    let holdMs = 0;
+    let pacingMs: number;
+    const bucket = this.bucket(subnet.id, now);
+    if (firstContact) {
+      const booked = bucket.take(now, this.config.maxBacklogMs);
+      if (!booked.ok) {
+        this.metrics.turboPacing.inc({ action: 'shed' });
+        return {
+          decision: { ...decision, action: 'drop', outcome: 'dropped', reason: 'paced_out', client: 'turbo' },
+          delayMs: 0,
+          verdict,
+          manifest: digestHex,
+        };
+      }
+      const window = discover.windowMs ?? DISCOVERY_DEFAULTS.windowMs;
+      const holdBudget = Math.max(
+        0,
+        Math.min(this.config.maxPacingDelayMs, window - rankDelay - WINDOW_MARGIN_MS),
+      );
+      holdMs = Math.min(booked.delayMs, holdBudget);
+      pacingMs = booked.delayMs - holdMs;
+      this.metrics.turboPacing.inc({ action: booked.delayMs === 0 ? 'immediate' : 'delayed' });
+      this.rememberPacing(decision.mac, now + holdMs + pacingMs);
+    } else {
+      pacingMs = Math.max(0, (this.pacedUntil.get(decision.mac) ?? 0) - now);
+    }
+
+    const load = bucket.load(now);
+    this.metrics.load.set(load);
+    const payload = encodeTurbo({
+      kind: 'offer',
+      manifestDigest: digest,
+      verdict,
+      load: Math.round(load * 255),
+      pacingMs: Math.min(0xffff, Math.ceil(pacingMs)),
+      endpoints: this.endpoints(site, discover),
+      ...(this.keys[0]
+        ? {
+            validationToken: issueValidationToken({
+              key: this.keys[0],
+              host: hostId,
+              manifestDigest: digest,
+              epoch: nowEpoch,
+            }),
+          }
+        : {}),
+    });
+    const reply: ReplySpec = {
+      ...decision.reply,
+      options: [...decision.reply.options, [this.config.optionCode, payload]],
+      maxSize: Math.max(decision.reply.maxSize, TURBO_MAX_SIZE),
+    };
+    this.metrics.turboOffers.inc({ verdict });
+    return {
+      decision: { ...decision, reply, client: 'turbo' },
+      delayMs: rankDelay + holdMs,
+      verdict,
+      manifest: toHex(digest),
+    };
+  }
+
+  /** Highest fill of any subnet's bucket, 0..1 (for the gauge). */
   load(now: number): number {
     let max = 0;
     for (const b of this.buckets.values()) max = Math.max(max, b.load(now));
-    void this.config;
     return max;
+  }
+
+  private discoverOf(request: RequestView): TurboDiscover | undefined {
+    const raw = request.options.get(this.config.optionCode);
+    if (!raw) return undefined;
+    const decoded = decodeTurbo(raw);
+    // SPEC §8: a payload we cannot read (foreign use of the code, newer version) means "legacy client".
+    return decoded.ok && decoded.value.kind === 'discover' ? decoded.value : undefined;
+  }
+
+  private rankDelay(request: RequestView, subnet: Subnet, round: number): number {
+    if (subnet.agents.length < 2) return 0;
+    const rank = rendezvousRank(request.chaddr.subarray(0, request.hlen), this.agentId, subnet.agents);
+    return rendezvousDelayMs(rank, round, {
+      stepMs: this.config.rankStepMs,
+      maxDelayMs: this.config.rankMaxDelayMs,
+    });
+  }
+
+  private endpoints(site: SiteView, discover: TurboDiscover): TurboEndpoint[] {
+    return site.endpoints
+      .map((e) => ({ type: TurboEndpointType[e.kind], address: e.address, port: e.port, id: e.id }))
+      .filter((e) => discover.accept.includes(e.type));
+  }
+
+  private bucket(subnetId: string, now: number): TokenBucket {
+    let bucket = this.buckets.get(subnetId);
+    if (!bucket) {
+      bucket = new TokenBucket(this.config.offersPerSecond, this.config.burst, this.config.maxBacklogMs, now);
+      this.buckets.set(subnetId, bucket);
+    }
+    return bucket;
+  }
+
+  private rememberPacing(mac: string, until: number): void {
+    this.pacedUntil.delete(mac);
+    this.pacedUntil.set(mac, until);
+    if (this.pacedUntil.size > PACED_CLIENTS_MAX) {
+      const oldest = this.pacedUntil.keys().next().value;
+      if (oldest !== undefined) this.pacedUntil.delete(oldest);
+    }
   }
 }
