@@ -51,9 +51,9 @@ export const TurboEndpointType = {
   http2: 1,
   /** Unicast TFTP (RFC 1350 + 2347/2348/2349/7440). */
   tftp: 2,
-  /** TFTP subnet-directed broadcast (`sbroadcast`, master client). */
+  /** TFTP server to send an RRQ with `sbroadcast` to (subnet-directed broadcast, master client). */
   broadcast: 3,
-  /** TFTP multicast (RFC 2090). */
+  /** TFTP server to send an RRQ with the RFC 2090 `multicast` option to. */
   multicast: 4,
 } as const;
 export type TurboEndpointTypeName = keyof typeof TurboEndpointType;

@@ -55,8 +55,8 @@ export const GOLDEN_OFFER: TurboOffer = {
   endpoints: [
     { type: 1, address: '10.0.0.5', port: 443, id: 7 },
     { type: 2, address: '10.0.0.5', port: 69, id: 0 },
-    { type: 3, address: '10.0.0.255', port: 247, id: 17 },
-    { type: 4, address: '239.1.2.3', port: 1758, id: 42 },
+    { type: 3, address: '10.0.0.5', port: 69, id: 17 },
+    { type: 4, address: '10.0.0.5', port: 69, id: 42 },
   ],
   validationToken: GOLDEN_TOKEN,
 };
@@ -71,7 +71,7 @@ export const GOLDEN_OFFER_BYTES = turboHex`
   04 02 00 32                                       # PACING len 2: 50 ms
   05 09 01 01 bb 00 07 0a 00 00 05                  # ENDPOINT http2      port 443  id 7  10.0.0.5
   05 09 02 00 45 00 00 0a 00 00 05                  # ENDPOINT tftp       port 69   id 0  10.0.0.5
-  05 09 03 00 f7 00 11 0a 00 00 ff                  # ENDPOINT broadcast  port 247  id 17 10.0.0.255
-  05 09 04 06 de 00 2a ef 01 02 03                  # ENDPOINT multicast  port 1758 id 42 239.1.2.3
+  05 09 03 00 45 00 11 0a 00 00 05                  # ENDPOINT broadcast  port 69   id 17 10.0.0.5
+  05 09 04 00 45 00 2a 0a 00 00 05                  # ENDPOINT multicast  port 69   id 42 10.0.0.5
   06 10 a0 a1 a2 a3 a4 a5 a6 a7 a8 a9 aa ab ac ad ae af # VALIDATION_TOKEN len 16
 `;
