@@ -1,7 +1,8 @@
 /**
  * A minimal BOOTP Turbo client for integration tests, built only from `@bootpt/protocol` (the client side
- * of the codec): broadcasts one DHCPDISCOVER carrying a Turbo discover and prints the first OFFER's Turbo
- * payload as JSON on stdout. Run inside a namespace:
+ * of the codec): broadcasts one DHCPDISCOVER carrying a Turbo discover and prints each OFFER (server id,
+ * address, Turbo payload) as one JSON line on stdout, until COLLECT_MS after the first (default 0: exit on
+ * the first). Run inside a namespace:
  *   node --conditions=source --import tsx turbo-probe.ts MAC [DIGEST_HEX TOKEN_HEX]
  */
 import { createSocket } from 'node:dgram';
@@ -20,7 +21,10 @@ import {
 } from '@bootpt/protocol/turbo/index';
 import { fromHex, toHex } from '@bootpt/protocol/wire';
 
-const [mac, digestHex, tokenHex] = process.argv.slice(2);
+const [mac, digestHex, tokenHex] = process.argv.slice(2).filter((a) => a !== '-');
+const collectMs = Number(process.env.COLLECT_MS ?? '0');
+const started = Date.now();
+let closing = false;
 if (!mac) throw new Error('usage: turbo-probe MAC [DIGEST_HEX TOKEN_HEX]');
 const xid = (Math.random() * 0xffffffff) >>> 0;
 const discover: TurboDiscover = {
@@ -63,8 +67,11 @@ socket.on('message', (data) => {
   if (!reply.ok || reply.value.xid !== xid) return;
   const turbo = getTurboFromOptions(reply.value.options);
   const offer = turbo.ok && turbo.value?.kind === 'offer' ? turbo.value : null;
+  const serverId = reply.value.options.find((o) => o.code === 54)?.data;
   process.stdout.write(
     `${JSON.stringify({
+      atMs: Date.now() - started,
+      serverId: serverId ? [...serverId].join('.') : null,
       size: data.length,
       yiaddr: reply.value.yiaddr,
       file: reply.value.file,
@@ -78,8 +85,11 @@ socket.on('message', (data) => {
       },
     })}\n`,
   );
+  if (closing) return;
+  closing = true;
   clearTimeout(timer);
-  socket.close();
+  if (collectMs === 0) socket.close();
+  else setTimeout(() => socket.close(), collectMs);
 });
 socket.bind(68, () => {
   socket.setBroadcast(true);
