@@ -74,6 +74,16 @@ describe('offer selection (SPEC §7.3)', () => {
     );
   });
 
+  it('counts only the first offer from each server', () => {
+    const offers = [
+      { ...candidate('first', 10, { verdict: 'stale', load: 50 }), server: '10.0.0.5' },
+      { ...candidate('repeat', 20, { verdict: 'stale', load: 0 }), server: '10.0.0.5' },
+      { ...candidate('other', 30, { verdict: 'stale', load: 40 }), server: '10.0.0.6' },
+      candidate('anonymous', 40, { verdict: 'stale', load: 40 }),
+    ];
+    expect(rankOffers(offers).map((o) => o.name)).toEqual(['other', 'anonymous', 'first']);
+  });
+
   it('returns null when nothing is usable', () => {
     expect(selectOffer([])).toBeNull();
     expect(selectOffer([candidate('x', 1, { verdict: 'stale', endpoints: [] })])).toBeNull();

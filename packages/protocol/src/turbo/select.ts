@@ -6,6 +6,11 @@ export interface OfferCandidate {
   readonly offer: TurboOffer;
   /** Arrival time (any monotonic clock, ms). */
   readonly receivedAt: number;
+  /**
+   * Who sent it (option 54, or the source address for BOOTP). Only the first offer collected from each
+   * server counts (SPEC §7.1); candidates without it are never merged.
+   */
+  readonly server?: string;
 }
 
 export interface SelectionContext {
@@ -30,13 +35,20 @@ function usable(offer: TurboOffer, context: SelectionContext): boolean {
 
 /**
  * The usable offers, best first (SPEC §7.3): cache still valid, then least loaded server, then fastest
- * answer; remaining ties keep collection order.
+ * answer; remaining ties keep collection order. Repeats from one server are dropped (the first counts).
  */
 export function rankOffers<T extends OfferCandidate>(
   candidates: readonly T[],
   context: SelectionContext = {},
 ): T[] {
-  return candidates
+  const seen = new Set<string>();
+  const firstPerServer = candidates.filter((c) => {
+    if (c.server === undefined) return true;
+    if (seen.has(c.server)) return false;
+    seen.add(c.server);
+    return true;
+  });
+  return firstPerServer
     .map((c, index) => ({ c, index, valid: cacheValid(c.offer, context) }))
     .filter(({ c }) => usable(c.offer, context))
     .sort(
