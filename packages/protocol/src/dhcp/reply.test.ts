@@ -20,7 +20,7 @@ function decoded(bytes: Uint8Array): BootpPacket {
   return r.value;
 }
 
-describe('buildReply', () => {
+describe('buildBootpReply', () => {
   it('answers a PXE DISCOVER with a DHCPOFFER (RFC 2131 Table 3)', () => {
     const request = { ...decoded(PXE_DISCOVER), ciaddr: '10.9.9.9', hops: 2, secs: 30 };
     const reply = buildBootpReply(request, {
@@ -94,7 +94,7 @@ describe('buildReply', () => {
   });
 });
 
-describe('maxReplyLength', () => {
+describe('maxDhcpReplyLength', () => {
   it('uses option 57 for DHCP clients, else 548; 300 for BOOTP; capped by the MTU', () => {
     expect(maxDhcpReplyLength(decoded(PXE_DISCOVER))).toBe(1472 - 28);
     expect(maxDhcpReplyLength(decoded(RELAYED_REQUEST))).toBe(548);
@@ -103,7 +103,7 @@ describe('maxReplyLength', () => {
   });
 });
 
-describe('fitOptions', () => {
+describe('fitDhcpOptions', () => {
   const request = decoded(RELAYED_REQUEST);
   const big = buildBootpReply(request, {
     messageType: DhcpMessageType.OFFER,
