@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { utf8Encode } from '../wire.js';
-import { BOOTP_236, PXE_DISCOVER, RELAYED_REQUEST } from './golden.js';
+import { toHex, utf8Encode } from '../wire.js';
+import { BOOTP_236, PXE_DISCOVER, RELAYED_REQUEST, ascii, hex, zeros } from './golden.js';
+import { VENDOR_CLASS_PXE } from './registry.js';
+import { buildPxeVendorOptions } from './suboptions.js';
 import {
   DhcpOption,
   getBootFileName,
@@ -57,6 +59,47 @@ describe('buildBootpReply', () => {
     expect(getDhcpMessageType(back)).toBe(2);
     expect(getServerIdentifier(back)).toBe('192.168.1.1');
     expect(getBootFileName(back)).toBe('ipxe.efi');
+  });
+
+  it('encodes a PXE DHCPOFFER to exactly these bytes', () => {
+    const request = decoded(PXE_DISCOVER);
+    const reply = buildBootpReply(request, {
+      messageType: DhcpMessageType.OFFER,
+      serverId: '192.168.1.1',
+      yiaddr: '192.168.1.50',
+      siaddr: '192.168.1.1',
+      file: 'ipxe.efi',
+      options: [
+        { code: DhcpOption.LEASE_TIME, data: dhcpOptionCodecs.u32.encode(3600) },
+        { code: DhcpOption.SUBNET_MASK, data: dhcpOptionCodecs.ipv4.encode('255.255.255.0') },
+        { code: DhcpOption.ROUTER, data: dhcpOptionCodecs.ipv4List.encode(['192.168.1.1']) },
+        { code: DhcpOption.VENDOR_CLASS, data: utf8Encode(VENDOR_CLASS_PXE) },
+        { code: DhcpOption.VENDOR_SPECIFIC, data: buildPxeVendorOptions({ discoveryControl: 8 }) },
+        { code: DhcpOption.CLIENT_UUID, data: getDhcpOption(request, DhcpOption.CLIENT_UUID)! },
+      ],
+    });
+    const expected = hex`
+      02 01 06 00 3c 9a 5e 21      # BOOTREPLY, xid copied
+      00 00 80 00                  # secs 0, flags copied (B)
+      00 00 00 00                  # ciaddr 0 in an OFFER
+      c0 a8 01 32                  # yiaddr 192.168.1.50
+      c0 a8 01 01                  # siaddr 192.168.1.1 (TFTP)
+      00 00 00 00                  # giaddr copied
+      52 54 00 12 34 56 ${zeros(10)}
+      ${zeros(64)}                 # sname
+      ${ascii('ipxe.efi')} ${zeros(120)}  # file
+      63 82 53 63
+      35 01 02                     # 53 DHCPOFFER
+      36 04 c0 a8 01 01            # 54 server id
+      33 04 00 00 0e 10            # 51 lease 3600
+      01 04 ff ff ff 00            # 1 subnet mask
+      03 04 c0 a8 01 01            # 3 router
+      3c 09 ${ascii('PXEClient')}  # 60
+      2b 04 06 01 08 ff            # 43: discovery control 8, End
+      61 11 00 8b 2f 6a 40 c1 3e 47 11 9a 40 52 54 00 12 34 56  # 97 echoed
+      ff                           # End; 304 octets, so no padding
+    `;
+    expect(toHex(encodeBootp(reply, { minLength: BOOTP_MIN_LENGTH }))).toBe(toHex(expected));
   });
 
   it('copies ciaddr into an ACK and echoes option 82 last', () => {
