@@ -76,6 +76,8 @@ export function assertPinnedVersions() {
 
 let engineClass;
 let lastPanic;
+/** Rejecters of the commands in flight: a panic never settles their promises, so it rejects them. */
+const inFlight = new Set();
 
 /** The message of the engine's last Rust panic, if any. */
 export const lastEnginePanic = () => lastPanic;
@@ -85,6 +87,7 @@ function installPanicRegistry() {
   globalThis.PRISMA_WASM_PANIC_REGISTRY ??= {
     set_message(message) {
       lastPanic = message;
+      for (const reject of inFlight) reject(new Error(`the engine panicked: ${message}`));
     },
   };
 }
@@ -275,7 +278,8 @@ export class SchemaEngineError extends Error {
  * `{ path, content }` entries of the Prisma schema. Returns `{ run(command, input), close() }`;
  * `close()` frees the engine and closes its connections.
  */
-export async function openSchemaEngine({ databaseUrl, schemaFiles = [], debug = false }) {
+export async function openSchemaEngine({ databaseUrl, schemaFiles, debug = false }) {
+  if (!schemaFiles?.length) throw new Error('openSchemaEngine needs the Prisma schema (schemaFiles)');
   const SchemaEngine = await loadSchemaEngineClass();
   const log = debug ? (line) => process.stderr.write(`${line}\n`) : () => undefined;
   const factory = migrationAdapterFactory(databaseUrl);
@@ -288,14 +292,20 @@ export async function openSchemaEngine({ databaseUrl, schemaFiles = [], debug = 
   return {
     async run(command, input) {
       const keepAlive = setInterval(() => undefined, 60_000);
+      let rejectOnPanic;
+      const panicked = new Promise((_, reject) => {
+        rejectOnPanic = reject;
+        inFlight.add(reject);
+      });
       try {
-        return await engine[command](input);
+        return await Promise.race([engine[command](input), panicked]);
       } catch (error) {
         if (error instanceof WebAssembly.RuntimeError && lastPanic) {
           throw new SchemaEngineError(command, { message: `the engine panicked: ${lastPanic}` });
         }
         throw new SchemaEngineError(command, error);
       } finally {
+        inFlight.delete(rejectOnPanic);
         clearInterval(keepAlive);
       }
     },
