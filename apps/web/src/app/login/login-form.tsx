@@ -3,14 +3,28 @@
 import { signIn } from 'next-auth/react';
 import { useState, type FormEvent } from 'react';
 
+function fieldText(form: FormData, name: string): string {
+  const v = form.get(name);
+  return typeof v === 'string' ? v : '';
+}
+
+function describe(code: string | undefined): string {
+  if (!code) return '';
+  if (code === 'RATE_LIMITED') return 'Too many failed attempts. Wait 15 minutes and try again.';
+  if (code === 'AccessDenied') return 'This account is disabled.';
+  return 'Sign-in failed. Check your email and password.';
+}
+
 export function LoginForm({
   callbackUrl,
   initialError,
+  oidcName,
 }: {
   callbackUrl: string;
   initialError?: string | undefined;
+  oidcName?: string | undefined;
 }) {
-  const [error, setError] = useState(initialError ? 'Sign-in failed. Check your email and password.' : '');
+  const [error, setError] = useState(describe(initialError));
   const [pending, setPending] = useState(false);
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
@@ -19,15 +33,15 @@ export function LoginForm({
     setError('');
     const form = new FormData(e.currentTarget);
     const res = await signIn('credentials', {
-      email: String(form.get('email') ?? ''),
-      password: String(form.get('password') ?? ''),
+      email: fieldText(form, 'email'),
+      password: fieldText(form, 'password'),
       redirect: false,
     });
     setPending(false);
     if (!res || res.error) {
       setError(
-        res?.status === 429
-          ? 'Too many failed attempts. Wait a minute and try again.'
+        res?.error === 'RATE_LIMITED'
+          ? 'Too many failed attempts. Wait 15 minutes and try again.'
           : 'Sign-in failed. Check your email and password.',
       );
       return;
@@ -56,6 +70,21 @@ export function LoginForm({
           {pending ? 'Signing in…' : 'Sign in'}
         </button>
       </div>
+      {oidcName ? (
+        <div className="oidc">
+          <div className="divider">
+            <span>or</span>
+          </div>
+          <button
+            className="btn"
+            type="button"
+            style={{ width: '100%', justifyContent: 'center' }}
+            onClick={() => void signIn('oidc', { callbackUrl })}
+          >
+            Sign in with {oidcName}
+          </button>
+        </div>
+      ) : null}
     </form>
   );
 }

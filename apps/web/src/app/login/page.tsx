@@ -1,5 +1,8 @@
 import type { Metadata } from 'next';
+import { oidcEnabled } from '@/server/auth';
 import { LoginForm } from './login-form';
+
+export const dynamic = 'force-dynamic';
 
 export const metadata: Metadata = { title: 'Sign in' };
 
@@ -17,7 +20,11 @@ export default async function LoginPage({
           BOOTP Turbo
         </div>
         <h1>Sign in</h1>
-        <LoginForm callbackUrl={callbackUrl?.startsWith('/') ? callbackUrl : '/'} initialError={error} />
+        <LoginForm
+          callbackUrl={callbackUrl?.startsWith('/') && !callbackUrl.startsWith('//') ? callbackUrl : '/'}
+          initialError={error}
+          oidcName={oidcEnabled()?.name}
+        />
       </div>
     </main>
   );

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { getRedis } from './redis';
+import { logger } from './logger';
+
+/**
+ * Failed sign-in counter per (email, client address) in Redis, so every web replica sees the same
+ * count. After MAX_FAILURES failures within the window further attempts are refused until the window,
+ * which restarts with each failure, runs out. A success clears the counter.
+ */
+export const MAX_FAILURES = 5;
+export const WINDOW_SECONDS = 15 * 60;
+
+function key(email: string, ip: string | null): string {
+  const digest = createHash('sha256')
+    .update(`${email}\u0000${ip ?? '-'}`)
+    .digest('hex')
+    .slice(0, 32);
+  return `bootpt:signin-failures:${digest}`;
+}
+
+export interface SignInLimiter {
+  isBlocked(email: string, ip: string | null): Promise<boolean>;
+  recordFailure(email: string, ip: string | null): Promise<void>;
+  reset(email: string, ip: string | null): Promise<void>;
+}
+
+/** Redis unavailable: sign-in keeps working (logged), rather than locking every user out. */
+export const redisSignInLimiter: SignInLimiter = {
+  async isBlocked(email, ip) {
+    try {
+      const count = Number((await getRedis().get(key(email, ip))) ?? 0);
+      return count >= MAX_FAILURES;
+    } catch (err) {
+      logger.warn({ err }, 'sign-in rate limiter unavailable');
+      return false;
+    }
+  },
+  async recordFailure(email, ip) {
+    try {
+      await getRedis().multi().incr(key(email, ip)).expire(key(email, ip), WINDOW_SECONDS).exec();
+    } catch (err) {
+      logger.warn({ err }, 'sign-in rate limiter unavailable');
+    }
+  },
+  async reset(email, ip) {
+    try {
+      await getRedis().del(key(email, ip));
+    } catch (err) {
+      logger.warn({ err }, 'sign-in rate limiter unavailable');
+    }
+  },
+};
