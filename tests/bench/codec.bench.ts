@@ -64,7 +64,9 @@ export default async function codec({ quick }: { quick: boolean }): Promise<Benc
 
   // DHCP discover: busybox udhcpc's real DISCOVER from the golden fixtures (options both codecs know, so
   // the peer does not log about unknown PXE options inside the timed loop).
-  const capture = decodePcap(readFileSync(new URL('../../packages/protocol/fixtures/dhcp-udhcpc-dnsmasq.pcap', import.meta.url)));
+  const capture = decodePcap(
+    readFileSync(new URL('../../packages/protocol/fixtures/dhcp-udhcpc-dnsmasq.pcap', import.meta.url)),
+  );
   if (!capture.ok) throw new Error(capture.error.code);
   const discover = capture.value.udp.find((r) => r.dstPort === 67)!.payload;
   const ours = rate(() => {
@@ -77,7 +79,11 @@ export default async function codec({ quick }: { quick: boolean }): Promise<Benc
   const peer = rate(() => {
     dhcpjs.format(dhcpjs.parse(buf));
   }, ms);
-  out.push(result('codec', 'dhcp discover decode+encode', Math.round(ours), 'packets/s', 'higher', { 'dhcp (npm)': Math.round(peer) }));
+  out.push(
+    result('codec', 'dhcp discover decode+encode', Math.round(ours), 'packets/s', 'higher', {
+      'dhcp (npm)': Math.round(peer),
+    }),
+  );
 
   // TFTP DATA with a 1468-byte block.
   const data = encodeTftp({ opcode: 'DATA', block: 4242, data: randomBytes(1468) });
@@ -87,7 +93,17 @@ export default async function codec({ quick }: { quick: boolean }): Promise<Benc
     if (!d.ok) throw new Error(d.error.code);
     encodeTftp(d.value, target);
   }, ms);
-  out.push(result('codec', 'tftp DATA(1468) decode+encode', Math.round(tftp), 'packets/s', 'higher', {}, 'no JS TFTP codec on npm to compare'));
+  out.push(
+    result(
+      'codec',
+      'tftp DATA(1468) decode+encode',
+      Math.round(tftp),
+      'packets/s',
+      'higher',
+      {},
+      'no JS TFTP codec on npm to compare',
+    ),
+  );
 
   // Content-defined chunking on incompressible data.
   const size = (quick ? 16 : 64) * 1024 * 1024;
@@ -96,8 +112,20 @@ export default async function codec({ quick }: { quick: boolean }): Promise<Benc
   const wasm = require('@dstanesc/wasm-chunking-fastcdc-node') as WasmFastCdc;
   const oursCdc = mbps(() => chunkLengths(blob), size, runs);
   const wasmCdc = mbps(() => wasm.compute_chunks(blob, 16384, 65536, 262144), size, runs);
-  out.push(result('codec', 'cdc boundaries', Number(oursCdc.toFixed(1)), 'MB/s', 'higher', { 'fastcdc (rust/wasm)': Number(wasmCdc.toFixed(1)) }));
+  out.push(
+    result('codec', 'cdc boundaries', Number(oursCdc.toFixed(1)), 'MB/s', 'higher', {
+      'fastcdc (rust/wasm)': Number(wasmCdc.toFixed(1)),
+    }),
+  );
   const oursIndex = mbps(() => indexLayer(blob), size, runs);
-  out.push(result('codec', 'cdc boundaries + sha256 per chunk + layer digest', Number(oursIndex.toFixed(1)), 'MB/s', 'higher'));
+  out.push(
+    result(
+      'codec',
+      'cdc boundaries + sha256 per chunk + layer digest',
+      Number(oursIndex.toFixed(1)),
+      'MB/s',
+      'higher',
+    ),
+  );
   return out;
 }
