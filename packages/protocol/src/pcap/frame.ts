@@ -56,7 +56,8 @@ function linkLayer(linkType: number, frame: Uint8Array): { type: number; start: 
       let at = 12;
       // 802.1Q / 802.1ad tags (at most two, as on real wires).
       for (let tags = 0; ; tags++) {
-        if (at + 2 > frame.length) return skip('PCAP_FRAME_TRUNCATED', at, 'Ethernet header cut short');
+        if (at + 2 > frame.length)
+          return skip('PCAP_FRAME_TRUNCATED', Math.min(at, frame.length), 'Ethernet header cut short');
         const type = u16(frame, at);
         if ((type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ) && tags < 2) {
           at += 4;
