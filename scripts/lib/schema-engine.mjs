@@ -20,6 +20,12 @@
 //     runs multi-statement scripts natively).
 //  5. The engine leaves a 60 s timer pending after its work is done, which keeps Node alive for a
 //     minute. Its timers are unref'd; a keep-alive interval holds the process open while a command runs.
+//  6. A Rust panic calls `globalThis.PRISMA_WASM_PANIC_REGISTRY.set_message` (installed by Prisma's
+//     internals, so missing here: it crashed) and then surfaces as an uncaught exception while the
+//     command's promise never settles. We install the registry and reject the commands in flight.
+//  7. The engine reports adapter failures as "External error id#N"; a failure to create the shadow
+//     database is remembered and reported in words.
+//  (The engine's shadow-database quirk in the migrate-dev flow is handled in author-migration.mjs.)
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -235,7 +241,9 @@ const quoteIdent = (name) => `"${name.replaceAll('"', '""')}"`;
  */
 export function migrationAdapterFactory(databaseUrl) {
   const open = new Set();
-  return {
+  const factory = {
+    /** The last shadow-database failure, for messages. */
+    lastError: undefined,
     /** Disposes every adapter still open (dropping any shadow database left behind). */
     closeAll: () => Promise.all([...open].map((dispose) => dispose())),
     provider: 'postgres',
@@ -244,11 +252,15 @@ export function migrationAdapterFactory(databaseUrl) {
     async connectToShadowDb() {
       const name = `${databaseNameOf(databaseUrl).slice(0, 40)}_shadow_${randomBytes(6).toString('hex')}`;
       const admin = new pg.Client({ connectionString: databaseUrl });
-      await admin.connect();
       try {
+        await admin.connect();
         await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
+      } catch (error) {
+        // The engine reports adapter errors only as "External error id#N": keep the cause for the message.
+        factory.lastError = `cannot create the shadow database ${name} (the DATABASE_URL user needs CREATEDB): ${error.message}`;
+        throw error;
       } finally {
-        await admin.end();
+        await admin.end().catch(() => undefined);
       }
       return connectAdapter(withDatabase(databaseUrl, name), open, async () => {
         const dropper = new pg.Client({ connectionString: databaseUrl });
@@ -261,6 +273,7 @@ export function migrationAdapterFactory(databaseUrl) {
       });
     },
   };
+  return factory;
 }
 
 /** A failure reported by the engine: `code` is Prisma's error code (P3006, …) when it has one. */
@@ -291,6 +304,7 @@ export async function openSchemaEngine({ databaseUrl, schemaFiles, debug = false
   let open = true;
   return {
     async run(command, input) {
+      factory.lastError = undefined;
       const keepAlive = setInterval(() => undefined, 60_000);
       let rejectOnPanic;
       const panicked = new Promise((_, reject) => {
@@ -302,6 +316,9 @@ export async function openSchemaEngine({ databaseUrl, schemaFiles, debug = false
       } catch (error) {
         if (error instanceof WebAssembly.RuntimeError && lastPanic) {
           throw new SchemaEngineError(command, { message: `the engine panicked: ${lastPanic}` });
+        }
+        if (factory.lastError && /External error/.test(String(error?.message))) {
+          throw new SchemaEngineError(command, { message: factory.lastError });
         }
         throw new SchemaEngineError(command, error);
       } finally {
