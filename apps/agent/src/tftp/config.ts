@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+/**
+ * The `tftp` section of the agent's configuration (wired into `config/schema.ts`). Off by default; when on,
+ * it serves `root` read-only on the named interfaces (or 127.0.0.1 in loopback mode).
+ */
+
+const port = z.number().int().min(0).max(65535);
+const interfaceName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'not a valid interface name');
+const ipv4 = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, 'expected a dotted IPv4 address');
+const optionName = z.enum(['blksize', 'timeout', 'tsize', 'windowsize', 'multicast', 'sbroadcast']);
+
+/** Per-client quirks (PROTOCOLS.md §6.3): options never granted to clients in `cidr`. */
+const quirkSchema = z
+  .object({
+    cidr: z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}\/\d{1,2}$/, 'expected a.b.c.d/len'),
+    refuse: z.array(z.string().min(1).max(32)).max(16).default([]),
+    maxBlksize: z.number().int().min(8).max(65464).optional(),
+  })
+  .strict();
+
+export const tftpConfigSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** Directory served (the jail). Files outside it, symlinks leaving it and non-regular files are refused. */
+    root: z.string().min(1).default('./.data/tftp'),
+    /** Interfaces to serve on (one socket bound to each interface's IPv4 address). */
+    interfaces: z.array(interfaceName).default([]),
+    /** Test/demo mode: bind 127.0.0.1 only. */
+    loopback: z.boolean().default(false),
+    port: port.default(69),
+    /** Concurrent unicast transfers plus group members; an RRQ beyond it gets ERROR 0 "server busy". */
+    maxTransfers: z.number().int().min(1).max(100_000).default(512),
+    /**
+     * Largest blksize granted. Unset: the interface's path MTU minus 32 (1468 on Ethernet), so DATA is never
+     * IP-fragmented; set it (up to 65464) for clients known to reassemble fragments.
+     */
+    maxBlksize: z.number().int().min(8).max(65464).optional(),
+    maxWindowsize: z.number().int().min(1).max(256).default(64),
+    /** Retransmission: first timeout, doubled per retry up to the cap; give up after maxRetries. */
+    retry: z
+      .object({
+        timeoutMs: z.number().int().min(10).max(255_000).default(1000),
+        maxTimeoutMs: z.number().int().min(10).max(255_000).default(8000),
+        maxRetries: z.number().int().min(0).max(100).default(6),
+      })
+      .strict()
+      .default({ timeoutMs: 1000, maxTimeoutMs: 8000, maxRetries: 6 }),
+    /** RFC 2347 options offered at all (a client still has to ask). */
+    options: z
+      .object({
+        blksize: z.boolean().default(true),
+        timeout: z.boolean().default(true),
+        tsize: z.boolean().default(true),
+        windowsize: z.boolean().default(true),
+        multicast: z.boolean().default(true),
+        sbroadcast: z.boolean().default(true),
+      })
+      .strict()
+      .default({
+        blksize: true,
+        timeout: true,
+        tsize: true,
+        windowsize: true,
+        multicast: true,
+        sbroadcast: true,
+      }),
+    netascii: z.boolean().default(true),
+    quirks: z.array(quirkSchema).max(256).default([]),
+    /** RFC 2090 groups: addresses handed out from [first, last], one per running group. */
+    multicast: z
+      .object({
+        first: ipv4.default('239.255.215.1'),
+        last: ipv4.default('239.255.215.254'),
+        port: port.default(1758),
+        ttl: z.number().int().min(1).max(32).default(1),
+      })
+      .strict()
+      .default({ first: '239.255.215.1', last: '239.255.215.254', port: 1758, ttl: 1 }),
+    /** IBM subnet-directed broadcast: BDATA to the client's subnet broadcast address on this port. */
+    sbroadcast: z
+      .object({ port: port.default(247) })
+      .strict()
+      .default({ port: 247 }),
+    maxGroups: z.number().int().min(1).max(4096).default(64),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.enabled && !cfg.loopback && cfg.interfaces.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['interfaces'],
+        message: 'no interface named: set tftp.interfaces (or tftp.loopback for tests)',
+      });
+    }
+    if (cfg.loopback && cfg.interfaces.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['loopback'],
+        message: 'tftp.loopback and tftp.interfaces are mutually exclusive',
+      });
+    }
+    if (cfg.retry.maxTimeoutMs < cfg.retry.timeoutMs) {
+      ctx.addIssue({ code: 'custom', path: ['retry', 'maxTimeoutMs'], message: 'below retry.timeoutMs' });
+    }
+  });
+
+export type TftpConfig = z.infer<typeof tftpConfigSchema>;
+export type TftpOptionName = z.infer<typeof optionName>;
