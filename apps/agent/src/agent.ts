@@ -7,6 +7,7 @@ import { closeLogger, createLogger } from './lib/logger.js';
 import { Responder } from './responder/responder.js';
 import { BootEventRing } from './telemetry/events.js';
 import { MetricsHttpServer } from './telemetry/http-server.js';
+import { TftpService } from './tftp/service.js';
 import { AgentMetrics } from './telemetry/metrics.js';
 
 /**
@@ -37,6 +38,7 @@ export class Agent {
   readonly backend: Backend;
   readonly responder: Responder | undefined;
   readonly http: MetricsHttpServer | undefined;
+  readonly tftp: TftpService | undefined;
   private closing: Promise<void> | undefined;
   private started = false;
   private readonly ownsLogger: boolean;
@@ -60,6 +62,13 @@ export class Agent {
           log: this.log.child({ svc: 'responder' }),
         })
       : undefined;
+    this.tftp = config.tftp.enabled
+      ? new TftpService({
+          config: config.tftp,
+          registry: this.metrics.registry,
+          log: this.log.child({ svc: 'tftp' }),
+        })
+      : undefined;
     this.http = config.metrics.enabled
       ? new MetricsHttpServer(config.metrics, this.metrics.registry, this.log.child({ svc: 'metrics' }))
       : undefined;
@@ -71,6 +80,7 @@ export class Agent {
     try {
       await this.backend.start();
       await this.responder?.start();
+      await this.tftp?.start();
       await this.http?.start();
     } catch (err) {
       this.log.fatal({ err }, 'agent failed to start');
@@ -92,6 +102,7 @@ export class Agent {
     this.responder?.stopAccepting();
     if (drain && this.responder) await this.responder.drain(this.options.config.shutdownDrainMs);
     await this.responder?.closeSockets();
+    await this.tftp?.close();
     await this.http?.close();
     await this.responder?.flush();
     await this.backend.close();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tftpConfigSchema } from '../tftp/config.js';
 
 /**
  * The agent's configuration: one JSON file plus `BOOTPT_AGENT_*` environment overrides (see `load.ts`).
@@ -97,6 +98,7 @@ export const agentConfigSchema = z
       .default({ enabled: true, host: '127.0.0.1', port: 9467 }),
     responder: responderConfigSchema.default(responderConfigSchema.parse({})),
     backend: backendConfigSchema,
+    tftp: tftpConfigSchema.default(tftpConfigSchema.parse({})),
     events: z
       .object({ capacity: z.number().int().min(1).max(1_000_000).default(10_000) })
       .strict()
