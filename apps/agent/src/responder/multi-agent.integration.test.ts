@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { rendezvousOrder } from '@bootpt/protocol/turbo/index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasNetns, TestLan } from '../../../../tests/lib/netns.js';
 import { AgentProcess } from '../testing/agent-process.js';
-import { netnsUnavailable, sh, TestLan } from '../testing/netns.js';
 
 /**
  * Two agents on one subnet (SPEC §9): both know the subnet's agent ids, each holds its offer back by its
@@ -10,37 +10,61 @@ import { netnsUnavailable, sh, TestLan } from '../testing/netns.js';
  * later, with no coordination between the agents.
  */
 
-const skipReason = await netnsUnavailable();
+const capability = hasNetns();
 const tag = process.pid % 100000;
-const octet = 100 + (process.pid % 60) * 2 + 40;
-const net = `10.214.${octet}`;
+const net = `10.214.${100 + (process.pid % 60) * 2 + 40}`;
 const AGENTS = { 'agent-a': `${net}.1`, 'agent-b': `${net}.2` } as const;
 const DIGEST = 'ab'.repeat(32);
 const PROBE = join(import.meta.dirname, '../testing/turbo-probe.ts');
-const mac = (n: number) =>
-  `02:43:${((tag >> 8) & 255).toString(16).padStart(2, '0')}:${(tag & 255).toString(16).padStart(2, '0')}:00:${n.toString(16).padStart(2, '0')}`;
+const hex = (n: number) => n.toString(16).padStart(2, '0');
+const mac = (n: number) => `02:43:${hex((tag >> 8) & 255)}:${hex(tag & 255)}:00:${hex(n)}`;
+const CLIENTS = [1, 2, 3, 4, 5, 6];
 const chaddr = (m: string) => Uint8Array.from(m.split(':').map((h) => parseInt(h, 16)));
 
 const site = {
   subnets: [{ id: 'shared', cidr: `${net}.0/24`, profile: 'p', agents: Object.keys(AGENTS) }],
   profiles: [{ id: 'p', bootFiles: { default: 'pxelinux.0' }, manifest: DIGEST }],
   manifests: [{ digest: DIGEST }],
-  hosts: [1, 2, 3, 4, 5, 6].map((n) => ({ mac: mac(n), ip: `${net}.${10 + n}` })),
+  hosts: CLIENTS.map((n) => ({ mac: mac(n), ip: `${net}.${10 + n}` })),
 };
 
-describe.skipIf(skipReason !== undefined)(
-  `several agents on one subnet${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+describe.skipIf(!capability.ok)(
+  `several agents on one subnet${capability.ok ? '' : ` (skipped: ${capability.reason})`}`,
   () => {
-    const lan = new TestLan(`bpt-ag-${tag}m`);
+    let lan: TestLan;
     const agents: AgentProcess[] = [];
+    const client = (n: number) => lan.host(2 + n).namespace;
+    const probe = (n: number, collectMs = 0) =>
+      lan.exec(
+        client(n),
+        [
+          'env',
+          `COLLECT_MS=${collectMs}`,
+          process.execPath,
+          '--conditions=source',
+          '--import',
+          'tsx',
+          PROBE,
+          mac(n),
+        ],
+        { timeoutMs: 20_000 },
+      );
 
     beforeAll(async () => {
-      await lan.create();
-      for (const [id, address] of Object.entries(AGENTS)) {
-        const ns = await lan.addHost(id, { cidr: `${address}/24` });
+      lan = await TestLan.create({
+        subnet: net,
+        tag: 'agm',
+        broadcastRoute: true,
+        hosts: [
+          { hostOctet: 1 },
+          { hostOctet: 2 },
+          ...CLIENTS.map((n) => ({ hostOctet: null, mac: mac(n) })),
+        ],
+      });
+      for (const [i, id] of Object.keys(AGENTS).entries()) {
         agents.push(
           await AgentProcess.start(lan, {
-            ns,
+            namespace: lan.host(i + 1).namespace,
             site,
             config: { agentId: id, responder: { interfaces: ['eth0'] }, log: { level: 'debug' } },
           }),
@@ -50,20 +74,13 @@ describe.skipIf(skipReason !== undefined)(
 
     afterAll(async () => {
       for (const a of agents) await a.cleanup();
-      await lan.destroy();
+      await lan?.destroy();
     });
 
-    it('the preferred agent answers first and the other one rank-delayed', async () => {
+    it('the preferred agent answers first', async () => {
       const preferred = new Set<string>();
-      for (const n of [1, 2, 3, 4, 5, 6]) {
-        const ns = await lan.addHost(`c${n}`, { mac: mac(n) });
-        await sh('ip', ['-n', ns, 'route', 'add', '255.255.255.255/32', 'dev', 'eth0']);
-        const r = await lan.exec(
-          ns,
-          process.execPath,
-          ['--conditions=source', '--import', 'tsx', PROBE, mac(n)],
-          20_000,
-        );
+      for (const n of CLIENTS) {
+        const r = await probe(n);
         expect(r.code, r.stderr).toBe(0);
         const order = rendezvousOrder(chaddr(mac(n)), Object.keys(AGENTS));
         const first = JSON.parse(r.stdout.split('\n')[0]!) as {
@@ -78,14 +95,7 @@ describe.skipIf(skipReason !== undefined)(
     });
 
     it('both offers reach the client, about one rank step apart', async () => {
-      const ns = await lan.addHost('both', { mac: mac(1) });
-      await sh('ip', ['-n', ns, 'route', 'add', '255.255.255.255/32', 'dev', 'eth0']);
-      const r = await lan.exec(
-        ns,
-        'env',
-        ['COLLECT_MS=900', process.execPath, '--conditions=source', '--import', 'tsx', PROBE, mac(1)],
-        20_000,
-      );
+      const r = await probe(1, 900);
       expect(r.code, r.stderr).toBe(0);
       const offers = r.stdout
         .trim()

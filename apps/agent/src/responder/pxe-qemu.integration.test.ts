@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasNetns, TestLan } from '../../../../tests/lib/netns.js';
 import { AgentProcess } from '../testing/agent-process.js';
-import { netnsUnavailable, TestLan } from '../testing/netns.js';
 
 /**
  * A real network boot: QEMU's e1000 option ROM (iPXE, software emulation) DHCPs from the agent, is
@@ -16,13 +16,17 @@ import { netnsUnavailable, TestLan } from '../testing/netns.js';
 const QEMU = '/usr/bin/qemu-system-x86_64';
 const ROM = '/usr/lib/ipxe/qemu/pxe-e1000.rom';
 const missing = [QEMU, ROM, '/usr/sbin/dnsmasq'].filter((p) => !existsSync(p));
-const skipReason =
-  (await netnsUnavailable()) ?? (missing.length ? `missing ${missing.join(', ')}` : undefined);
+const capability = hasNetns();
+const skipReason = !capability.ok
+  ? capability.reason
+  : missing.length > 0
+    ? `missing ${missing.join(', ')}`
+    : undefined;
 const tag = process.pid % 100000;
-const octet = 100 + (process.pid % 60) * 2 + 20;
-const net = `10.214.${octet}`;
+const net = `10.214.${100 + (process.pid % 60) * 2 + 20}`;
 const SERVER = `${net}.1`;
-const GUEST_MAC = `52:54:00:${((tag >> 8) & 255).toString(16).padStart(2, '0')}:${(tag & 255).toString(16).padStart(2, '0')}:56`;
+const hex = (n: number) => n.toString(16).padStart(2, '0');
+const GUEST_MAC = `52:54:00:${hex((tag >> 8) & 255)}:${hex(tag & 255)}:56`;
 const MARKER = 'BOOTPT-IPXE-SCRIPT-OK';
 /** iPXE colours its console output with ANSI escapes (ESC [ ... m). */
 const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
@@ -30,23 +34,23 @@ const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 describe.skipIf(skipReason !== undefined)(
   `PXE boot of QEMU's iPXE ROM${skipReason ? ` (skipped: ${skipReason})` : ''}`,
   () => {
-    const lan = new TestLan(`bpt-ag-${tag}q`);
+    let lan: TestLan;
     let work: string;
     let agent: AgentProcess | undefined;
 
     beforeAll(async () => {
       work = await mkdtemp(join(tmpdir(), 'bpt-agent-qemu-'));
       await mkdir(join(work, 'tftp'));
-      // iPXE's `${filename}` shows what the agent told it; `exit` hands back to the BIOS (no poweroff in this build).
+      // `${filename}` shows what the agent told iPXE; `exit` hands back to the BIOS (no poweroff in this build).
       await writeFile(
         join(work, 'tftp', 'boot.ipxe'),
         `#!ipxe\necho ${MARKER} \${net0/ip} \${filename}\nexit\n`,
       );
-      await lan.create();
-      const serverNs = await lan.addHost('srv', { cidr: `${SERVER}/24` });
-      await lan.addTap('tap0');
+      lan = await TestLan.create({ subnet: net, tag: 'agq', hosts: [{ hostOctet: 1 }] });
+      lan.addTap('tap0');
+      const server = lan.host(1).namespace;
       agent = await AgentProcess.start(lan, {
-        ns: serverNs,
+        namespace: server,
         site: {
           subnets: [{ id: 'q', cidr: `${net}.0/24`, routers: [SERVER], profile: 'p' }],
           profiles: [
@@ -56,7 +60,8 @@ describe.skipIf(skipReason !== undefined)(
         },
         config: { responder: { interfaces: ['eth0'] }, log: { level: 'debug' } },
       });
-      lan.spawn(serverNs, 'dnsmasq', [
+      const tftp = lan.spawn(server, [
+        'dnsmasq',
         '-k',
         '--port=0',
         '--enable-tftp',
@@ -68,17 +73,19 @@ describe.skipIf(skipReason !== undefined)(
         `--pid-file=${join(work, 'dnsmasq.pid')}`,
         '--log-facility=-',
       ]);
+      await tftp.waitForOutput('TFTP root is', 10_000);
     }, 60_000);
 
     afterAll(async () => {
       await agent?.cleanup();
-      await lan.destroy();
+      await lan?.destroy();
       if (work) await rm(work, { recursive: true, force: true });
     });
 
     it('DHCPs, gets the iPXE script URL instead of the ROM again, and runs the script', async () => {
       const serial = join(work, 'serial.log');
-      const qemu = lan.spawn(lan.bridgeNs, QEMU, [
+      const qemu = lan.spawn(lan.bridgeNamespace, [
+        QEMU,
         '-accel',
         'tcg',
         '-m',
@@ -102,17 +109,16 @@ describe.skipIf(skipReason !== undefined)(
       ]);
       const deadline = Date.now() + 60_000;
       let screen = '';
-      while (Date.now() < deadline && !screen.includes(MARKER)) {
+      while (Date.now() < deadline && !screen.includes(MARKER) && qemu.running) {
         await new Promise((r) => setTimeout(r, 500));
         screen = existsSync(serial) ? (await readFile(serial, 'latin1')).replace(ANSI_COLOUR, '') : '';
-        if (qemu.exitCode !== null) break;
       }
-      await lan.stop(qemu, 'SIGTERM', 3000);
+      await qemu.stop('SIGTERM', 3000);
       expect(screen).toContain(`${MARKER} ${net}.50 tftp://${SERVER}/boot.ipxe`);
-      const offers = agent!.logLines.filter((l) => l.includes('"replied"') && l.includes(GUEST_MAC));
-      expect(offers.some((l) => l.includes('"outcome":"offer"'))).toBe(true);
-      expect(offers.some((l) => l.includes('"outcome":"ack"'))).toBe(true);
-      expect(offers.every((l) => l.includes(`tftp://${SERVER}/boot.ipxe`))).toBe(true);
+      const replies = agent!.logLines.filter((l) => l.includes('"replied"') && l.includes(GUEST_MAC));
+      expect(replies.some((l) => l.includes('"outcome":"offer"'))).toBe(true);
+      expect(replies.some((l) => l.includes('"outcome":"ack"'))).toBe(true);
+      expect(replies.every((l) => l.includes(`tftp://${SERVER}/boot.ipxe`))).toBe(true);
       expect(
         await agent!.metric('bootpt_agent_dhcp_requests_total', { client: 'ipxe', outcome: 'ack' }),
       ).toBe(1);

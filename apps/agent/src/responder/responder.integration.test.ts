@@ -1,19 +1,20 @@
-import { mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasNetns, TestLan, type LanHost } from '../../../../tests/lib/netns.js';
 import { AgentProcess, sumMetric } from '../testing/agent-process.js';
-import { netnsUnavailable, sh, TestLan } from '../testing/netns.js';
 
 /**
- * The responder against real clients nobody here wrote, in network namespaces (TESTBED.md): busybox
- * udhcpc, ISC dhclient, dhcpcd, klibc ipconfig (236-octet BOOTP), bootpc, and a client behind ISC
- * dhcrelay. Nothing leaves the namespaces; they are deleted in afterAll.
+ * The responder against real clients nobody here wrote, in network namespaces (`tests/lib/netns.ts`,
+ * TESTBED.md): busybox udhcpc, ISC dhclient, dhcpcd, klibc ipconfig (236-octet BOOTP), bootpc, a client
+ * behind ISC dhcrelay, a Turbo client built from the protocol package, and junk floods. Nothing leaves
+ * the namespaces; they are deleted in afterAll.
  */
 
-const skipReason = await netnsUnavailable();
+const capability = hasNetns();
 const tag = process.pid % 100000;
-const prefix = `bpt-ag-${tag}`;
 const octet = 100 + (process.pid % 60) * 2;
 const net = `10.214.${octet}`;
 const relayNet = `10.214.${octet + 1}`;
@@ -24,9 +25,9 @@ const RELAY_DOWN = `${relayNet}.1`;
 const DIGEST = 'c0ffee00'.repeat(8);
 const TURBO_KEY = { id: 3, secret: '0f1e2d3c4b5a69788796a5b4c3d2e1f0' };
 const PROBE = join(import.meta.dirname, '../testing/turbo-probe.ts');
-const mac = (n: number) =>
-  `02:42:${(tag >> 8) & 255 ? ((tag >> 8) & 255).toString(16).padStart(2, '0') : '01'}:${(tag & 255).toString(16).padStart(2, '0')}:00:${n.toString(16).padStart(2, '0')}`;
-const host = (n: number) => ({
+const hex = (n: number) => n.toString(16).padStart(2, '0');
+const mac = (n: number) => `02:42:${hex((tag >> 8) & 255)}:${hex(tag & 255)}:00:${hex(n)}`;
+const reserved = (n: number) => ({
   mac: mac(n),
   ip: `${net}.${10 + n}`,
   hostname: `node${n}`,
@@ -53,39 +54,91 @@ const site = {
     { kind: 'multicast', address: '239.255.0.1', port: 1758, id: 2 },
   ],
   hosts: [
-    ...[1, 2, 3, 4, 5, 6, 8].map(host),
-    { ...host(7), manifest: DIGEST },
+    ...[1, 2, 3, 4, 5, 6, 8].map(reserved),
+    { ...reserved(7), manifest: DIGEST },
     { mac: mac(20), ip: `${relayNet}.20`, hostname: 'far20', bootFile: 'far/boot.img' },
   ],
 };
 
-describe.skipIf(skipReason !== undefined)(
-  `responder with real clients${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+/** LAN hosts, in order: the agent, then one namespace per client (no address: they ask for one). */
+const HOSTS = {
+  server: { hostOctet: 1 },
+  udhcpc: { hostOctet: null, mac: mac(1) },
+  dhclient: { hostOctet: null, mac: mac(2) },
+  dhcpcd: { hostOctet: null, mac: mac(3) },
+  klibc: { hostOctet: null, mac: mac(4) },
+  bootpc: { hostOctet: null, mac: mac(5) },
+  victim: { hostOctet: null, mac: mac(6) },
+  turbo: { hostOctet: null, mac: mac(7) },
+  junk: { hostOctet: 250 },
+  poolA: { hostOctet: null, mac: mac(40) },
+  poolB: { hostOctet: null, mac: mac(41) },
+} as const;
+type HostName = keyof typeof HOSTS;
+
+function ip(args: string[]): void {
+  const r = spawnSync('ip', args, { encoding: 'utf8', timeout: 10_000 });
+  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+}
+
+describe.skipIf(!capability.ok)(
+  `responder with real clients${capability.ok ? '' : ` (skipped: ${capability.reason})`}`,
   () => {
-    const lan = new TestLan(prefix);
+    let lan: TestLan;
     let agent: AgentProcess;
     let work: string;
-    let serverNs: string;
     const scratch: string[] = [];
+    const at = (name: HostName): LanHost => lan.host(Object.keys(HOSTS).indexOf(name) + 1);
+    const run = (name: HostName, argv: string[], timeoutMs = 15_000) =>
+      lan.exec(at(name).namespace, argv, { timeoutMs });
+
+    /** Gives a client's interface a name of its own: dhcpcd and klibc keep per-interface files in /var/lib and /run. */
+    function rename(name: HostName, ifname: string): void {
+      const ns = at(name).namespace;
+      ip(['-n', ns, 'link', 'set', 'eth0', 'down']);
+      ip(['-n', ns, 'link', 'set', 'eth0', 'name', ifname]);
+      ip(['-n', ns, 'link', 'set', ifname, 'up']);
+    }
 
     beforeAll(async () => {
       work = await mkdtemp(join(tmpdir(), 'bpt-agent-clients-'));
-      await lan.create();
-      serverNs = await lan.addHost('srv', { cidr: `${SERVER}/24` });
-      await lan.addBridge('br1');
-      const relayNs = await lan.addHost('rly', { cidr: `${RELAY_UP}/24` });
-      await lan.plug(relayNs, 'eth1', 'br1', undefined, `${RELAY_DOWN}/24`);
-      const r = await sh('ip', ['-n', serverNs, 'route', 'add', `${relayNet}.0/24`, 'via', RELAY_UP]);
-      expect(r.code).toBe(0);
+      lan = await TestLan.create({ subnet: net, tag: 'ag', hosts: Object.values(HOSTS) });
+      for (const name of ['bootpc', 'turbo', 'junk'] as const) lan.addBroadcastRoute(at(name));
+
+      // A relay with one leg on the LAN and one on a second segment, where the far client lives.
+      const relay = lan.addNamespace('rly', 'eth0', RELAY_UP);
+      const far = lan.addNamespace('far', 'eth0');
+      ip(['-n', far.namespace, 'link', 'set', 'eth0', 'down']);
+      ip([
+        '-n',
+        relay.namespace,
+        'link',
+        'add',
+        'eth1',
+        'type',
+        'veth',
+        'peer',
+        'name',
+        'eth1',
+        'netns',
+        far.namespace,
+      ]);
+      ip(['-n', relay.namespace, 'addr', 'add', `${RELAY_DOWN}/24`, 'dev', 'eth1']);
+      ip(['-n', relay.namespace, 'link', 'set', 'eth1', 'up']);
+      ip(['-n', far.namespace, 'link', 'set', 'eth1', 'address', mac(20)]);
+      ip(['-n', far.namespace, 'link', 'set', 'eth1', 'up']);
+      ip(['-n', at('server').namespace, 'route', 'add', `${relayNet}.0/24`, 'via', RELAY_UP]);
+
       agent = await AgentProcess.start(lan, {
-        ns: serverNs,
+        namespace: at('server').namespace,
         site,
         config: {
           responder: { interfaces: ['eth0'], turbo: { keys: [TURBO_KEY] } },
           log: { level: 'debug' },
         },
       });
-      lan.spawn(relayNs, 'dhcrelay', [
+      lan.spawn(relay.namespace, [
+        'dhcrelay',
         '-4',
         '-d',
         '-q',
@@ -101,7 +154,7 @@ describe.skipIf(skipReason !== undefined)(
 
     afterAll(async () => {
       await agent?.cleanup();
-      await lan.destroy();
+      await lan?.destroy();
       for (const f of scratch) await rm(f, { force: true });
       if (work) await rm(work, { recursive: true, force: true });
     });
@@ -124,15 +177,25 @@ describe.skipIf(skipReason !== undefined)(
       };
     }
 
+    const udhcpc = (hookPath: string, ifname = 'eth0', tries = '3') => [
+      'busybox',
+      'udhcpc',
+      '-i',
+      ifname,
+      '-f',
+      '-q',
+      '-n',
+      '-t',
+      tries,
+      '-T',
+      '1',
+      '-s',
+      hookPath,
+    ];
+
     it('busybox udhcpc (DHCP) gets its reserved address and boot file', async () => {
-      const ns = await lan.addHost('udhcpc', { mac: mac(1) });
       const h = await hook('udhcpc');
-      const r = await lan.exec(
-        ns,
-        'busybox',
-        ['udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '3', '-T', '1', '-s', h.path, '-O', 'bootfile'],
-        15_000,
-      );
+      const r = await run('udhcpc', [...udhcpc(h.path), '-O', 'bootfile']);
       expect(r.code, r.stderr).toBe(0);
       const env = await h.read('bound');
       expect(env.ip).toBe(`${net}.11`);
@@ -145,19 +208,16 @@ describe.skipIf(skipReason !== undefined)(
     });
 
     it('ISC dhclient gets its reserved address and boot file', async () => {
-      const ns = await lan.addHost('dhclient', { mac: mac(2) });
       const h = await hook('dhclient');
       const conf = join(work, 'dhclient.conf');
       await writeFile(conf, 'request subnet-mask, routers, host-name, domain-name;\n');
-      const leases = join(work, 'dhclient.leases');
-      const pid = join(work, 'dhclient.pid');
-      const r = await lan.exec(
-        ns,
+      const files = ['-lf', join(work, 'dhclient.leases'), '-pf', join(work, 'dhclient.pid')];
+      const r = await run(
         'dhclient',
-        ['-1', '-cf', conf, '-sf', h.path, '-lf', leases, '-pf', pid, 'eth0'],
+        ['dhclient', '-1', '-cf', conf, '-sf', h.path, ...files, 'eth0'],
         20_000,
       );
-      await lan.killAllIn(ns);
+      await run('dhclient', ['dhclient', '-x', '-cf', conf, '-sf', h.path, ...files, 'eth0']);
       expect(r.code, r.stderr).toBe(0);
       const env = await h.read('BOUND');
       expect(env.new_ip_address).toBe(`${net}.12`);
@@ -168,20 +228,18 @@ describe.skipIf(skipReason !== undefined)(
 
     it('dhcpcd gets its reserved address and boot file', async () => {
       const ifname = `bpt${tag}d`.slice(0, 15);
-      const ns = await lan.addHost('dhcpcd', { mac: mac(3), ifname });
+      rename('dhcpcd', ifname);
       scratch.push(
         `/var/lib/dhcpcd/${ifname}.lease`,
         `/run/dhcpcd/${ifname}.pid`,
         `/run/dhcpcd/${ifname}-4.pid`,
       );
       const h = await hook('dhcpcd');
-      const r = await lan.exec(
-        ns,
+      const r = await run(
         'dhcpcd',
-        ['-4', '-1', '-B', '-A', '-t', '8', '-f', '/dev/null', '-c', h.path, ifname],
+        ['dhcpcd', '-4', '-1', '-B', '-A', '-t', '8', '-f', '/dev/null', '-c', h.path, ifname],
         20_000,
       );
-      await lan.killAllIn(ns);
       expect(r.code, r.stderr + r.stdout).toBe(0);
       const env = await h.read('BOUND');
       expect(env.new_ip_address).toBe(`${net}.13`);
@@ -190,14 +248,18 @@ describe.skipIf(skipReason !== undefined)(
 
     it('klibc ipconfig (pure BOOTP, 236-octet request) gets its reserved address and boot file', async () => {
       const ifname = `bpt${tag}k`.slice(0, 15);
-      const ns = await lan.addHost('klibc', { mac: mac(4), ifname });
+      rename('klibc', ifname);
       scratch.push(`/run/net-${ifname}.conf`);
-      const r = await lan.exec(
-        ns,
+      const r = await run('klibc', [
         '/usr/lib/klibc/bin/ipconfig',
-        ['-n', '-t', '5', '-c', 'bootp', '-d', ifname],
-        15_000,
-      );
+        '-n',
+        '-t',
+        '5',
+        '-c',
+        'bootp',
+        '-d',
+        ifname,
+      ]);
       expect(r.code, r.stderr + r.stdout).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`address: +${net.replaceAll('.', '\\.')}\\.14\\b`));
       expect(r.stdout).toMatch(/filename *: *hosts\/node4\.img/);
@@ -207,28 +269,24 @@ describe.skipIf(skipReason !== undefined)(
     });
 
     it('bootpc (pure BOOTP) gets its reserved address and boot file', async () => {
-      const ns = await lan.addHost('bootpc', { mac: mac(5) });
-      await sh('ip', ['-n', ns, 'route', 'add', '255.255.255.255/32', 'dev', 'eth0']);
-      const r = await lan.exec(
-        ns,
+      const r = await run('bootpc', [
         'bootpc',
-        ['--dev', 'eth0', '--timeoutwait', '5', '--serverbcast', '--returniffail'],
-        15_000,
-      );
+        '--dev',
+        'eth0',
+        '--timeoutwait',
+        '5',
+        '--serverbcast',
+        '--returniffail',
+      ]);
       expect(r.code, r.stderr + r.stdout).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`IPADDR='?${net.replaceAll('.', '\\.')}\\.15'?`));
       expect(r.stdout).toMatch(/BOOTFILE='?hosts\/node5\.img'?/);
     });
 
     it('a client behind dhcrelay gets its answer through the relay (giaddr, option 82)', async () => {
-      const ns = await lan.addHost('far', { mac: mac(20), bridge: 'br1' });
       const h = await hook('far');
-      const r = await lan.exec(
-        ns,
-        'busybox',
-        ['udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '5', '-T', '1', '-s', h.path],
-        20_000,
-      );
+      const far = lan.namespaces().find((n) => n.endsWith('-far'))!;
+      const r = await lan.exec(far, udhcpc(h.path, 'eth1', '5'), { timeoutMs: 20_000 });
       expect(r.code, r.stderr).toBe(0);
       const env = await h.read('bound');
       expect(env.ip).toBe(`${relayNet}.20`);
@@ -240,13 +298,10 @@ describe.skipIf(skipReason !== undefined)(
     });
 
     it('answers a Turbo discover built with the protocol codec with a Turbo offer for the right digest', async () => {
-      const ns = await lan.addHost('turbo', { mac: mac(7) });
-      await sh('ip', ['-n', ns, 'route', 'add', '255.255.255.255/32', 'dev', 'eth0']);
       const probe = async (...args: string[]) => {
-        const r = await lan.exec(
-          ns,
-          process.execPath,
-          ['--conditions=source', '--import', 'tsx', PROBE, mac(7), ...args],
+        const r = await run(
+          'turbo',
+          [process.execPath, '--conditions=source', '--import', 'tsx', PROBE, mac(7), ...args],
           20_000,
         );
         expect(r.code, r.stderr).toBe(0);
@@ -257,7 +312,6 @@ describe.skipIf(skipReason !== undefined)(
           turbo: {
             manifestDigest: string;
             verdict: string;
-            load: number;
             pacingMs: number;
             endpoints: { type: number; address: string }[];
             validationToken: string;
@@ -283,9 +337,6 @@ describe.skipIf(skipReason !== undefined)(
     });
 
     it('counts and drops malformed and oversized packets without disturbing a concurrent client', async () => {
-      const junkNs = await lan.addHost('junk', { cidr: `${net}.250/24` });
-      await sh('ip', ['-n', junkNs, 'route', 'add', '255.255.255.255/32', 'dev', 'eth0']);
-      const client = await lan.addHost('victim', { mac: mac(6) });
       const h = await hook('victim');
       const before = await agent.metrics();
       const dropped = (text: string, reason: string) =>
@@ -309,16 +360,12 @@ describe.skipIf(skipReason !== undefined)(
         };
         burst();
       });`;
-      const junk = lan.exec(junkNs, process.execPath, ['-e', script], 15_000);
-      const victim = lan.exec(
-        client,
-        'busybox',
-        ['udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '3', '-T', '1', '-s', h.path],
-        15_000,
-      );
-      const [junkResult, victimResult] = await Promise.all([junk, victim]);
-      expect(junkResult.code, junkResult.stderr).toBe(0);
-      expect(victimResult.code, victimResult.stderr).toBe(0);
+      const [junk, victim] = await Promise.all([
+        run('junk', [process.execPath, '-e', script]),
+        run('victim', udhcpc(h.path)),
+      ]);
+      expect(junk.code, junk.stderr).toBe(0);
+      expect(victim.code, victim.stderr).toBe(0);
       expect((await h.read('bound')).ip).toBe(`${net}.16`);
       const after = await agent.metrics();
       for (const reason of ['too_short', 'oversized', 'malformed', 'not_request']) {
@@ -327,18 +374,9 @@ describe.skipIf(skipReason !== undefined)(
     });
 
     it('keeps dynamic leases across a restart and never gives one address to two hosts', async () => {
-      const a = await lan.addHost('poola', { mac: mac(40) });
-      const b = await lan.addHost('poolb', { mac: mac(41) });
       const ha = await hook('poola');
       const hb = await hook('poolb');
-      const udhcpc = (ns: string, hookPath: string) =>
-        lan.exec(
-          ns,
-          'busybox',
-          ['udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '3', '-T', '1', '-s', hookPath],
-          15_000,
-        );
-      expect((await udhcpc(a, ha.path)).code).toBe(0);
+      expect((await run('poolA', udhcpc(ha.path))).code).toBe(0);
       const first = (await ha.read('bound')).ip;
       expect(first).toMatch(new RegExp(`^${net.replaceAll('.', '\\.')}\\.1[01]\\d$`));
       const persisted = JSON.parse(await readFile(agent.leaseFile, 'utf8')) as {
@@ -346,12 +384,12 @@ describe.skipIf(skipReason !== undefined)(
       };
       expect(persisted.leases.some((l) => l.mac === mac(40) && l.state === 'bound')).toBe(true);
 
-      await agent.stop();
+      expect(await agent.stop()).toBe(0);
       await agent.launch();
 
-      expect((await udhcpc(b, hb.path)).code).toBe(0);
+      expect((await run('poolB', udhcpc(hb.path))).code).toBe(0);
       expect((await hb.read('bound')).ip).not.toBe(first);
-      expect((await udhcpc(a, ha.path)).code).toBe(0);
+      expect((await run('poolA', udhcpc(ha.path))).code).toBe(0);
       expect((await ha.read('bound')).ip).toBe(first);
     });
   },

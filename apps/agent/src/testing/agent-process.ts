@@ -1,31 +1,28 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { TestLan } from './netns.js';
+import type { NetnsProcess, TestLan } from '../../../../tests/lib/netns.js';
 
 /**
- * Runs the real `bootpt-agent` (TypeScript sources through tsx) as a child process inside a namespace,
- * with a config and site file written to a temp directory. Test-only.
+ * Runs the real `bootpt-agent` (TypeScript sources through tsx) as a child process inside a namespace of a
+ * shared test LAN (`tests/lib/netns.ts`), with a config and site file written to a temp directory.
+ * Test-only (excluded from the build).
  */
 
-const AGENT_DIR = resolve(import.meta.dirname, '../..');
-const REPO_ROOT = resolve(AGENT_DIR, '../..');
-const BIN = join(AGENT_DIR, 'src/bin/bootpt-agent.ts');
+const BIN = resolve(import.meta.dirname, '../bin/bootpt-agent.ts');
 
 export interface AgentProcessOptions {
-  readonly ns: string;
+  readonly namespace: string;
   readonly site: unknown;
   readonly config: Record<string, unknown>;
 }
 
 export class AgentProcess {
-  readonly logLines: string[] = [];
-  private child: ChildProcess | undefined;
+  private process: NetnsProcess | undefined;
 
   private constructor(
     private readonly lan: TestLan,
-    readonly ns: string,
+    readonly namespace: string,
     readonly dir: string,
   ) {}
 
@@ -40,7 +37,7 @@ export class AgentProcess {
         ...options.config,
       }),
     );
-    const agent = new AgentProcess(lan, options.ns, dir);
+    const agent = new AgentProcess(lan, options.namespace, dir);
     await agent.launch();
     return agent;
   }
@@ -49,50 +46,38 @@ export class AgentProcess {
     return join(this.dir, 'data', 'leases.json');
   }
 
+  /** Log lines so far (JSON, one per line). */
+  get logLines(): string[] {
+    return (this.process?.stdout() ?? '').split('\n').filter((l) => l !== '');
+  }
+
   async launch(): Promise<void> {
-    const child = this.lan.spawn(
-      this.ns,
-      process.execPath,
-      ['--conditions=source', '--import', 'tsx', BIN, '--config', join(this.dir, 'agent.json')],
-      { ...process.env, NODE_NO_WARNINGS: '1' },
+    const proc = this.lan.spawn(
+      this.namespace,
+      [
+        process.execPath,
+        '--conditions=source',
+        '--import',
+        'tsx',
+        BIN,
+        '--config',
+        join(this.dir, 'agent.json'),
+      ],
+      { env: { ...process.env, NODE_NO_WARNINGS: '1' } },
     );
-    this.child = child;
-    let buffered = '';
-    const started = new Promise<void>((resolvePromise, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`agent did not start:\n${this.logLines.join('\n')}`)),
-        20_000,
-      );
-      const onData = (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        for (const line of lines) {
-          this.logLines.push(line);
-          if (line.includes('"agent started"')) {
-            clearTimeout(timer);
-            resolvePromise();
-          }
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', (c: Buffer) => this.logLines.push(c.toString()));
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`agent exited with ${code}:\n${this.logLines.join('\n')}`));
-      });
-    });
-    await started;
+    this.process = proc;
+    await proc.waitForOutput('"agent started"', 20_000);
   }
 
   /** Scrapes /metrics from inside the namespace. */
   async metrics(port = 9467): Promise<string> {
-    const r = await this.lan.exec(this.ns, 'curl', [
-      '-sS',
-      '--max-time',
-      '3',
-      `http://127.0.0.1:${port}/metrics`,
-    ]);
+    const r = await this.lan.exec(
+      this.namespace,
+      ['curl', '-sS', '--max-time', '3', `http://127.0.0.1:${port}/metrics`],
+      {
+        timeoutMs: 5000,
+      },
+    );
     if (r.code !== 0) throw new Error(`metrics scrape failed: ${r.stderr}`);
     return r.stdout;
   }
@@ -102,17 +87,17 @@ export class AgentProcess {
     return sumMetric(await this.metrics(port), name, labels);
   }
 
+  /** SIGTERM (graceful shutdown), SIGKILL after 8 s; resolves with the exit code. */
   async stop(): Promise<number | null> {
-    const child = this.child;
-    if (!child) return null;
-    this.child = undefined;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    await this.lan.stop(child, 'SIGTERM', 8000);
-    return exited;
+    const proc = this.process;
+    if (!proc) return null;
+    const result = await proc.stop('SIGTERM', 8000);
+    return result.code;
   }
 
   async cleanup(): Promise<void> {
     await this.stop();
+    this.process = undefined;
     await rm(this.dir, { recursive: true, force: true });
   }
 }
@@ -129,5 +114,3 @@ export function sumMetric(text: string, name: string, labels: Record<string, str
   }
   return total;
 }
-
-export { REPO_ROOT };
