@@ -27,5 +27,5 @@ export declare function ensureDatabase(databaseUrl: string): Promise<boolean>;
 export declare function deployMigrations(
   databaseUrl: string | undefined,
   migrationsDir: string,
-  options?: { log?: (line: string) => void },
+  options?: { log?: (line: string) => void; lockTimeoutMs?: number },
 ): Promise<DeployResult>;

@@ -181,6 +181,23 @@ async function schemaHasTables(client) {
   return rows[0].n > 0;
 }
 
+/** Takes Prisma's migration lock, waiting up to `timeoutMs` for another run (ours or Prisma's) to finish. */
+async function acquireMigrationLock(client, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [
+      PRISMA_MIGRATE_LOCK_ID,
+    ]);
+    if (rows[0].locked) return;
+    if (Date.now() >= deadline) {
+      throw new MigrationError(
+        `another migration run has held the migration lock (advisory lock ${PRISMA_MIGRATE_LOCK_ID}) for ${Math.round(timeoutMs / 1000)} s; try again when it has finished`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 async function applyInTransaction(client, migration) {
   await client.query('BEGIN');
   try {
@@ -228,17 +245,22 @@ async function applyOutsideTransaction(client, migration) {
 
 /**
  * Applies the pending migrations of `migrationsDir` to `databaseUrl`, creating the database when it does
- * not exist. Idempotent. Refuses (MigrationError) when a recorded migration failed, when an applied
+ * not exist. Idempotent; concurrent runs (several replicas starting at once) take turns on Prisma's
+ * advisory lock. Refuses (MigrationError) when a recorded migration failed, when an applied
  * migration's file changed, or when the database has tables but no migration history.
  *
  * Returns `{ applied, created, unknown }`: names applied now, whether the database was created, and
  * names recorded in the database but missing from the directory.
  */
-export async function deployMigrations(databaseUrl, migrationsDir, { log = () => undefined } = {}) {
+export async function deployMigrations(
+  databaseUrl,
+  migrationsDir,
+  { log = () => undefined, lockTimeoutMs = 30_000 } = {},
+) {
   const migrations = await listMigrations(migrationsDir);
   const { client, created } = await connectCreatingDatabase(databaseUrl);
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_ID]);
+    await acquireMigrationLock(client, lockTimeoutMs);
     let history = await readHistory(client);
     if (history === null) {
       if (migrations.length > 0 && (await schemaHasTables(client))) {

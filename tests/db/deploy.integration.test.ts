@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   checksumOf,
@@ -9,6 +10,7 @@ import {
   listMigrations,
   MigrationError,
   needsOwnTransaction,
+  PRISMA_MIGRATE_LOCK_ID,
 } from '../../scripts/lib/migrate.mjs';
 import {
   NO_FILTER,
@@ -181,6 +183,22 @@ describe('deployMigrations', () => {
     await expect(deployMigrations(db.url, copy.migrationsDir)).rejects.toThrow(
       /migration 29991231000000_own_transaction is recorded as failed in _prisma_migrations/,
     );
+  });
+
+  it('waits for the migration lock another run holds, and gives up with a clear message', async () => {
+    const db = await scratch('locked');
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    cleanups.push(() => holder.end());
+    await holder.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_ID]);
+
+    await expect(deployMigrations(db.url, MIGRATIONS_DIR, { lockTimeoutMs: 300 })).rejects.toThrow(
+      /another migration run has held the migration lock/,
+    );
+    const waiting = deployMigrations(db.url, MIGRATIONS_DIR, { lockTimeoutMs: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await holder.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATE_LOCK_ID]);
+    expect((await waiting).applied.length).toBeGreaterThan(0);
   });
 
   it('refuses a database that has tables but no migration history', async () => {
