@@ -1,7 +1,16 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodePcap } from '@bootpt/protocol/pcap/index';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasNetns, listNamespaces, TestLan } from './netns.js';
 
 const capability = hasNetns();
+
+function hasTcpdump(): boolean {
+  return spawnSync('tcpdump', ['--version'], { timeout: 5_000 }).status === 0;
+}
 
 function pidExists(pid: number): boolean {
   try {
@@ -183,3 +192,36 @@ describe.skipIf(!capability.ok)(
     });
   },
 );
+
+describe.skipIf(!capability.ok || !hasTcpdump())('netns capture on the bridge', () => {
+  it('captures a datagram between two hosts into a pcap that the protocol reader decodes', async () => {
+    const lan = await TestLan.create({ subnet: '10.213.47', hosts: 2, tag: 'nscap' });
+    const dir = mkdtempSync(join(tmpdir(), 'bpt-nscap-'));
+    try {
+      const file = join(dir, 'lan.pcap');
+      const capture = await lan.startCapture(file, { filter: 'udp' });
+      const receiver = lan.spawn(lan.host(2).namespace, [process.execPath, '-e', RECEIVER, '4107']);
+      await receiver.waitForOutput('READY');
+      await lan.exec(lan.host(1).namespace, [
+        process.execPath,
+        '-e',
+        SENDER,
+        '10.213.47.2',
+        '4107',
+        'captured',
+      ]);
+      await receiver.exited;
+      await capture.stop();
+      const decoded = decodePcap(new Uint8Array(readFileSync(file)));
+      expect(decoded.ok).toBe(true);
+      if (!decoded.ok) return;
+      expect(decoded.value.header.linkType).toBe(1);
+      expect(decoded.value.udp).toHaveLength(1);
+      expect(decoded.value.udp[0]).toMatchObject({ src: '10.213.47.1', dst: '10.213.47.2', dstPort: 4107 });
+      expect(new TextDecoder().decode(decoded.value.udp[0]?.payload)).toBe('captured');
+    } finally {
+      await lan.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

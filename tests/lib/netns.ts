@@ -252,7 +252,8 @@ export class TestLan {
   }
 
   private disableIPv6(namespace: string): void {
-    const r = spawnSync(
+    // Best effort: a kernel without IPv6 has nothing to disable.
+    spawnSync(
       'ip',
       [
         'netns',
@@ -265,8 +266,6 @@ export class TestLan {
       ],
       { timeout: 5_000 },
     );
-    // Kernels without IPv6 have nothing to disable.
-    void r;
   }
 
   /** Host by 1-based index. */
@@ -413,6 +412,32 @@ export class TestLan {
       waitForOutput,
       stop,
     };
+  }
+
+  /**
+   * Starts tcpdump on the bridge (every frame between the hosts) writing classic pcap to `file`, and
+   * resolves once it is listening. Stop it with `stop()` (SIGTERM; `--immediate-mode` means nothing
+   * captured before that is lost). Read the file with `decodePcap` from `@bootpt/protocol/pcap/index`.
+   */
+  async startCapture(file: string, options: { filter?: string; iface?: string } = {}): Promise<NetnsProcess> {
+    const argv = [
+      'tcpdump',
+      '-i',
+      options.iface ?? this.bridge,
+      '-Z',
+      'root',
+      '--immediate-mode',
+      '-U',
+      '-n',
+      '-s',
+      '0',
+      '-w',
+      file,
+    ];
+    if (options.filter) argv.push(options.filter);
+    const proc = this.spawn(this.bridgeNamespace, argv);
+    await proc.waitForOutput('listening on', 10_000);
+    return proc;
   }
 
   /** Namespaces this LAN owns (bridge, hosts and any added with `addNamespace`). */
