@@ -1,0 +1,437 @@
+import type { Logger } from 'pino';
+import type {
+  ChunkIndex,
+  ChunkToFetch,
+  DeltaPlan,
+  Digest,
+  RandomSource,
+  TurboEndpoint,
+  TurboOffer,
+} from '@bootpt/protocol';
+import {
+  createTrustStore,
+  decodeChunkIndex,
+  openSignedManifest,
+  planDelta,
+  seededRandom,
+  sha256Hex,
+} from '@bootpt/protocol';
+import { fromHex, toHex } from '@bootpt/protocol/wire';
+import { assembleOutputs, handOff, type KexecOutcome } from './boot.js';
+import { ClientCache, type CachedManifest } from './cache.js';
+import type { ClientConfig } from './config.js';
+import { TurboDiscovery, type DiscoveryResult } from './discovery.js';
+import { ClientError } from './errors.js';
+import { Timeline, type PhaseSpan } from './timeline.js';
+import { ContentSession } from './transport.js';
+
+/**
+ * One boot: discover → (cache valid: verify the cached manifest, boot) or (fetch and verify the
+ * manifest, plan the delta, fetch missing chunks in parallel, verify) → assemble → hand off → report.
+ */
+
+const ENDPOINT_HTTP2 = 1;
+const MAX_PACING_MS = 65_535;
+
+export type BootDecision = 'cache' | 'update';
+
+export interface BootResult {
+  readonly ok: true;
+  readonly mac: string;
+  readonly manifestDigest: Digest;
+  readonly release: { readonly name: string; readonly version: string };
+  readonly verdict: TurboOffer['verdict'];
+  readonly decision: BootDecision;
+  readonly server: string;
+  readonly endpoint: string | null;
+  /** From the selected offer being final to "boot from cache" decided (warm path only). */
+  readonly warmDecisionMs: number | null;
+  readonly bytes: {
+    /** Image bytes on the wire (TCP payload both ways on the content session before the report). */
+    readonly wire: number;
+    readonly wireRead: number;
+    readonly wireWritten: number;
+    readonly manifest: number;
+    readonly indexes: number;
+    /** Chunk bytes after decoding, and how many bytes of the image were reused from the cache. */
+    readonly chunks: number;
+    readonly reused: number;
+    readonly image: number;
+  };
+  readonly chunks: { readonly total: number; readonly fetched: number; readonly repaired: number };
+  readonly timeline: PhaseSpan[];
+  readonly totalMs: number;
+  readonly files: Record<string, string>;
+  readonly kexec: KexecOutcome;
+  readonly reported: boolean;
+}
+
+export interface ClientDeps {
+  readonly random?: RandomSource;
+}
+
+interface Counters {
+  manifest: number;
+  indexes: number;
+  chunks: number;
+  fetched: number;
+}
+
+export class BootClient {
+  private readonly cache: ClientCache;
+  private readonly trust;
+  private readonly timeline = new Timeline();
+  private session: ContentSession | undefined;
+  private endpointLabel: string | null = null;
+  private readonly counters: Counters = { manifest: 0, indexes: 0, chunks: 0, fetched: 0 };
+
+  constructor(
+    private readonly config: ClientConfig,
+    private readonly log: Logger,
+    private readonly deps: ClientDeps = {},
+  ) {
+    this.cache = new ClientCache(config.cacheDir);
+    this.trust = createTrustStore(config.trustedKeys);
+  }
+
+  async run(): Promise<BootResult> {
+    let discovery: DiscoveryResult | undefined;
+    try {
+      await this.cache.init();
+      const held = await this.heldManifest();
+      discovery = await this.discover(held);
+      const result = await this.boot(discovery, held);
+      return result;
+    } catch (err) {
+      if (discovery) await this.report(discovery, null, err);
+      throw err;
+    } finally {
+      await this.session?.close();
+    }
+  }
+
+  /** What the cache holds, only if its manifest still verifies (SPEC §4.1: otherwise send no token). */
+  private async heldManifest(): Promise<{
+    state: { manifestDigest: Digest; token: Uint8Array };
+    manifest: CachedManifest;
+  } | null> {
+    const state = await this.cache.readState();
+    if (!state) return null;
+    const manifest = await this.cache.loadManifest(state.manifestDigest, this.trust);
+    if (!manifest) {
+      this.log.warn(
+        { manifest: state.manifestDigest },
+        'cached manifest missing or no longer verifies; discovering cold',
+      );
+      return null;
+    }
+    return {
+      state: { manifestDigest: state.manifestDigest, token: fromHex(state.validationToken)! },
+      manifest,
+    };
+  }
+
+  private async discover(held: Awaited<ReturnType<BootClient['heldManifest']>>): Promise<DiscoveryResult> {
+    const c = this.config;
+    const random = this.deps.random ?? (c.seed !== undefined ? seededRandom(c.seed) : Math.random);
+    const start = performance.now();
+    const result = await new TurboDiscovery({
+      mac: c.mac,
+      server: c.server,
+      serverPort: c.serverPort,
+      clientPort: c.clientPort,
+      optionCode: c.optionCode,
+      windowMs: c.windowMs,
+      maxRounds: c.maxRounds,
+      backoffInitialMs: c.backoffInitialMs,
+      random,
+      ...(held
+        ? { held: { manifestDigest: fromHex(held.state.manifestDigest)!, validationToken: held.state.token } }
+        : {}),
+      log: this.log,
+    }).run();
+    const offered = start + result.discoverMs;
+    this.timeline.add('discover', start, offered);
+    this.timeline.add('offer', offered, result.offerAt);
+    this.log.info(
+      {
+        server: result.server,
+        manifest: toHex(result.offer.manifestDigest),
+        verdict: result.offer.verdict,
+        load: result.offer.load,
+        pacingMs: result.offer.pacingMs,
+        rounds: result.rounds,
+        acked: result.acked,
+      },
+      'offer selected',
+    );
+    return result;
+  }
+
+  private async boot(
+    discovery: DiscoveryResult,
+    held: Awaited<ReturnType<BootClient['heldManifest']>>,
+  ): Promise<BootResult> {
+    const { offer } = discovery;
+    const digest = toHex(offer.manifestDigest);
+    const warm = offer.verdict === 'valid' && held !== null && held.state.manifestDigest === digest;
+    let warmDecisionMs: number | null = null;
+    let manifest: CachedManifest;
+    let plan: DeltaPlan;
+
+    if (warm) {
+      // Cache valid: the manifest was verified before discovery; the plan checks the cached indexes
+      // against it and the chunk files present. No image byte moves unless the cache is damaged.
+      manifest = held.manifest;
+      plan = await this.timeline.measure('manifest', () => this.planFromCache(manifest, discovery));
+      warmDecisionMs = performance.now() - discovery.offerAt;
+      if (plan.fetch.length > 0) {
+        this.log.warn(
+          { missing: plan.fetch.length },
+          'cache valid per offer but chunks are missing: repairing',
+        );
+      }
+    } else {
+      if (offer.pacingMs > 0) await sleep(Math.min(offer.pacingMs, MAX_PACING_MS));
+      manifest = await this.timeline.measure('manifest', () => this.fetchManifest(discovery, digest));
+      plan = await this.timeline.measure('manifest', () => this.planFromCache(manifest, discovery));
+    }
+    const decision: BootDecision = warm && plan.fetch.length === 0 ? 'cache' : 'update';
+    this.log.info(
+      {
+        decision,
+        fetchChunks: plan.fetch.length,
+        fetchBytes: plan.fetchBytes,
+        reusedBytes: plan.reusedBytes,
+        totalBytes: plan.totalBytes,
+        warmDecisionMs,
+      },
+      'boot decision',
+    );
+    if (plan.fetch.length > 0) {
+      await this.timeline.measure('transfer', () => this.fetchChunks(discovery, plan.fetch));
+    }
+    const repairedBefore = this.cache.repaired.chunks;
+    const files = await this.timeline.measure('verify', async () => {
+      for (let attempt = 0; ; attempt++) {
+        const out = await assembleOutputs(this.cache, plan.layers, this.config.outputDir);
+        if (out.missing.length === 0) return out.files;
+        if (attempt >= 2) {
+          throw new ClientError(
+            'CLIENT_ERR_CACHE_UNREPAIRABLE',
+            `${out.missing.length} chunk(s) still missing or corrupt after ${attempt + 1} repair attempts`,
+          );
+        }
+        this.log.warn({ chunks: out.missing.length }, 'corrupt or missing cache chunks detected: refetching');
+        const lengths = new Map(
+          plan.layers.flatMap((l) => l.chunks.map((c) => [c.digest, c.length] as const)),
+        );
+        await this.fetchChunks(
+          discovery,
+          out.missing.map((d) => ({ digest: d, length: lengths.get(d)! })),
+        );
+      }
+    });
+    const kexec = await this.timeline.measure('boot', async () => {
+      if (offer.validationToken) {
+        await this.cache.writeState({
+          manifestDigest: digest,
+          validationToken: toHex(offer.validationToken),
+        });
+      }
+      const keepChunks = new Set(plan.layers.flatMap((l) => l.chunks.map((c) => c.digest)));
+      await this.cache.prune({
+        manifests: new Set([digest]),
+        indexes: new Set(manifest.verified.manifest.layers.map((l) => l.chunkIndexDigest)),
+        chunks: keepChunks,
+      });
+      return handOff({
+        outputDir: this.config.outputDir,
+        manifest: manifest.verified.manifest,
+        manifestDigest: digest,
+        files,
+        kexec: this.config.kexec,
+      });
+    });
+    const wire = this.session?.wireBytes() ?? { read: 0, written: 0 };
+    const distinct = new Map(plan.layers.flatMap((l) => l.chunks.map((c) => [c.digest, c.length] as const)));
+    const result: BootResult = {
+      ok: true,
+      mac: this.config.mac,
+      manifestDigest: digest,
+      release: {
+        name: manifest.verified.manifest.release.name,
+        version: manifest.verified.manifest.release.version,
+      },
+      verdict: offer.verdict,
+      decision,
+      server: discovery.server,
+      endpoint: this.endpointLabel,
+      warmDecisionMs: warmDecisionMs === null ? null : round(warmDecisionMs),
+      bytes: {
+        wire: wire.read + wire.written,
+        wireRead: wire.read,
+        wireWritten: wire.written,
+        manifest: this.counters.manifest,
+        indexes: this.counters.indexes,
+        chunks: this.counters.chunks,
+        reused: plan.reusedBytes,
+        image: plan.totalBytes,
+      },
+      chunks: {
+        total: distinct.size,
+        fetched: this.counters.fetched,
+        repaired: this.cache.repaired.chunks - repairedBefore + (warm ? plan.fetch.length : 0),
+      },
+      timeline: this.timeline.toJSON(),
+      totalMs: round(this.timeline.elapsed()),
+      files,
+      kexec,
+      reported: false,
+    };
+    const reported = await this.report(discovery, result, null);
+    return { ...result, reported };
+  }
+
+  private async connect(discovery: DiscoveryResult): Promise<ContentSession> {
+    if (this.session) return this.session;
+    const endpoints = discovery.offer.endpoints.filter((e: TurboEndpoint) => e.type === ENDPOINT_HTTP2);
+    if (endpoints.length === 0) {
+      throw new ClientError(
+        'CLIENT_ERR_NO_ENDPOINT',
+        `offer from ${discovery.server} lists no HTTP/2 endpoint`,
+      );
+    }
+    let last: unknown;
+    for (const e of endpoints) {
+      try {
+        this.session = await ContentSession.open(e.address, e.port, this.config.tls);
+        this.endpointLabel = `${e.address}:${e.port}`;
+        return this.session;
+      } catch (err) {
+        last = err;
+        this.log.warn({ endpoint: `${e.address}:${e.port}`, err }, 'content endpoint failed');
+      }
+    }
+    throw last instanceof ClientError ? last : new ClientError('CLIENT_ERR_NO_ENDPOINT', String(last));
+  }
+
+  private async fetchManifest(discovery: DiscoveryResult, digest: Digest): Promise<CachedManifest> {
+    const cached = await this.cache.loadManifest(digest, this.trust);
+    if (cached) return cached;
+    const session = await this.connect(discovery);
+    const res = await session.get(`/v1/manifests/${digest}`);
+    if (res.status !== 200)
+      throw new ClientError('CLIENT_ERR_HTTP', `manifest ${digest}: HTTP ${res.status}`);
+    this.counters.manifest += res.body.length;
+    const opened = openSignedManifest(res.body, this.trust);
+    if (!opened.ok) {
+      throw new ClientError(
+        'CLIENT_ERR_MANIFEST_REJECTED',
+        `manifest ${digest} refused: ${opened.error.code}: ${opened.error.message}`,
+      );
+    }
+    if (opened.value.digest !== digest) {
+      throw new ClientError(
+        'CLIENT_ERR_MANIFEST_DIGEST_MISMATCH',
+        `manifest refused: offer names ${digest}, server sent ${opened.value.digest}`,
+      );
+    }
+    await this.cache.putManifest(digest, res.body);
+    return { envelope: res.body, verified: opened.value };
+  }
+
+  private async planFromCache(manifest: CachedManifest, discovery: DiscoveryResult): Promise<DeltaPlan> {
+    const indexes = new Map<Digest, ChunkIndex>();
+    for (const layer of manifest.verified.manifest.layers) {
+      const d = layer.chunkIndexDigest;
+      if (indexes.has(d)) continue;
+      let index = await this.cache.loadIndex(d);
+      if (!index) {
+        const session = await this.connect(discovery);
+        const res = await session.get(`/v1/indexes/${d}`);
+        if (res.status !== 200)
+          throw new ClientError('CLIENT_ERR_HTTP', `chunk index ${d}: HTTP ${res.status}`);
+        this.counters.indexes += res.body.length;
+        const decoded = sha256Hex(res.body) === d ? decodeChunkIndex(res.body) : null;
+        if (!decoded?.ok) {
+          throw new ClientError(
+            'CLIENT_ERR_INDEX_REJECTED',
+            `chunk index ${d} refused: bytes do not match its digest`,
+          );
+        }
+        await this.cache.putIndex(d, res.body);
+        index = decoded.value;
+      }
+      indexes.set(d, index);
+    }
+    const held = await this.cache.chunkDigests();
+    const plan = planDelta(manifest.verified.manifest, indexes, held);
+    if (!plan.ok) throw new ClientError('CLIENT_ERR_PLAN', `${plan.error.code}: ${plan.error.message}`);
+    return plan.value;
+  }
+
+  private async fetchChunks(discovery: DiscoveryResult, chunks: readonly ChunkToFetch[]): Promise<void> {
+    const session = await this.connect(discovery);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < chunks.length) {
+        const chunk = chunks[next++]!;
+        const res = await session.get(`/v1/chunks/${chunk.digest}`);
+        if (res.status !== 200)
+          throw new ClientError('CLIENT_ERR_HTTP', `chunk ${chunk.digest}: HTTP ${res.status}`);
+        if (res.body.length !== chunk.length || sha256Hex(res.body) !== chunk.digest) {
+          throw new ClientError(
+            'CLIENT_ERR_CHUNK_REJECTED',
+            `chunk ${chunk.digest} from ${this.endpointLabel ?? '?'} refused: ${res.body.length} bytes digesting to ${sha256Hex(res.body)}`,
+          );
+        }
+        await this.cache.putChunk(chunk.digest, res.body);
+        this.counters.chunks += res.body.length;
+        this.counters.fetched++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.config.concurrency, chunks.length) }, worker));
+  }
+
+  /** Best effort: a boot never fails because the report could not be delivered. */
+  private async report(
+    discovery: DiscoveryResult,
+    result: BootResult | null,
+    err: unknown,
+  ): Promise<boolean> {
+    if (!this.config.report) return false;
+    try {
+      const session = await this.connect(discovery);
+      const body = {
+        mac: this.config.mac,
+        manifestDigest: toHex(discovery.offer.manifestDigest),
+        verdict: discovery.offer.verdict,
+        outcome: result ? 'booted' : 'failed',
+        ...(result
+          ? { decision: result.decision, bytes: result.bytes, chunks: result.chunks, totalMs: result.totalMs }
+          : {
+              error: {
+                code: (err as ClientError).code ?? 'CLIENT_ERR_BOOT',
+                message: String((err as Error).message),
+              },
+            }),
+        timeline: this.timeline.toJSON(),
+      };
+      const res = await session.post('/v1/reports', body);
+      if (res.status !== 202) this.log.warn({ status: res.status }, 'report not accepted');
+      return res.status === 202;
+    } catch (e) {
+      this.log.warn({ err: e }, 'report failed');
+      return false;
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

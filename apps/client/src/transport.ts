@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { connect as http2Connect, constants, type ClientHttp2Session } from 'node:http2';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { brotliDecompress } from 'node:zlib';
+import { promisify } from 'node:util';
+import { ClientError } from './errors.js';
+
+/**
+ * One HTTP/2-over-TLS session to a content server. TLS trust is either a pinned SHA-256 certificate
+ * fingerprint (the agent publishes it; self-signed certificates are fine) or a CA file; the pin is
+ * checked on the handshake before any request goes out. Bytes are counted on the raw TCP socket, so
+ * `wireBytes()` is everything this session put on or took off the network: TLS records, HTTP/2 frames,
+ * headers and bodies.
+ */
+
+const unbrotli = promisify(brotliDecompress);
+
+export interface TlsTrust {
+  readonly fingerprint?: string;
+  readonly caFile?: string;
+  readonly servername: string;
+}
+
+export interface FetchedBody {
+  readonly status: number;
+  readonly body: Buffer;
+}
+
+function normalizeFingerprint(text: string): string {
+  return text.replace(/:/g, '').toLowerCase();
+}
+
+export class ContentSession {
+  private constructor(
+    private readonly raw: Socket,
+    private readonly session: ClientHttp2Session,
+    readonly authority: string,
+  ) {}
+
+  static async open(
+    address: string,
+    port: number,
+    trust: TlsTrust,
+    timeoutMs = 10_000,
+  ): Promise<ContentSession> {
+    const raw = netConnect({ host: address, port });
+    raw.setNoDelay(true);
+    const ca = trust.caFile ? readFileSync(trust.caFile) : undefined;
+    const tls: TLSSocket = tlsConnect({
+      socket: raw,
+      ALPNProtocols: ['h2'],
+      servername: trust.servername,
+      ...(ca ? { ca } : {}),
+      // With a pin the certificate chain is not what we trust: the fingerprint check below is.
+      rejectUnauthorized: trust.fingerprint === undefined,
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        tls.destroy();
+        reject(new ClientError('CLIENT_ERR_HTTP', `TLS handshake with ${address}:${port} timed out`));
+      }, timeoutMs);
+      tls.once('secureConnect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      tls.once('error', (err) => {
+        clearTimeout(timer);
+        reject(
+          new ClientError('CLIENT_ERR_HTTP', `cannot reach ${address}:${port}: ${err.message}`, {
+            cause: err,
+          }),
+        );
+      });
+    });
+    if (trust.fingerprint !== undefined) {
+      const seen = normalizeFingerprint(tls.getPeerCertificate().fingerprint256 ?? '');
+      if (seen !== normalizeFingerprint(trust.fingerprint)) {
+        tls.destroy();
+        throw new ClientError(
+          'CLIENT_ERR_TLS_PIN_MISMATCH',
+          `content server ${address}:${port} presented certificate ${seen}, pinned ${normalizeFingerprint(trust.fingerprint)}`,
+        );
+      }
+    }
+    if (tls.alpnProtocol !== 'h2') {
+      tls.destroy();
+      throw new ClientError('CLIENT_ERR_HTTP', `content server ${address}:${port} does not speak HTTP/2`);
+    }
+    const authority = `https://${address}:${port}`;
+    const session = http2Connect(authority, {
+      createConnection: () => tls,
+      settings: { initialWindowSize: 8 * 1024 * 1024, enablePush: false },
+    });
+    session.on('error', () => undefined); // surfaced per request
+    await new Promise<void>((resolve) => {
+      if (session.connecting) session.once('connect', () => resolve());
+      else resolve();
+    });
+    session.setLocalWindowSize(64 * 1024 * 1024);
+    return new ContentSession(raw, session, authority);
+  }
+
+  /** Bytes through the TCP socket so far: what this session moved on the wire, framing included. */
+  wireBytes(): { read: number; written: number } {
+    return { read: this.raw.bytesRead, written: this.raw.bytesWritten };
+  }
+
+  /** GET `path`; accepts brotli (decoded here). Resolves for any status; the caller checks it. */
+  get(path: string): Promise<FetchedBody> {
+    return this.request(path, { [constants.HTTP2_HEADER_ACCEPT_ENCODING]: 'br' });
+  }
+
+  post(path: string, json: unknown): Promise<FetchedBody> {
+    return this.request(
+      path,
+      { [constants.HTTP2_HEADER_METHOD]: 'POST', [constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/json' },
+      Buffer.from(JSON.stringify(json)),
+    );
+  }
+
+  private request(path: string, headers: Record<string, string>, body?: Buffer): Promise<FetchedBody> {
+    return new Promise<FetchedBody>((resolve, reject) => {
+      const stream = this.session.request({ [constants.HTTP2_HEADER_PATH]: path, ...headers });
+      const parts: Buffer[] = [];
+      let status = 0;
+      let encoding: string | undefined;
+      stream.on('response', (h) => {
+        status = Number(h[constants.HTTP2_HEADER_STATUS]);
+        const ce = h[constants.HTTP2_HEADER_CONTENT_ENCODING];
+        encoding = typeof ce === 'string' ? ce : undefined;
+      });
+      stream.on('data', (d: Buffer) => parts.push(d));
+      stream.on('error', (err) =>
+        reject(
+          new ClientError('CLIENT_ERR_HTTP', `${path} on ${this.authority}: ${err.message}`, { cause: err }),
+        ),
+      );
+      stream.on('end', () => {
+        const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        if (encoding === 'br') {
+          unbrotli(raw).then(
+            (decoded) => resolve({ status, body: decoded }),
+            (err: Error) =>
+              reject(new ClientError('CLIENT_ERR_HTTP', `${path}: bad brotli body: ${err.message}`)),
+          );
+        } else if (encoding === undefined || encoding === 'identity') {
+          resolve({ status, body: raw });
+        } else {
+          reject(new ClientError('CLIENT_ERR_HTTP', `${path}: unexpected content-encoding ${encoding}`));
+        }
+      });
+      stream.end(body);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.session.closed) return;
+    await new Promise<void>((resolve) => this.session.close(() => resolve()));
+    this.raw.destroy();
+  }
+}
