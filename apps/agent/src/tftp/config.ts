@@ -66,6 +66,11 @@ export const tftpConfigSchema = z
         sbroadcast: true,
       }),
     netascii: z.boolean().default(true),
+    /**
+     * Leave `tsize` out of the OACK for an empty file: curl (7.x/8.x) rejects `tsize 0` as invalid and aborts.
+     * Omitting an option is always allowed (RFC 2347); the client then just reads to the short block.
+     */
+    omitZeroTsize: z.boolean().default(true),
     quirks: z.array(quirkSchema).max(256).default([]),
     /** RFC 2090 groups: addresses handed out from [first, last], one per running group. */
     multicast: z

@@ -199,7 +199,7 @@ export class TftpService implements Service {
     const maxBlksize = Math.min(listener.maxBlksize, quirk?.maxBlksize ?? Infinity);
     const policy: TftpServerPolicy = {
       enabled: config.options,
-      refuse: quirk?.refuse ?? [],
+      refuse: [...(quirk?.refuse ?? []), ...(config.omitZeroTsize && snapshot.size === 0 ? ['tsize'] : [])],
       maxBlksize,
       maxWindowsize: config.maxWindowsize,
       fileSize: octet ? snapshot.size : null,

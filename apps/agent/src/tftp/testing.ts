@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { NetnsProcess, TestLan } from '../../../../tests/lib/netns.js';
+
+/**
+ * Test helpers for the TFTP integration tests (test-only; not imported by the service).
+ */
+
+const SERVE = resolve(import.meta.dirname, '../../../../tests/tftp/serve.ts');
+
+/** Starts `tests/tftp/serve.ts` (the TFTP service alone) in a namespace; resolves once it is bound. */
+export async function startTftpServer(
+  lan: TestLan,
+  namespace: string,
+  config: Record<string, unknown>,
+  logLevel = 'warn',
+): Promise<NetnsProcess> {
+  const proc = lan.spawn(
+    namespace,
+    [process.execPath, '--conditions=source', '--import', 'tsx', SERVE, JSON.stringify(config)],
+    { env: { ...process.env, NODE_NO_WARNINGS: '1', TFTP_LOG_LEVEL: logLevel, TFTP_PRINT_METRICS: '1' } },
+  );
+  await proc.waitForOutput('tftp ready', 20_000);
+  return proc;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A deterministic pseudo-random file body (xorshift), so failures reproduce. */
+export function pseudoRandom(size: number, seed: number): Buffer {
+  const out = Buffer.allocUnsafe(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** Sum of a metric's samples whose labels include all of `labels` (Prometheus text format). */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(\{([^}]*)\})? ([0-9.eE+-]+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = new Map<string, string>();
+    for (const pair of (m[3] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)) have.set(pair[1]!, pair[2]!);
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) total += Number(m[4]);
+  }
+  return total;
+}
