@@ -5,7 +5,10 @@
 # network namespaces and the Debian packages busybox, isc-dhcp-client, dhcpcd, klibc-utils, bootpc,
 # tftp-hpa, atftp, atftpd, curl, dnsmasq, isc-dhcp-relay, tcpdump, qemu-system-x86 and ipxe-qemu.
 #
-# Usage: sudo scripts/capture-fixtures.sh [OUT_DIR] [ONLY_NAME_SUBSTRING]
+# Usage: sudo [TFTPD_HPA=/path/to/in.tftpd] scripts/capture-fixtures.sh [OUT_DIR] [ONLY_NAME_SUBSTRING]
+#
+# tftpd-hpa conflicts with atftpd in apt; to include it as a third TFTP server, unpack it without
+# installing: `apt-get download tftpd-hpa && dpkg -x tftpd-hpa_*.deb DIR`, then TFTPD_HPA=DIR/usr/sbin/in.tftpd.
 #
 # Safety: every packet stays inside namespaces this script creates (prefix bpt-cap-<pid>-<random>,
 # subnets 10.213.7.0/24 and 10.213.8.0/24). DHCP clients run in a private mount and UTS namespace
@@ -16,6 +19,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT_DIR=$(realpath -m "${1:-$ROOT/packages/protocol/fixtures}")
 ONLY=${2:-}
+TFTPD_HPA=${TFTPD_HPA:-}
 P="bpt-cap-$$-$RANDOM"
 WORK=$(mktemp -d /tmp/bpt-cap.XXXXXX)
 STARTED_PIDS=()
@@ -187,6 +191,14 @@ start_bg ats "$WORK/atftpd.log" atftpd --daemon --no-fork --user root --group ro
   --bind-address 10.213.7.3 --mcast-addr 239.255.213.1-20 --mcast-port 1758-1768 --mcast-ttl 1 \
   --logfile - "$WORK/atftpd"
 ATFTPD_PID=$LAST_PID
+TFTP_SERVERS="atftpd:10.213.7.3 dnsmasq:10.213.7.1"
+if [ -n "$TFTPD_HPA" ]; then
+  add_host hpa br eth0 02:b7:00:07:00:04 10.213.7.4/24
+  start_bg hpa "$WORK/tftpd-hpa.log" "$TFTPD_HPA" --foreground --listen --address 10.213.7.4:69 --secure \
+    --user root --verbose "$WORK/tftp"
+  TFTPD_HPA_PID=$LAST_PID
+  TFTP_SERVERS="$TFTP_SERVERS tftpdhpa:10.213.7.4"
+fi
 sleep 1
 kill -0 "$DNSMASQ_PID" || { cat "$WORK/dnsmasq.log" >&2; exit 1; }
 kill -0 "$ATFTPD_PID" || { cat "$WORK/atftpd.log" >&2; exit 1; }
@@ -263,7 +275,7 @@ tftp_case() { # name server_ip client_command...
   cmp -s "$WORK/out.bin" "$WORK/tftp/small.bin" || log "WARNING: $name: transferred file differs (server $server)"
 }
 
-for srv in atftpd:10.213.7.3 dnsmasq:10.213.7.1; do
+for srv in $TFTP_SERVERS; do
   s=${srv%%:*} ip=${srv#*:}
   tftp_case "tftp-tftphpa-$s" "$ip" tftp "$ip" 69 -m binary -c get small.bin "$WORK/out.bin"
   tftp_case "tftp-curl-blksize1428-$s" "$ip" curl -sS -o "$WORK/out.bin" --tftp-blksize 1428 "tftp://$ip:69/small.bin"
@@ -303,6 +315,7 @@ if wanted ipxe; then
 fi
 
 stop_pid "$ATFTPD_PID"
+[ -z "$TFTPD_HPA" ] || stop_pid "$TFTPD_HPA_PID"
 stop_pid "$DNSMASQ_PID"
 { echo "--- versions"; dnsmasq --version | head -1; atftpd --version 2>&1 | head -1; tcpdump --version 2>&1 | head -2; } >&2
 log "done"

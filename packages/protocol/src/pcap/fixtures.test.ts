@@ -29,6 +29,10 @@ const EXPECTED: readonly (readonly [string, number, number, number])[] = [
   ['tftp-tftphpa-atftpd.pcap', 16, 13, 1],
   ['tftp-tftphpa-dnsmasq-sll.pcap', 13, 13, 113],
   ['tftp-tftphpa-dnsmasq.pcap', 15, 13, 1],
+  ['tftp-tftphpa-tftpdhpa.pcap', 15, 13, 1],
+  ['tftp-curl-blksize1428-tftpdhpa.pcap', 9, 9, 1],
+  ['tftp-busybox-blksize1024-tftpdhpa.pcap', 9, 9, 1],
+  ['tftp-atftp-blksize600-windowsize3-tsize-tftpdhpa.pcap', 17, 15, 1],
 ];
 
 function load(name: string): PcapCapture {
@@ -117,7 +121,7 @@ describe('pcap fixtures', () => {
     expect(new TextDecoder().decode(oack.payload)).toContain('multicast\u0000239.255.213.1,1758,1\u0000');
   });
 
-  it('windowsize: atftpd sends three DATA per ACK, dnsmasq ignores the option and goes lock-step', () => {
+  it('windowsize: atftpd sends three DATA per ACK, dnsmasq and tftpd-hpa ignore it and go lock-step', () => {
     const dataPerAck = (name: string): number[] => {
       const runs: number[] = [];
       let run = 0;
@@ -132,6 +136,7 @@ describe('pcap fixtures', () => {
     };
     expect(dataPerAck('tftp-atftp-blksize600-windowsize3-tsize-atftpd.pcap')).toEqual([3, 3]);
     expect(dataPerAck('tftp-atftp-blksize600-windowsize3-tsize-dnsmasq.pcap')).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(dataPerAck('tftp-atftp-blksize600-windowsize3-tsize-tftpdhpa.pcap')).toEqual([1, 1, 1, 1, 1, 1]);
   });
 
   it('payload views point at the same bytes in the file', () => {
