@@ -1,0 +1,15 @@
+export { contentConfigSchema, type ContentConfig, type UpstreamConfig } from './config.js';
+export { AssembledFiles, type FileSource } from './file-source.js';
+export { ReportBuffer, clientReportSchema, type ClientReport } from './reports.js';
+export { ContentServer, parseRange } from './server.js';
+export { ContentService, type ContentServiceOptions } from './service.js';
+export {
+  CONTENT_ERROR_CODES,
+  ContentError,
+  ContentStore,
+  type ContentErrorCode,
+  type ContentKind,
+} from './store.js';
+export { syncManifest, type SyncStats } from './sync.js';
+export { certificateFingerprint, loadOrCreateTls, type TlsMaterial } from './tls.js';
+export { DirectoryUpstream, Http2Upstream, createUpstream, type Upstream } from './upstream.js';
