@@ -1,0 +1,362 @@
+/**
+ * Benchmark `dhcp`: the agent's responder against dnsmasq, Kea and ISC dhcpd, each configured with the
+ * same 10,000 reservations, loaded by Kea's perfdhcp (relay mode: DISCOVER/OFFER + REQUEST/ACK with a
+ * random reserved MAC per exchange) across a veth pair between two network namespaces. The offered rate
+ * steps up until more than 1% of exchanges are lost; a server's sustained rate is the completed exchanges
+ * per second at the last step within 1%. Latency p50/p99 are taken from perfdhcp's per-exchange
+ * timestamps (`-x t`, DISCOVER→OFFER and REQUEST→ACK pooled) at 1,000 exchanges/s.
+ *
+ * Needs root and network namespaces. Kea and ISC dhcpd are used from PATH when installed, otherwise
+ * unpacked (`apt-get download` + `dpkg -x`, no maintainer scripts, so no daemon starts on the machine's
+ * interfaces) into `.data/bench/peers`. A peer that cannot be found or started is reported in the note.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hasNetns, TestLan, type NetnsProcess } from '../lib/netns.js';
+import { result, type BenchResult } from './lib.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const PEER_DIR = join(ROOT, '.data/bench/peers');
+const HOSTS = 10_000;
+/** 10.214.64.0/18 holds the reservations; the server and perfdhcp (the "relay") sit at its ends. */
+const SERVER = '10.214.64.1';
+const RELAY = '10.214.127.250';
+const reservedIp = (i: number) => `10.214.${64 + Math.floor((i + 10) / 256)}.${(i + 10) % 256}`;
+const reservedMac = (i: number) =>
+  `02:be:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01`;
+
+interface Step {
+  rate: number;
+  exchangesPerSecond: number;
+  dropRatio: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+interface Server {
+  name: string;
+  start(lan: TestLan, ns: string, dir: string): Promise<NetnsProcess>;
+}
+
+function which(cmd: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** A Debian peer binary: from PATH, or unpacked from its .deb into `.data/bench/peers`. */
+function peerBinary(pkg: string, relPath: string, command: string): string | undefined {
+  const installed =
+    which(command) ?? (existsSync(`/usr/sbin/${command}`) ? `/usr/sbin/${command}` : undefined);
+  if (installed) return installed;
+  const unpacked = join(PEER_DIR, relPath);
+  if (existsSync(unpacked)) return unpacked;
+  mkdirSync(PEER_DIR, { recursive: true });
+  const download = spawnSync('apt-get', ['download', pkg], {
+    cwd: PEER_DIR,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (download.status !== 0) return undefined;
+  for (const deb of readdirSync(PEER_DIR).filter((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))) {
+    spawnSync('dpkg', ['-x', join(PEER_DIR, deb), PEER_DIR], { timeout: 60_000 });
+  }
+  return existsSync(unpacked) ? unpacked : undefined;
+}
+
+const pairs = Array.from({ length: HOSTS }, (_, i) => ({ mac: reservedMac(i), ip: reservedIp(i) }));
+
+const agent: Server = {
+  name: 'bootpt-agent',
+  async start(lan, ns, dir) {
+    writeFileSync(
+      join(dir, 'site.json'),
+      JSON.stringify({
+        subnets: [{ id: 'bench', cidr: '10.214.64.0/18', profile: 'p' }],
+        profiles: [{ id: 'p', bootFiles: { default: 'pxelinux.0' } }],
+        hosts: pairs,
+      }),
+    );
+    writeFileSync(
+      join(dir, 'agent.json'),
+      JSON.stringify({
+        dataDir: join(dir, 'data'),
+        log: { level: 'warn' },
+        metrics: { enabled: false },
+        responder: { interfaces: ['eth0'] },
+        backend: { kind: 'file', path: join(dir, 'site.json') },
+      }),
+    );
+    const built = join(ROOT, 'apps/agent/dist/bin/bootpt-agent.js');
+    const argv = existsSync(built)
+      ? [process.execPath, built]
+      : [
+          process.execPath,
+          '--conditions=source',
+          '--import',
+          'tsx',
+          join(ROOT, 'apps/agent/src/bin/bootpt-agent.ts'),
+        ];
+    const proc = lan.spawn(ns, [...argv, '--config', join(dir, 'agent.json')], {
+      env: { ...process.env, NODE_ENV: 'production', BOOTPT_AGENT_LOG_LEVEL: 'info' },
+    });
+    await proc.waitForOutput('"agent started"', 30_000);
+    return proc;
+  },
+};
+
+const dnsmasq: Server = {
+  name: 'dnsmasq',
+  async start(lan, ns, dir) {
+    writeFileSync(join(dir, 'hosts'), pairs.map((p) => `${p.mac},${p.ip}`).join('\n') + '\n');
+    const proc = lan.spawn(ns, [
+      'dnsmasq',
+      '-k',
+      '--port=0',
+      '--no-ping',
+      '--dhcp-authoritative',
+      '--log-facility=-',
+      '--dhcp-range=10.214.64.0,static,255.255.192.0,1h',
+      `--dhcp-hostsfile=${join(dir, 'hosts')}`,
+      `--dhcp-leasefile=${join(dir, 'leases')}`,
+      '--interface=eth0',
+      '--bind-interfaces',
+      '--user=root',
+      '--group=root',
+      `--pid-file=${join(dir, 'pid')}`,
+      '--dhcp-lease-max=20000',
+    ]);
+    await proc.waitForOutput('DHCP, static leases only', 15_000);
+    return proc;
+  },
+};
+
+function kea(binary: string): Server {
+  return {
+    name: 'kea',
+    async start(lan, ns, dir) {
+      const config = {
+        Dhcp4: {
+          'interfaces-config': { interfaces: ['eth0'], 'dhcp-socket-type': 'udp' },
+          'lease-database': { type: 'memfile', persist: false },
+          'host-reservation-identifiers': ['hw-address'],
+          'valid-lifetime': 3600,
+          subnet4: [
+            {
+              id: 1,
+              subnet: '10.214.64.0/18',
+              reservations: pairs.map((p) => ({ 'hw-address': p.mac, 'ip-address': p.ip })),
+            },
+          ],
+          loggers: [{ name: 'kea-dhcp4', output_options: [{ output: 'stdout' }], severity: 'INFO' }],
+        },
+      };
+      writeFileSync(join(dir, 'kea.json'), JSON.stringify(config));
+      const proc = lan.spawn(ns, [binary, '-c', join(dir, 'kea.json')], {
+        env: {
+          ...process.env,
+          KEA_PIDFILE_DIR: dir,
+          KEA_LOCKFILE_DIR: dir,
+          KEA_LOGGER_DESTINATION: 'stdout',
+        },
+      });
+      await proc.waitForOutput('DHCP4_STARTED', 30_000);
+      return proc;
+    },
+  };
+}
+
+function iscDhcpd(binary: string): Server {
+  return {
+    name: 'isc-dhcpd',
+    async start(lan, ns, dir) {
+      const hosts = pairs.map((p, i) => `host h${i} { hardware ethernet ${p.mac}; fixed-address ${p.ip}; }`);
+      writeFileSync(
+        join(dir, 'dhcpd.conf'),
+        [
+          'authoritative;',
+          'ddns-update-style none;',
+          'default-lease-time 3600;',
+          'max-lease-time 7200;',
+          'subnet 10.214.64.0 netmask 255.255.192.0 { }',
+          ...hosts,
+        ].join('\n') + '\n',
+      );
+      writeFileSync(join(dir, 'dhcpd.leases'), '');
+      const proc = lan.spawn(ns, [
+        binary,
+        '-4',
+        '-f',
+        '-d',
+        '-cf',
+        join(dir, 'dhcpd.conf'),
+        '-lf',
+        join(dir, 'dhcpd.leases'),
+        '-pf',
+        join(dir, 'dhcpd.pid'),
+        'eth0',
+      ]);
+      await proc.waitForOutput(/Sending on +Socket\/fallback/, 60_000);
+      return proc;
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** One perfdhcp run at `rate` exchanges/s for `seconds`; parses completed exchanges, drops and latencies. */
+async function perfdhcp(
+  lan: TestLan,
+  ns: string,
+  macs: string,
+  rate: number,
+  seconds: number,
+): Promise<Step> {
+  const r = await lan.exec(
+    ns,
+    ['perfdhcp', '-4', '-r', String(rate), '-p', String(seconds), '-M', macs, '-l', RELAY, '-x', 't', SERVER],
+    { timeoutMs: (seconds + 30) * 1000 },
+  );
+  const text = r.stdout + r.stderr;
+  const section = (name: string) => text.split(`***Statistics for: ${name}***`)[1] ?? '';
+  const num = (block: string, label: string) =>
+    Number(new RegExp(`${label}: ([0-9.]+)`).exec(block)?.[1] ?? 'NaN');
+  const doBlock = section('DISCOVER-OFFER');
+  const raBlock = section('REQUEST-ACK');
+  const sentDiscovers = num(doBlock, 'sent packets');
+  const acks = num(raBlock, 'received packets');
+  const delays: number[] = [];
+  for (const m of text.matchAll(/sent \/ received: ([0-9.]+) \/ ([0-9.]+)/g)) {
+    delays.push((Number(m[2]) - Number(m[1])) * 1000);
+  }
+  delays.sort((a, b) => a - b);
+  const lost = Number.isFinite(sentDiscovers) && sentDiscovers > 0 ? 1 - acks / sentDiscovers : 1;
+  return {
+    rate,
+    exchangesPerSecond: Number.isFinite(acks) ? acks / seconds : 0,
+    dropRatio: Math.max(0, lost),
+    p50Ms: percentile(delays, 50),
+    p99Ms: percentile(delays, 99),
+  };
+}
+
+async function measure(
+  server: Server,
+  quick: boolean,
+): Promise<{ sustained: number; at1000: Step | undefined; steps: Step[] }> {
+  const lan = await TestLan.create({
+    subnet: '10.214.63',
+    tag: 'bench',
+    hosts: [{ hostOctet: null }, { hostOctet: null }],
+  });
+  const dir = mkdtempSync(join(tmpdir(), `bpt-bench-${server.name}-`));
+  const serverNs = lan.host(1).namespace;
+  const clientNs = lan.host(2).namespace;
+  const macs = join(dir, 'macs.txt');
+  writeFileSync(macs, pairs.map((p) => p.mac).join('\n') + '\n');
+  const steps: Step[] = [];
+  try {
+    for (const [ns, address] of [
+      [serverNs, SERVER],
+      [clientNs, RELAY],
+    ] as const) {
+      spawnSync('ip', ['-n', ns, 'addr', 'add', `${address}/18`, 'dev', 'eth0']);
+    }
+    const proc = await server.start(lan, serverNs, dir);
+    await perfdhcp(lan, clientNs, macs, 200, 1); // warm-up (JIT, caches)
+    const seconds = quick ? 2 : 5;
+    const rates = quick ? [1000, 2000, 4000, 8000] : [500, 1000, 2000, 3000, 4000, 6000, 8000, 12000, 16000];
+    for (const rate of rates) {
+      const step = await perfdhcp(lan, clientNs, macs, rate, seconds);
+      steps.push(step);
+      console.log(
+        `  ${server.name.padEnd(13)} offered ${String(rate).padStart(6)}/s: ${step.exchangesPerSecond.toFixed(0).padStart(6)}/s, ` +
+          `lost ${(step.dropRatio * 100).toFixed(2)}%, p50 ${step.p50Ms.toFixed(2)} ms, p99 ${step.p99Ms.toFixed(2)} ms`,
+      );
+      if (step.dropRatio > 0.01) break;
+    }
+    await proc.stop('SIGTERM', 5000);
+  } finally {
+    await lan.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const within = steps.filter((s) => s.dropRatio <= 0.01);
+  return {
+    sustained: within.reduce((best, s) => Math.max(best, s.exchangesPerSecond), 0),
+    at1000: steps.find((s) => s.rate === 1000),
+    steps,
+  };
+}
+
+export default async function dhcpBench({ quick }: { quick: boolean }): Promise<BenchResult[]> {
+  const capability = hasNetns();
+  if (!capability.ok) throw new Error(`dhcp benchmark needs network namespaces: ${capability.reason}`);
+  if (!which('perfdhcp')) throw new Error('perfdhcp (Debian package kea-admin) is not installed');
+
+  const servers: Server[] = [agent];
+  const missing: string[] = [];
+  if (which('dnsmasq')) servers.push(dnsmasq);
+  else missing.push('dnsmasq');
+  const keaBinary = peerBinary('kea-dhcp4-server', 'usr/sbin/kea-dhcp4', 'kea-dhcp4');
+  if (keaBinary) servers.push(kea(keaBinary));
+  else missing.push('kea');
+  const dhcpdBinary = peerBinary('isc-dhcp-server', 'usr/sbin/dhcpd', 'dhcpd');
+  if (dhcpdBinary) servers.push(iscDhcpd(dhcpdBinary));
+  else missing.push('isc-dhcpd');
+
+  const figures = new Map<string, { sustained: number; at1000: Step | undefined }>();
+  for (const server of servers) {
+    try {
+      figures.set(server.name, await measure(server, quick));
+    } catch (err) {
+      missing.push(`${server.name} (${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+  const ours = figures.get('bootpt-agent');
+  if (!ours) throw new Error(`the agent could not be measured: ${missing.join('; ')}`);
+  const peers = [...figures.entries()].filter(([name]) => name !== 'bootpt-agent');
+  const pick = (f: (x: { sustained: number; at1000: Step | undefined }) => number | undefined) => {
+    const out: Record<string, number> = {};
+    for (const [name, x] of peers) {
+      const v = f(x);
+      if (v !== undefined && Number.isFinite(v)) out[name] = v;
+    }
+    return out;
+  };
+  const note = [
+    `${HOSTS} reservations, perfdhcp relay mode over a veth pair, 1% loss limit`,
+    ...(missing.length ? [`not measured: ${missing.join('; ')}`] : []),
+  ].join('; ');
+  return [
+    result(
+      'dhcp',
+      'sustained DORA exchanges/s',
+      Math.round(ours.sustained),
+      'exch/s',
+      'higher',
+      pick((x) => Math.round(x.sustained)),
+      note,
+    ),
+    result(
+      'dhcp',
+      'p50 latency at 1000 exch/s',
+      Number((ours.at1000?.p50Ms ?? NaN).toFixed(3)),
+      'ms',
+      'lower',
+      pick((x) => x.at1000 && Number(x.at1000.p50Ms.toFixed(3))),
+    ),
+    result(
+      'dhcp',
+      'p99 latency at 1000 exch/s',
+      Number((ours.at1000?.p99Ms ?? NaN).toFixed(3)),
+      'ms',
+      'lower',
+      pick((x) => x.at1000 && Number(x.at1000.p99Ms.toFixed(3))),
+    ),
+  ];
+}
