@@ -8,13 +8,14 @@ import { Responder } from './responder/responder.js';
 import { BootEventRing } from './telemetry/events.js';
 import { MetricsHttpServer } from './telemetry/http-server.js';
 import { TftpService } from './tftp/service.js';
+import { ContentService } from './content/service.js';
 import { AgentMetrics } from './telemetry/metrics.js';
 
 /**
  * The agent process: one start path and one stop path.
  *
- * Start: backend (site data) → responder (lease file loaded, then sockets bound) → metrics HTTP →
- * healthy. A failure part-way closes what already started, in reverse.
+ * Start: backend (site data) → content (store, sync, HTTP/2 server: up before offers point at it) →
+ * responder (lease file loaded, then sockets bound) → metrics HTTP → healthy. A failure part-way closes what already started, in reverse.
  *
  * Stop (`close`, on SIGINT/SIGTERM), in this order:
  *   1. stop accepting: /healthz turns 503, the responder ignores new packets;
@@ -39,6 +40,7 @@ export class Agent {
   readonly responder: Responder | undefined;
   readonly http: MetricsHttpServer | undefined;
   readonly tftp: TftpService | undefined;
+  readonly content: ContentService | undefined;
   private closing: Promise<void> | undefined;
   private started = false;
   private readonly ownsLogger: boolean;
@@ -69,6 +71,15 @@ export class Agent {
           log: this.log.child({ svc: 'tftp' }),
         })
       : undefined;
+    this.content = config.content.enabled
+      ? new ContentService({
+          config: config.content,
+          dataDir: config.dataDir,
+          events: this.events,
+          siteManifests: () => this.backend.current().data.manifests.map((m) => m.digest.toLowerCase()),
+          log: this.log.child({ svc: 'content' }),
+        })
+      : undefined;
     this.http = config.metrics.enabled
       ? new MetricsHttpServer(config.metrics, this.metrics.registry, this.log.child({ svc: 'metrics' }))
       : undefined;
@@ -79,6 +90,7 @@ export class Agent {
     this.started = true;
     try {
       await this.backend.start();
+      await this.content?.start();
       await this.responder?.start();
       await this.tftp?.start();
       await this.http?.start();
@@ -103,6 +115,7 @@ export class Agent {
     if (drain && this.responder) await this.responder.drain(this.options.config.shutdownDrainMs);
     await this.responder?.closeSockets();
     await this.tftp?.close();
+    await this.content?.close();
     await this.http?.close();
     await this.responder?.flush();
     await this.backend.close();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { contentConfigSchema } from '../content/config.js';
 import { tftpConfigSchema } from '../tftp/config.js';
 
 /**
@@ -99,6 +100,7 @@ export const agentConfigSchema = z
     responder: responderConfigSchema.default(responderConfigSchema.parse({})),
     backend: backendConfigSchema,
     tftp: tftpConfigSchema.default(tftpConfigSchema.parse({})),
+    content: contentConfigSchema.default(contentConfigSchema.parse({})),
     events: z
       .object({ capacity: z.number().int().min(1).max(1_000_000).default(10_000) })
       .strict()
