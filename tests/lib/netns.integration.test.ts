@@ -178,6 +178,36 @@ describe.skipIf(!capability.ok)(
       expect(() => lan.spawn(lan.host(1).namespace, ['true'])).toThrow(/destroyed/);
     });
 
+    it('connects a namespace to two LANs (a relay leg on each) and routes between them', async () => {
+      const a = await TestLan.create({ subnet: '10.213.48', hosts: 1, tag: 'nstest' });
+      lans.push(a);
+      const b = await TestLan.create({ subnet: '10.213.49', hosts: 1, tag: 'nstest' });
+      lans.push(b);
+      const relay = a.addNamespace('relay', 'eth0', '10.213.48.254');
+      const leg = b.connect(relay.namespace, 'eth1', '10.213.49.254');
+      expect(leg.namespace).toBe(relay.namespace);
+      expect(a.namespaces()).toContain(relay.namespace);
+      expect(b.namespaces()).not.toContain(relay.namespace);
+      await a.exec(relay.namespace, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+      await a.exec(a.host(1).namespace, ['ip', 'route', 'add', '10.213.49.0/24', 'via', '10.213.48.254']);
+      await b.exec(b.host(1).namespace, ['ip', 'route', 'add', '10.213.48.0/24', 'via', '10.213.49.254']);
+      const ping = await a.exec(a.host(1).namespace, [
+        'busybox',
+        'ping',
+        '-c',
+        '1',
+        '-W',
+        '2',
+        '10.213.49.1',
+      ]);
+      expect(ping.code, ping.stdout + ping.stderr).toBe(0);
+      // Destroying the owner removes the relay, and with it the leg on LAN b.
+      await a.destroy();
+      const links = await b.exec(b.bridgeNamespace, ['ip', '-o', 'link', 'show', 'master', 'br0']);
+      expect(links.stdout).toContain('p-h1');
+      expect(links.stdout).not.toContain(leg.port);
+    });
+
     it('rejects malformed options before creating anything', async () => {
       await expect(TestLan.create({ subnet: '10.213.300', hosts: 1 })).rejects.toThrow(/subnet/);
       await expect(TestLan.create({ subnet: '10.213.45', hosts: [{ hostOctet: 255 }] })).rejects.toThrow(

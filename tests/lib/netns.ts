@@ -169,6 +169,7 @@ export class TestLan {
 
   private readonly processes = new Map<number, Tracked>();
   private readonly extraNamespaces: string[] = [];
+  private extraLinks = 0;
   private destroyed = false;
 
   private constructor(prefix: string, subnet: string, hosts: LanHost[]) {
@@ -447,19 +448,27 @@ export class TestLan {
 
   /**
    * A further namespace owned by this LAN (deleted by `destroy()`), attached to the bridge by a veth whose
-   * inner end is `ifname` — e.g. a relay with one leg on this LAN and one on another.
+   * inner end is `ifname`: e.g. a relay, which `connect()` then attaches to a second LAN as well.
    */
   addNamespace(suffix: string, ifname = 'eth0', address: string | null = null): LanHost {
     const namespace = `${this.prefix}-${suffix.replace(/[^a-z0-9]/gi, '').slice(0, 8)}`;
-    const existing = this.namespaces().includes(namespace);
-    if (!existing) {
+    if (!this.namespaces().includes(namespace)) {
       runIp(['netns', 'add', namespace]);
       this.extraNamespaces.push(namespace);
       runIp(['-n', namespace, 'link', 'set', 'lo', 'up']);
       this.disableIPv6(namespace);
     }
-    const index = this.hosts.length + this.extraNamespaces.length;
-    const port = `p-x${index}-${ifname}`.slice(0, 15);
+    return this.connect(namespace, ifname, address);
+  }
+
+  /**
+   * Attaches an existing namespace (e.g. one of another LAN) to this bridge through a new veth `ifname`.
+   * The namespace stays owned by whoever created it; the veth disappears with either side.
+   */
+  connect(namespace: string, ifname: string, address: string | null = null): LanHost {
+    this.extraLinks++;
+    const index = this.hosts.length + this.extraLinks;
+    const port = `p-x${index}`;
     runIp([
       '-n',
       this.bridgeNamespace,
@@ -475,7 +484,7 @@ export class TestLan {
       namespace,
     ]);
     runIp(['-n', this.bridgeNamespace, 'link', 'set', port, 'master', this.bridge, 'up']);
-    const mac = `02:b7:fe:${index.toString(16).padStart(2, '0')}:00:01`;
+    const mac = `02:b7:fe:${this.prefix.slice(-2)}:${(index >> 8).toString(16).padStart(2, '0')}:${(index & 255).toString(16).padStart(2, '0')}`;
     runIp(['-n', namespace, 'link', 'set', ifname, 'address', mac]);
     runIp(['-n', namespace, 'link', 'set', ifname, 'up']);
     if (address) runIp(['-n', namespace, 'addr', 'add', `${address}/24`, 'dev', ifname]);
