@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { getRedis } from './redis';
 import { logger } from './logger';
 
@@ -24,11 +25,28 @@ export interface SignInLimiter {
   reset(email: string, ip: string | null): Promise<void>;
 }
 
+/**
+ * The shared connection refuses commands until it is connected (no offline queue), so the first
+ * sign-in after start waits briefly for it instead of skipping the check.
+ */
+async function redis(): Promise<Redis> {
+  const r = getRedis();
+  if (r.status === 'ready') return r;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Redis not ready (${r.status})`)), 2000);
+    r.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return r;
+}
+
 /** Redis unavailable: sign-in keeps working (logged), rather than locking every user out. */
 export const redisSignInLimiter: SignInLimiter = {
   async isBlocked(email, ip) {
     try {
-      const count = Number((await getRedis().get(key(email, ip))) ?? 0);
+      const count = Number((await (await redis()).get(key(email, ip))) ?? 0);
       return count >= MAX_FAILURES;
     } catch (err) {
       logger.warn({ err }, 'sign-in rate limiter unavailable');
@@ -37,14 +55,14 @@ export const redisSignInLimiter: SignInLimiter = {
   },
   async recordFailure(email, ip) {
     try {
-      await getRedis().multi().incr(key(email, ip)).expire(key(email, ip), WINDOW_SECONDS).exec();
+      await (await redis()).multi().incr(key(email, ip)).expire(key(email, ip), WINDOW_SECONDS).exec();
     } catch (err) {
       logger.warn({ err }, 'sign-in rate limiter unavailable');
     }
   },
   async reset(email, ip) {
     try {
-      await getRedis().del(key(email, ip));
+      await (await redis()).del(key(email, ip));
     } catch (err) {
       logger.warn({ err }, 'sign-in rate limiter unavailable');
     }
