@@ -84,8 +84,11 @@ class Scheduler {
     }
     return top;
   }
-  runUntil(stop: () => boolean, limitMs: number): void {
+  /** Runs events in time order; a run that does not settle (e.g. an ACK/DATA storm) fails the test. */
+  runUntil(stop: () => boolean, limitMs: number, maxEvents = 1_000_000): void {
+    let events = 0;
     while (!stop() && this.heap.length > 0) {
+      if (++events > maxEvents) throw new Error(`simulation did not settle after ${maxEvents} events`);
       const next = this.pop();
       if (next.at > limitMs) return;
       this.now = Math.max(this.now, next.at);
@@ -133,6 +136,8 @@ interface UnicastRun {
   server: Done | null;
   received: Uint8Array;
   packetsFromServer: number;
+  /** Wire block numbers of the DATA the server sent, in order. */
+  dataBlocks: number[];
   serverState: ServerReadState | null;
 }
 
@@ -145,6 +150,7 @@ function runUnicast(opts: {
   client?: Partial<ClientReadConfig>;
   /** Drop everything the client sends after this many packets (client dies). */
   clientDiesAfter?: number;
+  maxEvents?: number;
 }): UnicastRun {
   const sched = new Scheduler();
   const rand = mulberry32(opts.seed);
@@ -156,6 +162,7 @@ function runUnicast(opts: {
     server: null,
     received,
     packetsFromServer: 0,
+    dataBlocks: [],
     serverState: null,
   };
   let client: ClientReadState;
@@ -197,6 +204,7 @@ function runUnicast(opts: {
     for (const e of step.effects) {
       if (e.type === 'send') {
         result.packetsFromServer++;
+        if (e.packet.opcode === 'DATA') result.dataBlocks.push(e.packet.block);
         transmit(sched, rand, channel, e.packet, (p) =>
           clientEffects(clientReadStep(client, { type: 'packet', packet: p }, sched.now)),
         );
@@ -239,7 +247,7 @@ function runUnicast(opts: {
       0,
     ),
   );
-  sched.runUntil(() => result.client !== null && result.server !== null, 10_000_000);
+  sched.runUntil(() => result.client !== null && result.server !== null, 10_000_000, opts.maxEvents);
   result.received = received.subarray(0, receivedLength);
   return result;
 }
@@ -340,6 +348,7 @@ describe('unicast read: server and client machines over a simulated channel', ()
       options: [],
       seed: 4,
       channel: { loss: 0, duplicate: 1, reorder: 0, latencyMs: 1 },
+      maxEvents: 10_000,
     });
     expect(run.client?.outcome).toBe('complete');
     expectSameBytes(run.received, file);
@@ -355,6 +364,9 @@ describe('unicast read: server and client machines over a simulated channel', ()
     expect(run.server?.outcome).toBe('complete');
     expect(run.server?.blocks).toBe(65540);
     expectSameBytes(run.received, file);
+    // On the wire: 1 … 65535, then 0, 1, 2, 3 (wrap to 0, PROTOCOLS.md §3.9).
+    const at = run.dataBlocks.indexOf(65535);
+    expect(run.dataBlocks.slice(at, at + 5)).toEqual([65535, 0, 1, 2, 3]);
   });
 
   it('rolls over exactly at a 65536-block file of full blocks plus empty last block', () => {
@@ -364,6 +376,7 @@ describe('unicast read: server and client machines over a simulated channel', ()
     expect(run.client?.outcome).toBe('complete');
     expect(run.server?.blocks).toBe(65536);
     expectSameBytes(run.received, file);
+    expect(run.dataBlocks.slice(-2)).toEqual([65535, 0]);
   });
 
   it('tsize probe: client ERROR 8 after OACK is a normal end (outcome probe)', () => {
