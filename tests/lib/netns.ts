@@ -137,12 +137,24 @@ interface Tracked {
 const liveLans = new Set<TestLan>();
 let exitHookInstalled = false;
 
+function destroyAllSync(): void {
+  for (const lan of liveLans) lan.destroySync();
+}
+
+/**
+ * Tears every live LAN down when the process exits, and on SIGINT/SIGTERM/SIGHUP (which skip `exit`): the
+ * signal is then re-raised so the default action (or another listener) still runs.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const lan of liveLans) lan.destroySync();
-  });
+  process.once('exit', destroyAllSync);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      destroyAllSync();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
 }
 
 function runIp(args: readonly string[]): void {
