@@ -1,4 +1,5 @@
-import { defineConfig, defaultClientConditions, defaultServerConditions } from 'vite';
+import { defaultClientConditions, defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
 
 /**
  * One vitest configuration for the whole monorepo. Workspace packages are resolved through their

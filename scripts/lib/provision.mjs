@@ -1,7 +1,7 @@
 // Shared provisioning for `npm run up` and `npm test`: Node dependencies, local services, the Prisma
 // client, migrations and the build. Each step is idempotent and cheap when there is nothing to do.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATA_DIR, ROOT, ensureServices } from './services.mjs';
 import { run } from './proc.mjs';
@@ -30,15 +30,6 @@ export function ensureNodeModules() {
   // `npm ci` fails against a registry without every platform's optional packages; install keeps the lock.
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ROOT, what: 'npm install' });
   writeFileSync(stamp, want);
-}
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
 }
 
 /** Generates the Prisma client when the schema changed since the last generation. */

@@ -27,7 +27,12 @@ export const testPackages = [
   cmd('cpio', 'cpio'),
 ];
 
-export const benchPackages = [cmd('kea-admin', 'perfdhcp'), cmd('atftpd', 'atftpd'), cmd('zsync', 'zsync'), cmd('rsync', 'rsync')];
+export const benchPackages = [
+  cmd('kea-admin', 'perfdhcp'),
+  cmd('atftpd', 'atftpd'),
+  cmd('zsync', 'zsync'),
+  cmd('rsync', 'rsync'),
+];
 
 export function ensureTestPackages({ bench = false } = {}) {
   ensureDebianPackages(bench ? [...testPackages, ...benchPackages] : testPackages);

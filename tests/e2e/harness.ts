@@ -61,15 +61,32 @@ export async function startApp(extraEnv: Record<string, string> = {}): Promise<R
   }
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, NODE_ENV: 'production', NEXTAUTH_URL: baseUrl, PORT: String(port), ...extraEnv };
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    NEXTAUTH_URL: baseUrl,
+    PORT: String(port),
+    ...extraEnv,
+  };
   const logs: string[] = [];
   const spawnLogged = (cmd: string, args: string[]) => {
-    const child = spawn(cmd, args, { cwd: join(ROOT, 'apps/web'), env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: join(ROOT, 'apps/web'),
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.on('data', (d: Buffer) => logs.push(d.toString()));
     child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
     return child;
   };
-  const web = spawnLogged(join(ROOT, 'node_modules/.bin/next'), ['start', '-p', String(port), '-H', '127.0.0.1']);
+  const web = spawnLogged(join(ROOT, 'node_modules/.bin/next'), [
+    'start',
+    '-p',
+    String(port),
+    '-H',
+    '127.0.0.1',
+  ]);
   const worker = spawnLogged('node', ['dist/worker.js']);
   const stop = async () => {
     await Promise.all([stopProcess(web), stopProcess(worker)]);

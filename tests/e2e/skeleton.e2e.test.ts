@@ -12,8 +12,11 @@ describe('the running system', () => {
   const password = 'skeleton-password-1';
 
   beforeAll(async () => {
-    if (!hasChromium()) throw new Error('Debian chromium is missing: npm test installs it (apt-get install chromium)');
-    await getDb().user.create({ data: { email, name: 'Skeleton test', passwordHash: await hashPassword(password), role: 'VIEWER' } });
+    if (!hasChromium())
+      throw new Error('Debian chromium is missing: npm test installs it (apt-get install chromium)');
+    await getDb().user.create({
+      data: { email, name: 'Skeleton test', passwordHash: await hashPassword(password), role: 'VIEWER' },
+    });
     app = await startApp();
     browser = await launchBrowser();
   });
@@ -44,9 +47,9 @@ describe('the running system', () => {
     await page.click('button[type=submit]');
     await page.waitForURL((u) => !u.pathname.startsWith('/login'));
     await page.screenshot({ path: screenshotPath('skeleton-signed-in'), fullPage: true });
-    const session = (await page.evaluate(async () => (await fetch('/api/auth/session')).json())) as {
-      user?: { email?: string; role?: string };
-    };
+    const session = JSON.parse(
+      await page.evaluate(async () => (await fetch('/api/auth/session')).text()),
+    ) as { user?: { email?: string; role?: string } };
     expect(session.user).toMatchObject({ email, role: 'VIEWER' });
     await page.close();
   });

@@ -22,7 +22,9 @@ describe('npm run up: configuration errors are one clear line', () => {
     const r = up({ DATABASE_URL: 'postgresql://bootpt:secret@127.0.0.1:9/bootpt', PORT: '39017' });
     expect(r.status).toBe(1);
     expect(r.errorLines).toHaveLength(1);
-    expect(r.errorLines[0]).toMatch(/^error: DATABASE_URL \(postgresql:\/\/127\.0\.0\.1:9\/bootpt\) is unreachable/);
+    expect(r.errorLines[0]).toMatch(
+      /^error: DATABASE_URL \(postgresql:\/\/127\.0\.0\.1:9\/bootpt\) is unreachable/,
+    );
     expect(r.stderr).not.toContain('secret');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
@@ -30,7 +32,9 @@ describe('npm run up: configuration errors are one clear line', () => {
   it('names DATABASE_URL when it is not a URL', () => {
     const r = up({ DATABASE_URL: 'not a url', PORT: '39017' });
     expect(r.status).toBe(1);
-    expect(r.errorLines).toEqual(['error: DATABASE_URL is not a valid URL (expected postgresql://user:pass@host:port/db)']);
+    expect(r.errorLines).toEqual([
+      'error: DATABASE_URL is not a valid URL (expected postgresql://user:pass@host:port/db)',
+    ]);
   });
 
   it('rejects a PORT that is not a port number', () => {
@@ -54,7 +58,8 @@ describe('docker-compose.yml', () => {
   it('names every service the system needs', async () => {
     const { readFileSync } = await import('node:fs');
     const text = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
-    for (const svc of ['postgres', 'redis', 'migrate', 'web', 'worker', 'agent']) expect(text).toMatch(new RegExp(`^  ${svc}:`, 'm'));
+    for (const svc of ['postgres', 'redis', 'migrate', 'web', 'worker', 'agent'])
+      expect(text).toMatch(new RegExp(`^  ${svc}:`, 'm'));
     expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
   });
 });

@@ -12,7 +12,8 @@ export interface DecodeError {
   readonly message: string;
 }
 
-export type DecodeResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: DecodeError };
+export type DecodeResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: DecodeError };
 
 export function ok<T>(value: T): DecodeResult<T> {
   return { ok: true, value };
