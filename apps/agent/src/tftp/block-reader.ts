@@ -55,7 +55,7 @@ export class BlockReader {
   private load(n: number): void {
     const count = Math.min(this.batchBlocks, this.lastBlock - n + 1);
     const stride = HEADER + this.blksize;
-    const buffer = Buffer.allocUnsafe(count * stride);
+    const buffer = Buffer.allocUnsafeSlow(count * stride);
     const views: Uint8Array[] = new Array<Uint8Array>(count);
     for (let i = 0; i < count; i++) {
       const at = i * stride;

@@ -1,0 +1,91 @@
+/**
+ * `tftp`: single-client TFTP throughput over veth (namespace LAN), the agent's service against tftpd-hpa
+ * and atftpd, at blksize 512/1468/8192 × windowsize 1/8/32. One client for every server: atftp
+ * (C, RFC 2348/7440). File 64 MiB (16 MiB with --quick), median of 3 runs (1 with --quick). tftpd-hpa has
+ * no RFC 7440, so it is a peer only in the windowsize-1 cells.
+ */
+import { statSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { hasNetns, TestLan } from '../lib/netns.js';
+import { atftpdBinary, median, startServer, tftpdHpaBinary } from '../tftp/peers.js';
+import type { ServerName } from '../tftp/peers.js';
+import { result } from './lib.js';
+import type { BenchResult } from './lib.js';
+
+const BLKSIZES = [512, 1468, 8192];
+const WINDOWS = [1, 8, 32];
+
+export default async function tftpBench({ quick }: { quick: boolean }): Promise<BenchResult[]> {
+  const cap = hasNetns();
+  if (!cap.ok) throw new Error(`tftp bench needs network namespaces: ${cap.reason}`);
+  const size = (quick ? 16 : 64) * 1024 * 1024;
+  const runs = quick ? 1 : 3;
+  const work = mkdtempSync('/dev/shm/bpt-tf-bench-');
+  const root = join(work, 'root');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(root);
+  writeFileSync(join(root, 'image.bin'), randomBytes(size));
+  const lan = await TestLan.create({ subnet: '10.215.200', hosts: 2, tag: 'tfb' });
+  const server = lan.host(1);
+  const client = lan.host(2);
+  const servers: ServerName[] = ['ours'];
+  if (tftpdHpaBinary()) servers.push('tftpd-hpa');
+  if (atftpdBinary()) servers.push('atftpd');
+  const figures = new Map<string, number>();
+  try {
+    for (const name of servers) {
+      const proc = await startServer(lan, server.namespace, name, { address: server.address!, root });
+      try {
+        for (const blksize of BLKSIZES) {
+          for (const windowsize of WINDOWS) {
+            if (name === 'tftpd-hpa' && windowsize > 1) continue;
+            const rates: number[] = [];
+            for (let i = 0; i < runs; i++) {
+              const out = join(work, 'out.bin');
+              const argv = ['atftp', '-g', '-r', 'image.bin', '-l', out, '--option', `blksize ${blksize}`];
+              if (windowsize > 1) argv.push('--option', `windowsize ${windowsize}`);
+              argv.push(server.address!, '69');
+              const started = process.hrtime.bigint();
+              const r = await lan.exec(client.namespace, argv, { timeoutMs: 120_000 });
+              const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+              const got = r.code === 0 ? statSync(out).size : -1;
+              rmSync(out, { force: true });
+              if (got !== size) throw new Error(`${name} ${blksize}/${windowsize}: ${r.stderr} (got ${got})`);
+              rates.push(size / seconds / 1e6);
+            }
+            figures.set(`${name}|${blksize}|${windowsize}`, median(rates));
+          }
+        }
+      } finally {
+        await proc.stop('SIGTERM', 3000);
+      }
+    }
+  } finally {
+    await lan.destroy();
+    rmSync(work, { recursive: true, force: true });
+  }
+  const out: BenchResult[] = [];
+  for (const blksize of BLKSIZES) {
+    for (const windowsize of WINDOWS) {
+      const peers: Record<string, number> = {};
+      for (const name of servers) {
+        const v = figures.get(`${name}|${blksize}|${windowsize}`);
+        if (name !== 'ours' && v !== undefined) peers[name] = Number(v.toFixed(1));
+      }
+      const ours = figures.get(`ours|${blksize}|${windowsize}`)!;
+      out.push(
+        result(
+          'tftp',
+          `unicast throughput blksize ${blksize} windowsize ${windowsize}`,
+          Number(ours.toFixed(1)),
+          'MB/s',
+          'higher',
+          peers,
+          `${size / 1048576} MiB over veth, atftp client, median of ${runs}`,
+        ),
+      );
+    }
+  }
+  return out;
+}
