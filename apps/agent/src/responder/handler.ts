@@ -38,7 +38,8 @@ export type IgnoreReason =
   | 'not_our_client'
   | 'unsupported_message'
   | 'reservation_in_use'
-  | 'no_boot_file';
+  | 'no_boot_file'
+  | 'duplicate_burst';
 
 export interface Destination {
   readonly address: string;

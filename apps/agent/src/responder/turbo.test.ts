@@ -59,6 +59,7 @@ function site(agents: string[] = []) {
 }
 const link: Link = { name: 'eth0', address: '10.0.0.1', addressInt: 0x0a000001, netmaskInt: 0xffffff00 };
 
+let nextXid = 1;
 function request(last: number, discover?: TurboDiscover, over: Partial<RequestView> = {}): RequestView {
   const chaddr = new Uint8Array(16);
   chaddr.set([2, 0, 0, 0, 0, last]);
@@ -69,7 +70,7 @@ function request(last: number, discover?: TurboDiscover, over: Partial<RequestVi
     htype: 1,
     hlen: 6,
     hops: 0,
-    xid: 1,
+    xid: nextXid++,
     secs: 0,
     flags: 0,
     ciaddr: 0,
@@ -226,5 +227,79 @@ describe('TurboResponder', () => {
     const { run } = setup({}, site(agents), 'agent-a');
     const retry = run(request(1, undefined, { secs: 8 })).delayMs;
     expect(retry).toBe(Math.floor(delays.get('agent-a')![0]! / 2));
+  });
+
+  it('answers one discover per (chaddr, xid, round) of a burst', () => {
+    const { run } = setup();
+    const burst = (index: number, round = 0) =>
+      request(1, { kind: 'discover', accept: [1], attempt: { round, burstIndex: index } }, { xid: 777 });
+    expect(run(burst(0)).decision).toMatchObject({ action: 'reply', client: 'turbo' });
+    expect(run(burst(1)).decision).toMatchObject({ action: 'ignore', reason: 'duplicate_burst' });
+    expect(run(burst(2)).decision).toMatchObject({ action: 'ignore', reason: 'duplicate_burst' });
+    expect(run(burst(0, 1)).decision).toMatchObject({ action: 'reply' });
+    expect(run(request(1, undefined, { xid: 777 })).decision).toMatchObject({
+      action: 'reply',
+      client: 'dhcp',
+    });
+  });
+
+  it('spends no pacing slot on a valid cache', () => {
+    const { run } = setup({ offersPerSecond: 1, burst: 1, maxPacingDelayMs: 0, maxBacklogMs: 0 });
+    const first = offerOf(run(request(1, { kind: 'discover', accept: [1] })).decision)!;
+    const held = { manifestDigest: first.manifestDigest, validationToken: first.validationToken! };
+    for (let i = 0; i < 5; i++) {
+      const out = run(request(1, { kind: 'discover', accept: [1], cacheToken: held }));
+      expect(offerOf(out.decision)).toMatchObject({ verdict: 'valid', pacingMs: 0 });
+    }
+    expect(run(request(2, { kind: 'discover', accept: [1] })).decision).toMatchObject({
+      reason: 'paced_out',
+    });
+  });
+
+  it('keeps a Turbo reply within 548 octets whatever option 57 says, dropping the least preferred endpoints', () => {
+    const base = site();
+    const eight = [
+      '10.0.0.1',
+      '10.0.0.2',
+      '10.0.0.3',
+      '10.0.0.4',
+      '10.0.0.5',
+      '10.0.0.6',
+      '10.0.0.7',
+      '10.0.0.8',
+    ];
+    const crowded = SiteView.from({
+      ...base.data,
+      subnets: [{ ...base.data.subnets[0]!, routers: eight, dnsServers: eight, domainName: 'd'.repeat(20) }],
+      hosts: [{ ...base.data.hosts[0]!, hostname: 'h'.repeat(63) }],
+      endpoints: Array.from({ length: 8 }, (_, id) => ({
+        kind: 'tftp' as const,
+        address: '10.0.0.1',
+        port: 69,
+        id,
+      })),
+    });
+    const { run } = setup({}, crowded);
+    const req = request(1, { kind: 'discover', accept: [2] });
+    (req.options as Map<number, Uint8Array>).set(Opt.MAX_MESSAGE_SIZE, Uint8Array.of(0x05, 0xc0));
+    const out = run(req);
+    if (out.decision.action !== 'reply') throw new Error('expected a reply');
+    const bytes = encodeReply(out.decision.reply);
+    expect(bytes.bytes.length).toBeLessThanOrEqual(548);
+    expect(bytes.omitted).toEqual([]);
+    const kept = offerOf(out.decision)!.endpoints.map((e) => e.id);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(8);
+    expect(kept).toEqual([...kept.keys()]);
+    expect(bytes.bytes.length + 11).toBeGreaterThan(548);
+  });
+
+  it('never answers INFORM with a Turbo offer', () => {
+    const { run } = setup();
+    const req = request(1, { kind: 'discover', accept: [1] }, { ciaddr: 0x0a00000b });
+    (req.options as Map<number, Uint8Array>).set(Opt.MESSAGE_TYPE, Uint8Array.of(8));
+    const out = run(req);
+    expect(out.decision).toMatchObject({ outcome: 'ack', client: 'dhcp' });
+    expect(offerOf(out.decision)).toBeUndefined();
   });
 });

@@ -18,6 +18,7 @@ import { fromHex, toHex } from '@bootpt/protocol/wire';
 import type { SiteView, Subnet } from '../backend/site.js';
 import type { TurboConfig } from '../config/schema.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
+import { encodeReply } from './codec.js';
 import type { Decision } from './handler.js';
 import { Opt, type ReplySpec, type RequestView } from './packet.js';
 import { TokenBucket } from './token-bucket.js';
@@ -58,12 +59,16 @@ const WINDOW_MARGIN_MS = 100;
 /** A Turbo reply may grow to the 576-octet datagram every client accepts (ARCHITECTURE decision 1). */
 const TURBO_MAX_SIZE = 576 - 28;
 const PACED_CLIENTS_MAX = 10_000;
+/** A burst spans ~300 ms (SPEC §7.1); its repeats are recognised for this long. */
+const BURST_MEMORY_MS = 5000;
 
 export class TurboResponder {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly keys: readonly TurboKey[];
   /** Per client: when its booked transfer slot starts, so the ACK repeats the OFFER's PACING. Bounded. */
   private readonly pacedUntil = new Map<string, number>();
+  /** (chaddr, xid, round) of first-contact Turbo discovers already answered, oldest first. Bounded. */
+  private readonly bursts = new Map<string, number>();
 
   constructor(
     private readonly config: TurboConfig,
@@ -77,10 +82,25 @@ export class TurboResponder {
     if (decision.action !== 'reply' || decision.outcome === 'nak') return { decision, delayMs: 0 };
     const { request, subnet } = decision;
     const firstContact = decision.outcome === 'offer' || decision.outcome === 'bootreply';
-    const discover = this.config.enabled ? this.discoverOf(request) : undefined;
+    // SPEC §3.3: Turbo rides on BOOTREQUEST, DISCOVER and REQUEST only (never INFORM).
+    const carrier = decision.message !== 'inform';
+    const discover = this.config.enabled && carrier ? this.discoverOf(request) : undefined;
     const round = discover?.attempt?.round ?? (request.secs > 0 ? 1 : 0);
     const rankDelay = firstContact ? this.rankDelay(request, subnet, round) : 0;
     if (!discover) return { decision, delayMs: rankDelay };
+    if (firstContact && this.repeatOfBurst(decision.mac, request.xid, round, now)) {
+      // SPEC §7.1: one answer per (chaddr, xid, round); the burst's other discovers are redundancy.
+      return {
+        decision: {
+          ...decision,
+          action: 'ignore',
+          outcome: 'ignored',
+          reason: 'duplicate_burst',
+          client: 'turbo',
+        },
+        delayMs: 0,
+      };
+    }
 
     const host = site.hostByMac(decision.mac);
     const digestHex = host?.manifest ?? site.profile(host?.profile ?? subnet.profile)?.manifest;
@@ -103,9 +123,10 @@ export class TurboResponder {
     });
 
     let holdMs = 0;
-    let pacingMs: number;
+    let pacingMs = 0;
     const bucket = this.bucket(subnet.id, now);
-    if (firstContact) {
+    // SPEC §5.1: PACING is for clients that will fetch; a `valid` cache fetches nothing and costs no slot.
+    if (firstContact && verdict !== 'valid') {
       const booked = bucket.take(now, this.config.maxBacklogMs);
       if (!booked.ok) {
         this.metrics.turboPacing.inc({ action: 'shed' });
@@ -125,35 +146,38 @@ export class TurboResponder {
       pacingMs = booked.delayMs - holdMs;
       this.metrics.turboPacing.inc({ action: booked.delayMs === 0 ? 'immediate' : 'delayed' });
       this.rememberPacing(decision.mac, now + holdMs + pacingMs);
-    } else {
+    } else if (verdict !== 'valid') {
       pacingMs = Math.max(0, (this.pacedUntil.get(decision.mac) ?? 0) - now);
+    } else {
+      this.metrics.turboPacing.inc({ action: 'immediate' });
     }
 
     const load = bucket.load(now);
     this.metrics.load.set(load);
-    const payload = encodeTurbo({
-      kind: 'offer',
-      manifestDigest: digest,
-      verdict,
-      load: Math.round(load * 255),
-      pacingMs: Math.min(0xffff, Math.ceil(pacingMs)),
-      endpoints: this.endpoints(site, discover),
-      ...(this.keys[0]
-        ? {
-            validationToken: issueValidationToken({
-              key: this.keys[0],
-              host: hostId,
-              manifestDigest: digest,
-              epoch: nowEpoch,
-            }),
-          }
-        : {}),
-    });
-    const reply: ReplySpec = {
-      ...decision.reply,
-      options: [...decision.reply.options, [this.config.optionCode, payload]],
-      maxSize: Math.max(decision.reply.maxSize, TURBO_MAX_SIZE),
-    };
+    const validationToken = this.keys[0]
+      ? issueValidationToken({ key: this.keys[0], host: hostId, manifestDigest: digest, epoch: nowEpoch })
+      : undefined;
+    const endpoints = this.endpoints(site, discover);
+    // SPEC §10: a Turbo reply stays within 548 octets whatever option 57 says; least preferred endpoints go first.
+    let reply: ReplySpec;
+    for (;;) {
+      const payload = encodeTurbo({
+        kind: 'offer',
+        manifestDigest: digest,
+        verdict,
+        load: Math.round(load * 255),
+        pacingMs: Math.min(0xffff, Math.ceil(pacingMs)),
+        endpoints,
+        ...(validationToken ? { validationToken } : {}),
+      });
+      reply = {
+        ...decision.reply,
+        options: [...decision.reply.options, [this.config.optionCode, payload]],
+        maxSize: TURBO_MAX_SIZE,
+      };
+      if (endpoints.length === 0 || !encodeReply(reply).omitted.includes(this.config.optionCode)) break;
+      endpoints.pop();
+    }
     this.metrics.turboOffers.inc({ verdict });
     return {
       decision: { ...decision, reply, client: 'turbo' },
@@ -176,6 +200,20 @@ export class TurboResponder {
     const decoded = decodeTurbo(raw);
     // SPEC §8: a payload we cannot read (foreign use of the code, newer version) means "legacy client".
     return decoded.ok && decoded.value.kind === 'discover' ? decoded.value : undefined;
+  }
+
+  /** Remembers (chaddr, xid, round) for a few seconds; true when it was already seen. Bounded. */
+  private repeatOfBurst(mac: string, xid: number, round: number, now: number): boolean {
+    const key = `${mac}/${xid}/${round}`;
+    const seen = this.bursts.get(key);
+    if (seen !== undefined && now - seen < BURST_MEMORY_MS) return true;
+    this.bursts.delete(key);
+    this.bursts.set(key, now);
+    if (this.bursts.size > PACED_CLIENTS_MAX) {
+      const oldest = this.bursts.keys().next().value;
+      if (oldest !== undefined) this.bursts.delete(oldest);
+    }
+    return false;
   }
 
   private rankDelay(request: RequestView, subnet: Subnet, round: number): number {
