@@ -336,7 +336,7 @@ describe('unicast read: server and client machines over a simulated channel', ()
           expectSameBytes(run.received, file);
         },
       ),
-      { seed: 7440, numRuns: 40 },
+      { seed: 7440, numRuns: 30 },
     );
   });
 
@@ -789,7 +789,7 @@ describe('group transfer (RFC 2090 multicast and IBM sbroadcast)', () => {
           }
         },
       ),
-      { seed: 2090, numRuns: 25 },
+      { seed: 2090, numRuns: 20 },
     );
   });
 
