@@ -147,9 +147,14 @@ describe.skipIf(!capability.ok)(
 
       const daemon = lan.spawn(ns, ['sleep', '60']);
       expect(lan.trackedPids()).toContain(daemon.pid);
-      // `ip netns exec` execs the program: the PID we hold is sleep itself, inside the namespace.
-      const pids = await lan.exec(lan.bridgeNamespace, ['ip', 'netns', 'pids', ns]);
-      expect(pids.stdout.split('\n')).toContain(String(daemon.pid));
+      // `ip netns exec` execs the program: the PID we hold becomes sleep itself, inside the namespace (once
+      // `ip` has entered it, a moment after spawn() returns).
+      let listed: string[] = [];
+      for (let i = 0; i < 40 && !listed.includes(String(daemon.pid)); i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 50));
+        listed = (await lan.exec(lan.bridgeNamespace, ['ip', 'netns', 'pids', ns])).stdout.split('\n');
+      }
+      expect(listed).toContain(String(daemon.pid));
       const stopped = await daemon.stop();
       expect(stopped.signal).toBe('SIGTERM');
       expect(daemon.running).toBe(false);
