@@ -1,6 +1,6 @@
 /**
  * TFTP option names and value formats: blksize (RFC 2348), timeout and tsize (RFC 2349), windowsize
- * (RFC 7440), multicast (RFC 2090) and IBM's sbroadcast (PROTOCOLS.md §4.2, SBROADCAST.md).
+ * (RFC 7440), multicast (RFC 2090) and IBM's sbroadcast (PROTOCOLS.md §4.2, SPEC.md §11).
  */
 import { parseIPv4 } from '../wire.js';
 import type { TftpOption } from './packet.js';
@@ -58,7 +58,7 @@ export function formatMulticastValue(v: MulticastValue): string {
 
 /*
  * sbroadcast OACK value:  port "," sbid "," master     e.g. "247,3735928559,1"
- * port may be empty in later OACKs; master is "1"/"0" like RFC 2090's mc (our choice, SBROADCAST.md).
+ * port may be empty in later OACKs; master is "1"/"0" like RFC 2090's mc (our choice, SPEC.md §11).
  */
 export interface SbroadcastValue {
   readonly port: number | null;

@@ -1,6 +1,6 @@
 /**
  * TFTP packet codec: RFC 1350 (RRQ, WRQ, DATA, ACK, ERROR), RFC 2347 (OACK) and IBM's subnet-broadcast
- * BDATA packet (see SBROADCAST.md for the opcode choice).
+ * BDATA packet (see SPEC.md §11 for the opcode choice).
  *
  * `decodeTftp` never throws: it returns a `DecodeResult` whose error code is one of `TFTP_DECODE_ERROR_CODES`
  * and whose offset lies within the input. Text fields are Latin-1 (byte = code point). Option names and the
@@ -18,7 +18,7 @@ export const TFTP_OPCODES = {
   ACK: 4,
   ERROR: 5,
   OACK: 6,
-  /** Not confirmed by IBM's documentation; our choice, see SBROADCAST.md. */
+  /** Not confirmed by IBM's documentation; our choice, see SPEC.md §11. */
   BDATA: 7,
 } as const;
 
@@ -137,7 +137,7 @@ export interface TftpOackPacket {
 }
 
 /*
- * BDATA (IBM subnet broadcast, PROTOCOLS.md §4.2; opcode 7 is our choice, see SBROADCAST.md)
+ * BDATA (IBM subnet broadcast, PROTOCOLS.md §4.2; opcode 7 is our choice, see SPEC.md §11)
  *
  *   2 bytes   2 bytes    4 bytes    n bytes (0..blksize)
  *  +--------+---------+-----------+------------------+
