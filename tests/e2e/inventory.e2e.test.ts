@@ -23,6 +23,9 @@ const mac = (n: number) =>
 let app: RunningApp;
 let browser: Browser;
 
+const nav = (page: Page, name: string) =>
+  page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
+
 async function signIn(context: BrowserContext, email: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${app.baseUrl}/login`);
@@ -62,14 +65,14 @@ describe('inventory in the browser', () => {
     const page = await signIn(context, adminEmail);
     await page.screenshot({ path: screenshotPath('inventory-01-dashboard'), fullPage: true });
 
-    await page.getByRole('link', { name: 'Sites' }).click();
+    await nav(page, 'Sites').click();
     await page.waitForURL(/\/sites$/);
     await page.getByLabel('Name').fill(siteName);
     await page.getByLabel('Time zone').fill('Europe/Berlin');
     await page.getByRole('button', { name: 'Create site' }).click();
-    await page.getByTestId('sites-table').getByText(siteName).waitFor();
+    await page.getByTestId('sites-table').getByRole('link', { name: siteName, exact: true }).waitFor();
 
-    await page.getByRole('link', { name: 'Subnets' }).click();
+    await nav(page, 'Subnets').click();
     await page.waitForURL(/\/subnets$/);
     const form = page.getByRole('form', { name: 'New subnet' });
     await form.getByLabel('Site').selectOption({ label: siteName });
@@ -85,9 +88,12 @@ describe('inventory in the browser', () => {
     await form.getByLabel('Multicast range start').fill('239.255.10.1');
     await form.getByLabel('Multicast range end').fill('239.255.10.50');
     await form.getByRole('button', { name: 'Create subnet' }).click();
-    await page.getByTestId('subnets-table').getByText(`lab-${tag}`).waitFor();
+    await page
+      .getByTestId('subnets-table')
+      .getByRole('link', { name: `lab-${tag}`, exact: true })
+      .waitFor();
 
-    await page.getByRole('link', { name: 'Hosts' }).click();
+    await nav(page, 'Hosts').click();
     await page.getByRole('link', { name: 'New host' }).click();
     await page.waitForURL(/\/hosts\/new$/);
     await page.getByLabel('Hostname').fill(`node-${tag}`);
@@ -153,7 +159,8 @@ describe('inventory in the browser', () => {
     await page.getByTestId('sites-table').waitFor();
     expect(await page.getByRole('form', { name: 'New site' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Delete' }).count()).toBe(0);
-    expect(await page.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
+    expect(await nav(page, 'Audit log').count()).toBe(0);
+    expect(await nav(page, 'Hosts').count()).toBe(1);
     await page.screenshot({ path: screenshotPath('inventory-07-viewer-sites'), fullPage: true });
 
     const hostId = hostPath.split('/').pop()!;
