@@ -7,7 +7,6 @@ import {
   type BootpOption,
   type BootpPacket,
 } from '@bootpt/protocol/dhcp/index';
-import { intToIPv4, ipv4ToInt } from '@bootpt/protocol/wire';
 import type { ReplySpec, RequestView } from './packet.js';
 
 /**
@@ -44,6 +43,9 @@ export function decodeRequest(data: Uint8Array): DecodedRequest {
     }
   }
   const p = decoded.value;
+  // Header addresses straight from the wire (fixed RFC 951 offsets) rather than re-parsing the codec's
+  // dotted-quad strings: this runs for every packet.
+  const header = new DataView(data.buffer, data.byteOffset, data.byteLength);
   return {
     ok: true,
     value: {
@@ -54,10 +56,10 @@ export function decodeRequest(data: Uint8Array): DecodedRequest {
       xid: p.xid,
       secs: p.secs,
       flags: p.flags,
-      ciaddr: ipv4ToInt(p.ciaddr) ?? 0,
-      yiaddr: ipv4ToInt(p.yiaddr) ?? 0,
-      siaddr: ipv4ToInt(p.siaddr) ?? 0,
-      giaddr: ipv4ToInt(p.giaddr) ?? 0,
+      ciaddr: header.getUint32(12),
+      yiaddr: header.getUint32(16),
+      siaddr: header.getUint32(20),
+      giaddr: header.getUint32(24),
       chaddr: p.chaddr,
       sname: beforeNul(p.sname),
       file: beforeNul(p.file),
@@ -101,6 +103,7 @@ function concatenated(options: readonly BootpOption[]): Map<number, Uint8Array> 
 
 /** A value as consecutive instances of at most 255 octets (RFC 3396). */
 function instances(code: number, value: Uint8Array): BootpOption[] {
+  if (value.length <= 255) return [{ code, data: value }];
   const out: BootpOption[] = [];
   let offset = 0;
   do {
@@ -158,15 +161,22 @@ export function encodeReply(spec: ReplySpec): EncodedReply {
     xid: spec.xid,
     secs: 0,
     flags: spec.flags,
-    ciaddr: intToIPv4(spec.ciaddr),
-    yiaddr: intToIPv4(spec.yiaddr),
-    siaddr: intToIPv4(spec.siaddr),
-    giaddr: intToIPv4(spec.giaddr),
+    // Written below straight into the fixed header (saves four format/parse round trips per reply).
+    ciaddr: '0.0.0.0',
+    yiaddr: '0.0.0.0',
+    siaddr: '0.0.0.0',
+    giaddr: '0.0.0.0',
     chaddr: spec.chaddr.subarray(0, 16),
     sname: spec.sname.slice(0, 63),
     file: spec.file.slice(0, 127),
     magicCookie: true,
     options,
   };
-  return { bytes: encodeBootp(packet, { minLength: BOOTP_MIN_LENGTH }), omitted };
+  const bytes = encodeBootp(packet, { minLength: BOOTP_MIN_LENGTH });
+  const header = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  header.setUint32(12, spec.ciaddr);
+  header.setUint32(16, spec.yiaddr);
+  header.setUint32(20, spec.siaddr);
+  header.setUint32(24, spec.giaddr);
+  return { bytes, omitted };
 }

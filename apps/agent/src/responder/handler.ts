@@ -459,8 +459,13 @@ export class DhcpHandler {
     ip?: number,
     boot?: BootDecision,
   ): Decision {
-    return {
-      ...base,
+    // Built field by field (no spreads): this runs once per reply on the hot path.
+    const decision: Decision & { ip?: string; bootFile?: string } = {
+      client: base.client,
+      message: base.message,
+      mac: base.mac,
+      relayed: base.relayed,
+      persist: base.persist,
       action: 'reply',
       outcome,
       reply,
@@ -468,9 +473,10 @@ export class DhcpHandler {
       link,
       subnet,
       request: req,
-      ...(ip !== undefined && ip !== 0 ? { ip: ipText(ip) } : {}),
-      ...(boot?.file ? { bootFile: boot.file } : {}),
     };
+    if (ip !== undefined && ip !== 0) decision.ip = ipText(ip);
+    if (boot?.file) decision.bootFile = boot.file;
+    return decision;
   }
 }
 

@@ -43,6 +43,10 @@ export class Responder implements Service {
   private readonly idleWaiters: (() => void)[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private housekeeping: NodeJS.Timeout | undefined;
+  private readonly children = new Map<
+    string,
+    { requests: { inc(): void }; latency: { observe(value: number): void } }
+  >();
 
   constructor(private readonly options: ResponderOptions) {
     const { config } = options;
@@ -172,8 +176,7 @@ export class Responder implements Service {
     }
 
     const seconds = Number(process.hrtime.bigint() - packet.receivedAt) / 1e9;
-    metrics.requests.inc({ client: decision.client, message: decision.message, outcome: decision.outcome });
-    metrics.latency.observe({ client: decision.client, outcome: decision.outcome }, seconds);
+    this.series(decision.client, decision.message, decision.outcome, seconds);
     this.options.events.record({
       at: now,
       mac: decision.mac,
@@ -189,6 +192,7 @@ export class Responder implements Service {
       ...(manifest ? { manifest } : {}),
       ...(turboVerdict ? { cacheVerdict: turboVerdict } : {}),
     });
+    if (!log.isLevelEnabled('debug')) return;
     if (decision.action === 'reply') {
       log.debug(
         {
@@ -206,6 +210,25 @@ export class Responder implements Service {
         decision.action === 'drop' ? 'dropped' : 'ignored',
       );
     }
+  }
+
+  /**
+   * Counts a request and observes its latency through cached label children: prom-client would otherwise
+   * hash the label object on every call. Labels are bounded, so the cache is too.
+   */
+  private series(client: string, message: string, outcome: string, seconds: number): void {
+    const key = `${client}|${message}|${outcome}`;
+    let children = this.children.get(key);
+    if (!children) {
+      const { metrics } = this.options;
+      children = {
+        requests: metrics.requests.labels({ client, message, outcome }),
+        latency: metrics.latency.labels({ client, outcome }),
+      };
+      this.children.set(key, children);
+    }
+    children.requests.inc();
+    children.latency.observe(seconds);
   }
 
   private async persist(): Promise<void> {
