@@ -42,7 +42,7 @@ describe('the running system', () => {
     await page.fill('#email', email);
     await page.fill('#password', 'wrong-password');
     await page.click('button[type=submit]');
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Sign-in failed');
+    await expect.poll(() => page.locator('.alert-error').textContent()).toContain('Sign-in failed');
     await page.fill('#password', password);
     await page.click('button[type=submit]');
     await page.waitForURL((u) => !u.pathname.startsWith('/login'));
