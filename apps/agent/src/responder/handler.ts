@@ -193,7 +193,9 @@ export class DhcpHandler {
         if (!acceptable) {
           // INIT-REBOOT/RENEW for an address we have no record of, outside our pool: stay silent (§4.3.2).
           if (!reservation && !known && !inPool(subnet, wanted)) return ignore('not_our_client');
-          return nak(reservation ? 'address reserved for another client' : 'address not available');
+          return nak(
+            reservation ? "requested address is not this host's reservation" : 'address not available',
+          );
         }
         const leaseSeconds = this.leaseSeconds(subnet);
         const expiresAt = leaseSeconds === INFINITE ? Number.MAX_SAFE_INTEGER : ctx.now + leaseSeconds * 1000;

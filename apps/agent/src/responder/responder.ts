@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Backend } from '../backend/backend.js';
 import type { ResponderConfig } from '../config/schema.js';
 import type { Service } from '../lib/service.js';
-import type { BootEventSink } from '../telemetry/events.js';
+import type { BootEventBuffer } from '../telemetry/events.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
 import { decodeRequest, encodeReply } from './codec.js';
 import { DhcpHandler, type Decision } from './handler.js';
@@ -25,7 +25,7 @@ export interface ResponderOptions {
   readonly leasePath: string;
   readonly backend: Backend;
   readonly metrics: AgentMetrics;
-  readonly events: BootEventSink & { readonly length: number; readonly dropped: number };
+  readonly events: BootEventBuffer;
   readonly log: Logger;
 }
 

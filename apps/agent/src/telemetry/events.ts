@@ -26,7 +26,16 @@ export interface BootEventSink {
   record(event: BootEvent): void;
 }
 
-export class BootEventRing implements BootEventSink {
+/** What the control-plane sync drains (and what the daemon reports at shutdown). */
+export interface BootEventBuffer extends BootEventSink {
+  /** Removes and returns up to `max` events, oldest first. */
+  drain(max?: number): BootEvent[];
+  readonly length: number;
+  /** Events overwritten before anyone drained them, since start. */
+  readonly dropped: number;
+}
+
+export class BootEventRing implements BootEventBuffer {
   private readonly slots: (BootEvent | undefined)[];
   private head = 0;
   private size = 0;
