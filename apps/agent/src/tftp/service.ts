@@ -336,6 +336,7 @@ export class TftpService implements Service {
         tally: this.metrics.tally[mode],
         onMemberLeft: (member, reason, startedAt) => {
           if (!this.groupMembers.delete(member)) return;
+          this.options.log.debug({ group: key, client: member, reason }, 'tftp group member left');
           this.metrics.activeTransfers.dec({ mode });
           this.metrics.duration.observe({ mode, outcome: reason }, (performance.now() - startedAt) / 1000);
         },
