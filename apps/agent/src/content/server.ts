@@ -231,11 +231,25 @@ export class ContentServer {
     if (!parsed.success) {
       return this.respond(stream, 400, `invalid report: ${parsed.error.issues[0]?.message ?? ''}\n`);
     }
-    this.options.reports.record({
+    const report = {
       ...parsed.data,
       receivedAt: Date.now(),
       from: stream.session?.socket.remoteAddress ?? '',
-    });
+    };
+    this.options.reports.record(report);
+    this.options.log.info(
+      {
+        mac: report.mac,
+        manifest: report.manifestDigest,
+        verdict: report.verdict,
+        outcome: report.outcome,
+        decision: report.decision,
+        bytes: report.bytes,
+        totalMs: report.totalMs,
+        error: report.error?.code,
+      },
+      'client report',
+    );
     this.respond(stream, 202, 'accepted\n');
   }
 }
