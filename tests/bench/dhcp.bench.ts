@@ -120,7 +120,8 @@ const dnsmasq: Server = {
       '--log-facility=-',
       '--dhcp-range=10.214.64.0,static,255.255.192.0,1h',
       `--dhcp-hostsfile=${join(dir, 'hosts')}`,
-      `--dhcp-leasefile=${join(dir, 'leases')}`,
+      // Like Kea (memfile, persist false) and the agent (reserved bindings need no write): no lease file.
+      '--leasefile-ro',
       '--interface=eth0',
       '--bind-interfaces',
       '--quiet-dhcp',
