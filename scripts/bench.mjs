@@ -3,9 +3,9 @@
 // their peers, prints figures and ratios, and writes tests/bench/results/latest.json.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { provision } from './lib/provision.mjs';
+import { provision, stopStartedServices } from './lib/provision.mjs';
 import { ensureTestPackages } from './lib/test-deps.mjs';
-import { ROOT, stopLocalPostgres, stopLocalRedis } from './lib/services.mjs';
+import { ROOT } from './lib/services.mjs';
 import { runMain, step } from './lib/log.mjs';
 
 await runMain(async () => {
@@ -29,7 +29,6 @@ await runMain(async () => {
       },
     },
   );
-  if (prov.services.startedRedis) stopLocalRedis();
-  if (prov.services.startedPostgres) stopLocalPostgres();
+  stopStartedServices(prov.services);
   process.exit(res.status ?? 1);
 });

@@ -5,9 +5,9 @@
 import { readFileSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { provision } from './lib/provision.mjs';
+import { provision, stopStartedServices } from './lib/provision.mjs';
 import { ensureTestPackages } from './lib/test-deps.mjs';
-import { DATA_DIR, ROOT, stopLocalPostgres, stopLocalRedis } from './lib/services.mjs';
+import { DATA_DIR, ROOT } from './lib/services.mjs';
 import { info, runMain, step } from './lib/log.mjs';
 
 const args = process.argv.slice(2);
@@ -111,8 +111,7 @@ await runMain(async () => {
     failed += r.numFailedTests ?? 0;
     skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   }
-  if (prov.services.startedRedis) stopLocalRedis();
-  if (prov.services.startedPostgres) stopLocalPostgres();
+  stopStartedServices(prov.services);
   const failedPhases = Object.entries(results)
     .filter(([, ok]) => !ok)
     .map(([k]) => k);

@@ -2,10 +2,9 @@
 // `npm run up`: brings the whole system up on this machine with no configuration.
 // Installs what is missing, starts (or reuses) PostgreSQL and Redis, migrates, seeds a demo on first
 // run, builds, then runs the web app, the worker and one demo agent until Ctrl-C.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { provision } from './lib/provision.mjs';
-import { ROOT, DATA_DIR, stopLocalPostgres, stopLocalRedis, tcpReachable } from './lib/services.mjs';
+import { provision, stopStartedServices } from './lib/provision.mjs';
+import { ROOT, DATA_DIR, tcpReachable } from './lib/services.mjs';
 import { run, startChild, stopChild } from './lib/proc.mjs';
 import { info, runMain, step, UserError, warn } from './lib/log.mjs';
 import { startDemoAgent } from './lib/demo-agent.mjs';
@@ -28,6 +27,8 @@ async function waitForHealth(url, timeoutMs) {
   throw new UserError(`the web app did not become healthy at ${url} within ${timeoutMs / 1000} s: ${last}`);
 }
 
+let stopping = false;
+
 await runMain(async () => {
   if (!Number.isInteger(PORT) || PORT < 1 || PORT > 65535)
     throw new UserError(`PORT must be a port number, got "${process.env.PORT}"`);
@@ -49,18 +50,26 @@ await runMain(async () => {
     PORT: String(PORT),
   };
 
-  step('Seeding the demo (first run only)');
-  run('node', [join(ROOT, 'apps/web/dist/seed.js')], { env, what: 'seed' });
-
   const children = [];
   const stopAll = async () => {
     step('Stopping');
     await Promise.all(children.reverse().map((c) => stopChild(c)));
-    if (services.startedRedis) stopLocalRedis();
-    if (services.startedPostgres) stopLocalPostgres();
+    stopStartedServices(services);
     info('stopped; data kept in ' + DATA_DIR);
   };
-  let stopping = false;
+  try {
+    await runSystem(env, children, stopAll, started, { databaseUrl, redisUrl });
+  } catch (err) {
+    stopping = true;
+    await stopAll();
+    throw err;
+  }
+});
+
+async function runSystem(env, children, stopAll, started, { databaseUrl, redisUrl }) {
+  step('Seeding the demo (first run only)');
+  run('node', [join(ROOT, 'apps/web/dist/seed.js')], { env, what: 'seed' });
+
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.on(sig, () => {
       if (stopping) return;
@@ -97,5 +106,4 @@ await runMain(async () => {
   if (agent) info(`agent:     ${agent.describe}`);
   info(`data:      ${DATA_DIR}`);
   info('Ctrl-C stops everything this command started.');
-  if (!existsSync(join(DATA_DIR, 'secrets.json'))) warn('no local secrets file');
-});
+}

@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATA_DIR, ROOT, ensureServices } from './services.mjs';
+import { DATA_DIR, ROOT, ensureServices, stopLocalPostgres, stopLocalRedis } from './services.mjs';
 import { run } from './proc.mjs';
 import { info, step } from './log.mjs';
 
@@ -80,8 +80,20 @@ export async function provision({ fast = false, databaseName = 'bootpt', doBuild
   step('Checking PostgreSQL and Redis');
   const services = await ensureServices({ fast });
   const databaseUrl = databaseUrlFor(services, databaseName);
-  ensurePrismaClient();
-  await migrate(databaseUrl);
-  if (doBuild) build();
+  try {
+    ensurePrismaClient();
+    await migrate(databaseUrl);
+    if (doBuild) build();
+  } catch (err) {
+    // Leave nothing running that this call started when a later step fails.
+    stopStartedServices(services);
+    throw err;
+  }
   return { services, databaseUrl, redisUrl: services.redisUrl, secrets: localSecrets() };
+}
+
+/** Stops the local PostgreSQL and Redis if (and only if) `ensureServices` started them. */
+export function stopStartedServices(services) {
+  if (services.startedRedis) stopLocalRedis();
+  if (services.startedPostgres) stopLocalPostgres();
 }
