@@ -16,11 +16,11 @@ export async function startDemoAgent(env) {
   mkdirSync(dir, { recursive: true });
   const configPath = join(dir, 'agent.json');
   const { demoAgentConfig } = await import('./demo-agent-config.mjs');
-  const config = demoAgentConfig(dir);
+  const { describe, ...config } = demoAgentConfig(dir);
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const child = startChild('agent', 'node', [bin, '--config', configPath], {
     cwd: ROOT,
     env: { ...env, BOOTPT_SERVICE: 'agent' },
   });
-  return { child, describe: config.describe ?? `loopback, config ${configPath}` };
+  return { child, describe };
 }
