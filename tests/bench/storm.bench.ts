@@ -127,8 +127,8 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
     const peer = runs.get(`atftpd|multicast|${count}`);
     for (const mode of ['unicast', 'sbroadcast', 'multicast'] as const) {
       const r = runs.get(`ours|${mode}|${count}`)!;
-      const peers = peer ? { 'atftpd multicast': round(peer.slowestSeconds) } : {};
-      const wirePeers = peer ? { 'atftpd multicast': round(peer.wireRatio) } : {};
+      const peers: Record<string, number> = peer ? { 'atftpd multicast': round(peer.slowestSeconds) } : {};
+      const wirePeers: Record<string, number> = peer ? { 'atftpd multicast': round(peer.wireRatio) } : {};
       out.push(
         result(
           'storm',

@@ -59,7 +59,7 @@ function apply(effects: readonly TftpEffect[]): void {
   for (const e of effects) {
     switch (e.type) {
       case 'send':
-        socket.send(encodeTftp(e.packet), peerPort ?? Number(portText), server!);
+        socket.send(encodeTftp(e.packet), peerPort ?? Number(portText), server);
         break;
       case 'setTimer':
         if (timer) clearTimeout(timer);

@@ -8,7 +8,6 @@ import { z } from 'zod';
 const port = z.number().int().min(0).max(65535);
 const interfaceName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'not a valid interface name');
 const ipv4 = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, 'expected a dotted IPv4 address');
-const optionName = z.enum(['blksize', 'timeout', 'tsize', 'windowsize', 'multicast', 'sbroadcast']);
 
 /** Per-client quirks (PROTOCOLS.md §6.3): options never granted to clients in `cidr`. */
 const quirkSchema = z
@@ -111,4 +110,3 @@ export const tftpConfigSchema = z
   });
 
 export type TftpConfig = z.infer<typeof tftpConfigSchema>;
-export type TftpOptionName = z.infer<typeof optionName>;

@@ -2,7 +2,7 @@
 
 export function ipv4ToInt(address: string): number {
   const parts = address.split('.').map(Number);
-  return (((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0) as number;
+  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
 }
 
 export function intToIpv4(n: number): string {

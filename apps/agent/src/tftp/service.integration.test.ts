@@ -102,6 +102,11 @@ class RawClient {
   }
 }
 
+function oackOptions(packet: TftpPacket): readonly TftpOption[] {
+  if (packet.opcode !== 'OACK') throw new Error(`expected an OACK, got ${packet.opcode}`);
+  return packet.options;
+}
+
 const rrq = (filename: string, options: TftpOption[] = [], mode = 'octet'): TftpPacket => ({
   opcode: 'RRQ',
   filename,
@@ -240,15 +245,11 @@ describe('TFTP service protocol behaviour (loopback)', () => {
     ];
     master.send(rrq('file.bin', options), port);
     const oackA = await master.next();
-    const valueA = parseSbroadcastValue(
-      getTftpOption((oackA!.packet as { options: TftpOption[] }).options, 'sbroadcast')!,
-    );
+    const valueA = parseSbroadcastValue(getTftpOption(oackOptions(oackA!.packet), 'sbroadcast')!);
     expect(valueA).toMatchObject({ port: 247, master: true });
     other.send(rrq('file.bin', options), port);
     const oackB = await other.next();
-    const valueB = parseSbroadcastValue(
-      getTftpOption((oackB!.packet as { options: TftpOption[] }).options, 'sbroadcast')!,
-    );
+    const valueB = parseSbroadcastValue(getTftpOption(oackOptions(oackB!.packet), 'sbroadcast')!);
     expect(valueB).toMatchObject({ port: 247, sbid: valueA!.sbid, master: false });
     const group = oackA!.port;
     expect(oackB!.port).toBe(group);
@@ -263,9 +264,7 @@ describe('TFTP service protocol behaviour (loopback)', () => {
     expect(Buffer.concat([1, 2, 3, 4].map((n) => blocks.get(n)!)).equals(file)).toBe(true);
     master.send({ opcode: 'ACK', block: 4 }, group);
     const handover = await other.next();
-    const valueH = parseSbroadcastValue(
-      getTftpOption((handover!.packet as { options: TftpOption[] }).options, 'sbroadcast')!,
-    );
+    const valueH = parseSbroadcastValue(getTftpOption(oackOptions(handover!.packet), 'sbroadcast')!);
     expect(valueH?.master).toBe(true);
     other.send({ opcode: 'ACK', block: 4 }, group);
     await new Promise((resolve) => setTimeout(resolve, 50));
