@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { Prisma, PrismaClient } from '../../generated/prisma/client';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client';
 import type { PowerDriver } from '../../generated/prisma/enums';
 import { DomainError } from '../api/errors';
 import { CsvSyntaxError, parseCsv, toCsv } from '../lib/csv';
+import { uuidv7 } from '../lib/uuid';
 import { recordAudit, type Actor } from './audit';
 import {
   ARCHITECTURES,
@@ -123,7 +124,76 @@ async function chunked<T, R>(items: T[], size: number, fn: (chunk: T[]) => Promi
   return out;
 }
 
-type NewHost = Prisma.HostCreateManyInput;
+/** A validated row, in the database's terms. */
+interface HostRowData {
+  mac: string;
+  hostname: string;
+  ipv4: string | null;
+  subnetId: string;
+  siteId: string;
+  architecture: string | null;
+  tags: string[];
+  bootProfileId: string | null;
+  failureDomain: string | null;
+  powerDriver: PowerDriver;
+}
+
+/**
+ * Bulk writes go through one statement per chunk (rows as a JSON array expanded by
+ * jsonb_to_recordset) instead of one INSERT/UPDATE per row: 10,000 hosts in about a second.
+ */
+const BULK_ROWS = 5000;
+const RECORD = Prisma.sql`AS r(id text, mac text, hostname text, ipv4 text, subnet_id text, site_id text,
+  architecture text, tags jsonb, boot_profile_id text, failure_domain text, power_driver text)`;
+
+function recordsJson(rows: (HostRowData & { id: string })[]): string {
+  return JSON.stringify(
+    rows.map((r) => ({
+      id: r.id,
+      mac: r.mac,
+      hostname: r.hostname,
+      ipv4: r.ipv4,
+      subnet_id: r.subnetId,
+      site_id: r.siteId,
+      architecture: r.architecture,
+      tags: r.tags,
+      boot_profile_id: r.bootProfileId,
+      failure_domain: r.failureDomain,
+      power_driver: r.powerDriver,
+    })),
+  );
+}
+
+function insertHosts(rows: (HostRowData & { id: string })[]): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO hosts (id, mac, hostname, ipv4, subnet_id, site_id, architecture, tags, boot_profile_id,
+                       failure_domain, power_driver, updated_at)
+    SELECT r.id::uuid, r.mac, r.hostname, r.ipv4::inet, r.subnet_id::uuid, r.site_id::uuid,
+           r.architecture::architecture, ARRAY(SELECT jsonb_array_elements_text(r.tags)),
+           r.boot_profile_id::uuid, r.failure_domain, r.power_driver::power_driver, now()
+    FROM jsonb_to_recordset(${recordsJson(rows)}::jsonb) ${RECORD}`;
+}
+
+/** Updates only the columns the file has, so a CSV without e.g. `tags` keeps the hosts' tags. */
+function updateHosts(rows: (HostRowData & { id: string })[], columns: Set<string>): Prisma.Sql {
+  const sets = [
+    Prisma.sql`mac = r.mac`,
+    Prisma.sql`hostname = r.hostname`,
+    Prisma.sql`subnet_id = r.subnet_id::uuid`,
+    Prisma.sql`site_id = r.site_id::uuid`,
+    Prisma.sql`updated_at = now()`,
+  ];
+  if (columns.has('ipv4')) sets.push(Prisma.sql`ipv4 = r.ipv4::inet`);
+  if (columns.has('architecture')) sets.push(Prisma.sql`architecture = r.architecture::architecture`);
+  if (columns.has('tags')) sets.push(Prisma.sql`tags = ARRAY(SELECT jsonb_array_elements_text(r.tags))`);
+  if (columns.has('boot_profile')) sets.push(Prisma.sql`boot_profile_id = r.boot_profile_id::uuid`);
+  if (columns.has('failure_domain')) sets.push(Prisma.sql`failure_domain = r.failure_domain`);
+  if (columns.has('power_driver')) sets.push(Prisma.sql`power_driver = r.power_driver::power_driver`);
+  return Prisma.sql`
+    UPDATE hosts AS h SET ${Prisma.join(sets, ', ')}
+    FROM jsonb_to_recordset(${recordsJson(rows)}::jsonb) ${RECORD}
+    WHERE h.id = r.id::uuid`;
+}
 
 export async function importHosts(
   db: PrismaClient,
@@ -175,8 +245,8 @@ export async function importHosts(
   const reserved = new Map(reservedRows.map((h) => [key(h.subnetId, h.ipv4!), h]));
 
   const errors: ImportRowError[] = [];
-  const creates: NewHost[] = [];
-  const updates: { id: string; data: Prisma.HostUncheckedUpdateInput }[] = [];
+  const creates: HostRowData[] = [];
+  const updates: { id: string; data: HostRowData }[] = [];
   const seenMacs = new Map<string, number>();
   const seenIps = new Map<string, number>();
 
@@ -227,21 +297,21 @@ export async function importHosts(
     const powerDriver = driverText ? POWER_DRIVERS.find((d) => d === driverText) : 'NONE';
     if (!powerDriver) err('power_driver', `${get('power_driver')} is not one of ${POWER_DRIVERS.join(', ')}`);
 
-    if (rowErrors.length || isProblem(mac) || isProblem(subnet) || isProblem(tags)) {
+    if (rowErrors.length || isProblem(mac) || isProblem(subnet) || isProblem(tags) || !powerDriver) {
       errors.push(...rowErrors);
       continue;
     }
-    const data = {
+    const data: HostRowData = {
       mac: mac.mac,
       hostname,
       ipv4,
       subnetId: subnet.id,
       siteId: subnet.siteId,
-      architecture: architecture,
+      architecture,
       tags: tags.tags,
       bootProfileId: bootProfileId ?? null,
       failureDomain: get('failure_domain') || null,
-      powerDriver: powerDriver as PowerDriver,
+      powerDriver,
     };
     const id = existingByMac.get(mac.mac);
     if (id) updates.push({ id, data });
@@ -261,10 +331,15 @@ export async function importHosts(
 
   await db.$transaction(
     async (tx) => {
-      for (let i = 0; i < creates.length; i += 1000) {
-        await tx.host.createMany({ data: creates.slice(i, i + 1000) });
+      for (let i = 0; i < creates.length; i += BULK_ROWS) {
+        await tx.$executeRaw(
+          insertHosts(creates.slice(i, i + BULK_ROWS).map((d) => ({ id: uuidv7(), ...d }))),
+        );
       }
-      for (const u of updates) await tx.host.update({ where: { id: u.id }, data: u.data });
+      for (let i = 0; i < updates.length; i += BULK_ROWS) {
+        const chunk = updates.slice(i, i + BULK_ROWS).map((u) => ({ id: u.id, ...u.data }));
+        await tx.$executeRaw(updateHosts(chunk, new Set(columns)));
+      }
       await recordAudit(tx, actor, {
         action: 'host.import',
         targetType: 'host',
