@@ -1,4 +1,4 @@
-import { defaultClientConditions, defaultServerConditions } from 'vite';
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -9,9 +9,12 @@ import { defineConfig } from 'vitest/config';
  * PostgreSQL, Redis, sockets, network namespaces and third-party clients), `e2e` (`tests/e2e`:
  * Playwright in Debian's chromium against a running system).
  */
+// Node-style conditions only: the bundler-only `module` condition would send Node's loader to ESM builds
+// with extensionless imports (e.g. @opentelemetry/api under prom-client) that only bundlers can load.
+const nodeConditions = ['source', ...defaultServerConditions.filter((c) => c !== 'module')];
 const shared = {
-  resolve: { conditions: ['source', ...defaultClientConditions] },
-  ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
+  resolve: { conditions: nodeConditions },
+  ssr: { resolve: { conditions: nodeConditions, externalConditions: ['source'] } },
 };
 
 const exclude = ['**/node_modules/**', '**/dist/**', '**/.next/**'];
