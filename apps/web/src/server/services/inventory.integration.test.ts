@@ -236,6 +236,21 @@ describe('audit log', () => {
     expect(sites.items[0]).toMatchObject({ targetType: 'site', targetId: siteId, ip: '127.0.0.1' });
   });
 
+  it('is append-only in the database too; deleting the actor only clears the link', async () => {
+    const entry = await db.auditLog.findFirstOrThrow({ where: { actorUserId: operator.userId } });
+    await expect(
+      db.auditLog.update({ where: { id: entry.id }, data: { action: 'host.tampered' } }),
+    ).rejects.toThrow(/append-only/);
+    await expect(db.auditLog.delete({ where: { id: entry.id } })).rejects.toThrow(/append-only/);
+    const leaver = await createTestUser(db, 'OPERATOR');
+    await db.auditLog.create({
+      data: { actorType: 'USER', actorUserId: leaver.id, actorLabel: leaver.email, action: 'host.update' },
+    });
+    await db.user.delete({ where: { id: leaver.id } });
+    const kept = await db.auditLog.findFirstOrThrow({ where: { actorLabel: leaver.email } });
+    expect(kept).toMatchObject({ actorUserId: null, action: 'host.update' });
+  });
+
   it('offers no procedure that changes or removes entries', () => {
     const auditProcedures = Object.keys(appRouter._def.procedures).filter((p) => p.startsWith('audit.'));
     expect(auditProcedures).toEqual(['audit.list']);
