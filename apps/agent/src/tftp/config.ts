@@ -87,6 +87,12 @@ export const tftpConfigSchema = z
       .strict()
       .default({ port: 247 }),
     maxGroups: z.number().int().min(1).max(4096).default(64),
+    /**
+     * Group transfers: blocks kept in flight for a master that did not ask for `windowsize` (RFC 2090
+     * clients ACK every block). Never announced to the client. 1 = strict lock-step, the default: with atftp
+     * masters 8 made the storm slower and put more on the wire (storm bench), so it stays opt-in.
+     */
+    groupPipelineWindow: z.number().int().min(1).max(64).default(1),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -34,6 +34,13 @@ export interface GroupSessionOptions {
   readonly snapshot: FileSnapshot;
   readonly blksize: number;
   readonly retry: RetryPolicy;
+  /**
+   * Blocks sent per master request when the master did not negotiate `windowsize` (RFC 2090 clients such
+   * as atftp never do, and ACK every block): with the sliding-window filter this keeps this many blocks in
+   * flight instead of one. The option is only given to the group machine, never put in the client's OACK
+   * (RFC 2347: no unrequested options). 1 = plain RFC 2090 lock-step.
+   */
+  readonly pipelineWindow: number;
   readonly tally: SendTally;
   readonly onMemberLeft: (client: string, reason: string, startedAt: number) => void;
   readonly onDone: () => void;
@@ -44,7 +51,10 @@ export class GroupSession {
   private socket: Socket | undefined;
   private state: GroupState;
   private readonly reader: BlockReader;
-  private readonly members = new Map<string, { address: string; port: number; startedAt: number }>();
+  private readonly members = new Map<
+    string,
+    { address: string; port: number; startedAt: number; hideWindowsize: boolean }
+  >();
   private readonly queued: { client: string; oack: readonly TftpOption[] }[] = [];
   private ready = false;
   private finished = false;
@@ -110,11 +120,16 @@ export class GroupSession {
   }
 
   /** A client's RRQ (new, or repeated because its OACK was lost). */
-  join(client: string, oack: readonly TftpOption[]): void {
+  join(client: string, requested: readonly TftpOption[]): void {
     if (this.finished) return;
+    let oack = requested;
     if (!this.members.has(client)) {
       const [address, port] = splitClient(client);
-      this.members.set(client, { address, port, startedAt: performance.now() });
+      const hideWindowsize =
+        this.options.pipelineWindow > 1 && !requested.some((o) => o.name.toLowerCase() === 'windowsize');
+      if (hideWindowsize)
+        oack = [...requested, { name: 'windowsize', value: String(this.options.pipelineWindow) }];
+      this.members.set(client, { address, port, startedAt: performance.now(), hideWindowsize });
     }
     if (!this.ready) {
       this.queued.push({ client, oack });
@@ -199,7 +214,11 @@ export class GroupSession {
           const member = effect.to === undefined ? undefined : this.members.get(effect.to);
           const target = member ?? (effect.to ? splitTarget(effect.to) : undefined);
           if (!target) break;
-          const datagram = Buffer.from(encodeTftp(effect.packet));
+          let packet = effect.packet;
+          if (packet.opcode === 'OACK' && member?.hideWindowsize) {
+            packet = { opcode: 'OACK', options: packet.options.filter((o) => o.name !== 'windowsize') };
+          }
+          const datagram = Buffer.from(encodeTftp(packet));
           socket.send(datagram, target.port, target.address);
           tally.bytes += datagram.length;
           tally.packets++;

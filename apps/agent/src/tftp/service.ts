@@ -333,6 +333,7 @@ export class TftpService implements Service {
         snapshot,
         blksize,
         retry,
+        pipelineWindow: config.groupPipelineWindow,
         tally: this.metrics.tally[mode],
         onMemberLeft: (member, reason, startedAt) => {
           if (!this.groupMembers.delete(member)) return;
