@@ -4,7 +4,7 @@
  * (C, RFC 2348/7440). File 64 MiB (16 MiB with --quick), median of 3 runs (1 with --quick). tftpd-hpa has
  * no RFC 7440, so it is a peer only in the windowsize-1 cells.
  */
-import { statSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hasNetns, TestLan } from '../lib/netns.js';
@@ -15,6 +15,8 @@ import type { BenchResult } from './lib.js';
 
 const BLKSIZES = [512, 1468, 8192];
 const WINDOWS = [1, 8, 32];
+/** Longest one fetch may take; a stalled cell reports the rate reached until then. */
+const RUN_LIMIT_MS = 20_000;
 
 export default async function tftpBench({ quick }: { quick: boolean }): Promise<BenchResult[]> {
   const cap = hasNetns();
@@ -23,7 +25,6 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
   const runs = quick ? 1 : 3;
   const work = mkdtempSync('/dev/shm/bpt-tf-bench-');
   const root = join(work, 'root');
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(root);
   writeFileSync(join(root, 'image.bin'), randomBytes(size));
   const lan = await TestLan.create({ subnet: '10.215.200', hosts: 2, tag: 'tfb' });
@@ -33,6 +34,7 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
   if (tftpdHpaBinary()) servers.push('tftpd-hpa');
   if (atftpdBinary()) servers.push('atftpd');
   const figures = new Map<string, number>();
+  const stalled = new Set<string>();
   try {
     for (const name of servers) {
       const proc = await startServer(lan, server.namespace, name, { address: server.address!, root });
@@ -47,11 +49,20 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
               if (windowsize > 1) argv.push('--option', `windowsize ${windowsize}`);
               argv.push(server.address!, '69');
               const started = process.hrtime.bigint();
-              const r = await lan.exec(client.namespace, argv, { timeoutMs: 120_000 });
+              const r = await lan.exec(client.namespace, argv, { timeoutMs: RUN_LIMIT_MS });
               const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-              const got = r.code === 0 ? statSync(out).size : -1;
+              const got = existsSync(out) ? statSync(out).size : 0;
               rmSync(out, { force: true });
-              if (got !== size) throw new Error(`${name} ${blksize}/${windowsize}: ${r.stderr} (got ${got})`);
+              if (r.timedOut) {
+                // Bursts larger than the client's receive buffer (8192 × 32 > 208 KiB) stall on
+                // retransmission timeouts; report what was delivered in the time limit.
+                stalled.add(`${name}|${blksize}|${windowsize}`);
+                rates.push(got / seconds / 1e6);
+                break;
+              }
+              if (r.code !== 0 || got !== size) {
+                throw new Error(`${name} ${blksize}/${windowsize}: ${r.stderr} (got ${got})`);
+              }
               rates.push(size / seconds / 1e6);
             }
             figures.set(`${name}|${blksize}|${windowsize}`, median(rates));
@@ -82,7 +93,13 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
           'MB/s',
           'higher',
           peers,
-          `${size / 1048576} MiB over veth, atftp client, median of ${runs}`,
+          `${size / 1048576} MiB over veth, atftp client, median of ${runs}` +
+            ([...stalled].some((k) => k.endsWith(`|${blksize}|${windowsize}`))
+              ? `; stalled (client receive buffer overflow) for ${[...stalled]
+                  .filter((k) => k.endsWith(`|${blksize}|${windowsize}`))
+                  .map((k) => k.split('|')[0])
+                  .join(', ')}: rate within ${RUN_LIMIT_MS / 1000} s`
+              : ''),
         ),
       );
     }
