@@ -141,6 +141,37 @@ describe('inventory in the browser', () => {
     await context.close();
   });
 
+  it('an admin creates an API token in the UI, shown once, which works as a Bearer token until revoked', async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const page = await signIn(context, adminEmail);
+    await nav(page, 'API tokens').click();
+    await page.waitForURL(/\/tokens$/);
+    await page.getByLabel('Name').fill(`e2e-token-${tag}`);
+    await page.getByLabel('Role').selectOption('OPERATOR');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const token = (await page.getByTestId('new-token').locator('code').textContent())?.trim() ?? '';
+    expect(token).toMatch(/^bpt_/);
+    await page.screenshot({ path: screenshotPath('inventory-06-token-created'), fullPage: true });
+    const headers = { authorization: `Bearer ${token}` };
+    const list = await fetch(`${app.baseUrl}/api/v1/hosts?q=${tag}`, { headers });
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as { total: number }).total).toBe(3);
+    await page.reload();
+    expect(await page.getByTestId('new-token').count()).toBe(0);
+    expect(await page.content()).not.toContain(token);
+
+    const row = page.getByTestId('tokens-table').locator('tr', { hasText: `e2e-token-${tag}` });
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await row.getByText('revoked').waitFor();
+    expect((await fetch(`${app.baseUrl}/api/v1/hosts?q=${tag}`, { headers })).status).toBe(401);
+
+    await nav(page, 'Audit log').click();
+    await page.getByTestId('audit-table').getByText('token.revoke').first().waitFor();
+    await page.screenshot({ path: screenshotPath('inventory-07-audit-log'), fullPage: true });
+    await context.close();
+  });
+
   it('a viewer finds no edit controls and the API refuses their writes', async () => {
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     const page = await signIn(context, viewerEmail);
@@ -149,7 +180,7 @@ describe('inventory in the browser', () => {
     expect(await page.getByRole('link', { name: 'New host' }).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Import CSV' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Export CSV' }).count()).toBe(1);
-    await page.screenshot({ path: screenshotPath('inventory-06-viewer-hosts'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('inventory-08-viewer-hosts'), fullPage: true });
 
     await page.goto(`${app.baseUrl}${hostPath}`);
     await page.getByRole('heading', { name: `node-${tag}` }).waitFor();
@@ -161,7 +192,7 @@ describe('inventory in the browser', () => {
     expect(await page.getByRole('button', { name: 'Delete' }).count()).toBe(0);
     expect(await nav(page, 'Audit log').count()).toBe(0);
     expect(await nav(page, 'Hosts').count()).toBe(1);
-    await page.screenshot({ path: screenshotPath('inventory-07-viewer-sites'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('inventory-09-viewer-sites'), fullPage: true });
 
     const hostId = hostPath.split('/').pop()!;
     const refused = await page.evaluate(async (id) => {
@@ -188,6 +219,24 @@ describe('inventory in the browser', () => {
 
     const anonymous = await fetch(`${app.baseUrl}/api/v1/hosts/${hostId}`);
     expect(anonymous.status).toBe(401);
+
+    // A role change ends the viewer's session at the next request.
+    await getDb().user.update({
+      where: { email: viewerEmail },
+      data: { role: 'OPERATOR', sessionVersion: { increment: 1 } },
+    });
+    await page.goto(`${app.baseUrl}/hosts`);
+    await page.waitForURL(/\/login/);
+    await context.close();
+  });
+
+  it('signs out', async () => {
+    const context = await browser.newContext();
+    const page = await signIn(context, adminEmail);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    await page.goto(`${app.baseUrl}/hosts`);
+    await page.waitForURL(/\/login/);
     await context.close();
   });
 
