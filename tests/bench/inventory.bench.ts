@@ -88,8 +88,7 @@ const bench: Benchmark = async ({ quick }) => {
       { siteId: siteIds[1], sort: 'hostname', page: 40 },
     ];
     const runs = quick ? 80 : 400;
-    for (let i = 0; i < 16; i++)
-      await api.host.list({ ...queries[i % queries.length]!, pageSize: 50 });
+    for (let i = 0; i < 16; i++) await api.host.list({ ...queries[i % queries.length]!, pageSize: 50 });
     const times: number[] = [];
     const byQuery = queries.map(() => [] as number[]);
     for (let i = 0; i < runs; i++) {
