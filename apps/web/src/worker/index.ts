@@ -9,6 +9,7 @@ import { logger as rootLogger } from '../server/logger';
 import { createQueueConnection } from '../server/redis';
 import { disconnectDb } from '../server/db/client';
 import { jobSchemas, QUEUE, WORKER_HEARTBEAT_KEY, type JobName } from '../server/jobs/definitions';
+import { runImageJob } from '../server/images/jobs';
 
 const logger = rootLogger.child({ service: 'worker' });
 
@@ -20,7 +21,10 @@ async function handle(job: Job): Promise<unknown> {
   switch (name) {
     case 'system.heartbeat':
       await job.updateProgress(100);
-      return { at: payload.at };
+      return { at: (payload as { at: string }).at };
+    case 'layer.index':
+    case 'uploads.sweep':
+      return runImageJob(name, payload, job);
   }
 }
 
@@ -30,6 +34,11 @@ async function main() {
   const queue = new Queue(QUEUE, { connection: createQueueConnection() });
   const worker = new Worker(QUEUE, handle, { connection, concurrency: 4 });
   worker.on('failed', (job, err) => logger.error({ job: job?.name, id: job?.id, err }, 'job failed'));
+  await queue.upsertJobScheduler(
+    'uploads.sweep',
+    { every: 15 * 60_000 },
+    { name: 'uploads.sweep', data: {} },
+  );
   await queue.upsertJobScheduler(
     'system.heartbeat',
     { every: 15_000 },

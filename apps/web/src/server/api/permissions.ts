@@ -44,7 +44,7 @@ export const PERMISSIONS = {
 
   'agent.read': VIEWER,
   'agent.manage': ADMIN,
-  'signingKey.read': OPERATOR,
+  'signingKey.read': VIEWER,
   'signingKey.manage': ADMIN,
   'settings.read': OPERATOR,
   'settings.update': ADMIN,

@@ -1,6 +1,9 @@
 import { auditRouter, dashboardRouter, tokenRouter, userRouter } from './routers/admin';
 import { bootProfileRouter } from './routers/boot-profile';
 import { hostRouter } from './routers/host';
+import { imageRouter } from './routers/image';
+import { releaseRouter } from './routers/release';
+import { signingKeyRouter } from './routers/signing-key';
 import { siteRouter } from './routers/site';
 import { subnetRouter } from './routers/subnet';
 import { createCallerFactory, router } from './trpc';
@@ -12,6 +15,9 @@ export const appRouter = router({
   subnet: subnetRouter,
   host: hostRouter,
   bootProfile: bootProfileRouter,
+  image: imageRouter,
+  release: releaseRouter,
+  signingKey: signingKeyRouter,
   audit: auditRouter,
   token: tokenRouter,
   user: userRouter,

@@ -8,6 +8,10 @@ export const QUEUE = 'bootpt';
 
 export const jobSchemas = {
   'system.heartbeat': z.object({ at: z.string() }),
+  /** Chunk a layer, store its chunks and chunk index in the blob store, mark it READY (idempotent). */
+  'layer.index': z.object({ layerId: z.uuid() }),
+  /** Expire abandoned upload sessions and delete their partial files and stray blob temp files. */
+  'uploads.sweep': z.object({}),
 } as const;
 
 export type JobName = keyof typeof jobSchemas;
