@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, LayerAssembly, Manifest } from '@bootpt/protocol';
 import { LayerVerifier } from '@bootpt/protocol';
@@ -12,7 +13,8 @@ import { ClientError } from './errors.js';
  * initramfs layers concatenated in manifest order as `initramfs` (the kernel unpacks concatenated cpio
  * archives in order, so overlays need no merging), any other layer as `layer-<n>` — plus `boot.json`
  * (command line, manifest digest). Each output is written to a temp name and renamed, so a reader
- * never sees a half-written image. Optionally `kexec -l` loads the result.
+ * never sees a half-written image. Outputs are not fsynced: they are rebuilt from the verified cache at
+ * every boot and are consumed at once (kexec, or the next stage reading `/run`). Optionally `kexec -l` loads the result.
  */
 
 const KERNEL = 'application/vnd.bootpt.kernel';
@@ -39,6 +41,8 @@ export async function assembleOutputs(
   cache: ClientCache,
   layers: readonly LayerAssembly[],
   outputDir: string,
+  /** Chunks fetched and verified during this boot, still in memory: not read back or hashed again. */
+  fresh: ReadonlyMap<Digest, Uint8Array> = new Map(),
 ): Promise<AssemblyOutcome> {
   await mkdir(outputDir, { recursive: true });
   const groups = new Map<string, LayerAssembly[]>();
@@ -55,19 +59,19 @@ export async function assembleOutputs(
     for (const [name, group] of groups) {
       const tmp = join(outputDir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
       temps.push([tmp, join(outputDir, name)]);
-      const fh = await open(tmp, 'w');
+      const fd = openSync(tmp, 'w');
       try {
         for (const layer of group) {
           const verifier = new LayerVerifier(layer);
           for (const chunk of layer.chunks) {
-            const data = await cache.readChunk(chunk.digest, chunk.length);
+            const data = fresh.get(chunk.digest) ?? cache.readChunkSync(chunk.digest, chunk.length);
             if (!data) {
               if (!missing.includes(chunk.digest)) missing.push(chunk.digest);
               continue;
             }
             if (missing.length === 0) {
               verifier.update(data);
-              await fh.write(data);
+              writeSync(fd, data);
             }
           }
           if (missing.length === 0) {
@@ -81,9 +85,8 @@ export async function assembleOutputs(
             bytes += layer.size;
           }
         }
-        if (missing.length === 0) await fh.sync();
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
     }
     if (missing.length > 0) return { missing, files: {}, bytes: 0 };

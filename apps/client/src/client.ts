@@ -84,6 +84,8 @@ export class BootClient {
   private session: ContentSession | undefined;
   private endpointLabel: string | null = null;
   private readonly counters: Counters = { manifest: 0, indexes: 0, chunks: 0, fetched: 0 };
+  /** Chunks fetched (and verified) during this boot, handed to assembly without a re-read. */
+  private readonly fresh = new Map<Digest, Uint8Array>();
 
   constructor(
     private readonly config: ClientConfig,
@@ -99,9 +101,11 @@ export class BootClient {
     try {
       await this.cache.init();
       const held = await this.heldManifest();
+      // Check what the cache holds before claiming it in a discover (manifest signature, indexes, chunk
+      // files present), so a `valid` offer turns into a boot decision without touching the disk again.
+      const prepared = held ? await this.planFromCache(held.manifest, null).catch(() => null) : null;
       discovery = await this.discover(held);
-      const result = await this.boot(discovery, held);
-      return result;
+      return await this.boot(discovery, held, prepared);
     } catch (err) {
       if (discovery) await this.report(discovery, null, err);
       throw err;
@@ -171,6 +175,7 @@ export class BootClient {
   private async boot(
     discovery: DiscoveryResult,
     held: Awaited<ReturnType<BootClient['heldManifest']>>,
+    prepared: DeltaPlan | null,
   ): Promise<BootResult> {
     const { offer } = discovery;
     const digest = toHex(offer.manifestDigest);
@@ -183,7 +188,10 @@ export class BootClient {
       // Cache valid: the manifest was verified before discovery; the plan checks the cached indexes
       // against it and the chunk files present. No image byte moves unless the cache is damaged.
       manifest = held.manifest;
-      plan = await this.timeline.measure('manifest', () => this.planFromCache(manifest, discovery));
+      plan = await this.timeline.measure(
+        'manifest',
+        async () => prepared ?? (await this.planFromCache(manifest, discovery)),
+      );
       warmDecisionMs = performance.now() - discovery.offerAt;
       if (plan.fetch.length > 0) {
         this.log.warn(
@@ -214,7 +222,7 @@ export class BootClient {
     const repairedBefore = this.cache.repaired.chunks;
     const files = await this.timeline.measure('verify', async () => {
       for (let attempt = 0; ; attempt++) {
-        const out = await assembleOutputs(this.cache, plan.layers, this.config.outputDir);
+        const out = await assembleOutputs(this.cache, plan.layers, this.config.outputDir, this.fresh);
         if (out.missing.length === 0) return out.files;
         if (attempt >= 2) {
           throw new ClientError(
@@ -341,13 +349,18 @@ export class BootClient {
     return { envelope: res.body, verified: opened.value };
   }
 
-  private async planFromCache(manifest: CachedManifest, discovery: DiscoveryResult): Promise<DeltaPlan> {
+  /** The delta plan for `manifest` against the chunks present; fetches missing indexes (needs `discovery`). */
+  private async planFromCache(
+    manifest: CachedManifest,
+    discovery: DiscoveryResult | null,
+  ): Promise<DeltaPlan> {
     const indexes = new Map<Digest, ChunkIndex>();
     for (const layer of manifest.verified.manifest.layers) {
       const d = layer.chunkIndexDigest;
       if (indexes.has(d)) continue;
       let index = await this.cache.loadIndex(d);
       if (!index) {
+        if (!discovery) throw new ClientError('CLIENT_ERR_PLAN', `chunk index ${d} is not cached`);
         const session = await this.connect(discovery);
         const res = await session.get(`/v1/indexes/${d}`);
         if (res.status !== 200)
@@ -387,6 +400,7 @@ export class BootClient {
           );
         }
         await this.cache.putChunk(chunk.digest, res.body);
+        this.fresh.set(chunk.digest, res.body);
         this.counters.chunks += res.body.length;
         this.counters.fetched++;
       }

@@ -1,0 +1,344 @@
+/**
+ * Delta update benchmark (issue 7): the same pair of realistic images (Debian initramfs releases from
+ * `tests/images`, about 105 MB each; release 2 updates six packages and adds nine) updated three ways,
+ * every byte counted at the socket by one TCP proxy each tool talks through:
+ *
+ * - bootpt: the client updating release 1 → 2 from the agent's HTTP/2-over-TLS content server
+ *   (manifest, chunk indexes, chunks, TLS records and HTTP/2 framing, the report excluded);
+ * - zsync: `zsyncmake` on the new file, `zsync -i old` against a local HTTP/1.1 server with multi-range
+ *   support (the .zsync control file included);
+ * - rsync: `rsync --stats` from an `rsync --daemon` on loopback onto a copy of the old file.
+ *
+ * Also: chunking (indexing) and assembly speed, end-to-end update time (from the selected offer to the
+ * boot hand-off; the discovery window is reported separately), and the warm-cache boot decision time.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { connect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { LayerIndexer, assembleLayer } from '@bootpt/protocol';
+import { BootClient, type BootResult } from '../../apps/client/src/client.js';
+import { freeTcpPort, startLab } from '../../apps/client/src/testing/lab.js';
+import { PUBLISH_CHUNKING } from '../images/publish.js';
+import { releasePair } from '../images/releases.js';
+import { result, type BenchResult, type Benchmark } from './lib.js';
+
+const BENCH = 'delta';
+const log = pino({ level: 'silent' });
+
+interface Counter {
+  port: number;
+  bytes(): number;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** A loopback TCP proxy to `target` counting every byte both ways. */
+async function countingProxy(target: number): Promise<Counter> {
+  let total = 0;
+  const server: Server = createServer((down) => {
+    const up = connect({ host: '127.0.0.1', port: target });
+    down.on('data', (d: Buffer) => (total += d.length));
+    up.on('data', (d: Buffer) => (total += d.length));
+    down.pipe(up);
+    up.pipe(down);
+    down.on('error', () => up.destroy());
+    up.on('error', () => down.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as { port: number }).port,
+    bytes: () => total,
+    reset: () => (total = 0),
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+/** Static files over HTTP/1.1 with single and multiple byte ranges (multipart/byteranges), as zsync needs. */
+async function rangeServer(dir: string): Promise<{ port: number; server: HttpServer }> {
+  const server = createHttpServer((req, res) => {
+    void (async () => {
+      const path = join(dir, (req.url ?? '/').replace(/^\/+/, '').replace(/\.\./g, ''));
+      const size = await stat(path).then(
+        (s) => s.size,
+        () => -1,
+      );
+      if (size < 0) {
+        res.writeHead(404).end();
+        return;
+      }
+      const spec = /^bytes=(.+)$/.exec(req.headers.range ?? '');
+      if (!spec) {
+        res.writeHead(200, { 'content-length': size, 'accept-ranges': 'bytes' });
+        createReadStream(path).pipe(res);
+        return;
+      }
+      const ranges = spec[1]!.split(',').map((r) => {
+        const [a, b] = r.trim().split('-');
+        const start = a === '' ? size - Number(b) : Number(a);
+        const end = a === '' || b === '' ? size - 1 : Math.min(Number(b), size - 1);
+        return { start, end };
+      });
+      const file = await readFile(path);
+      if (ranges.length === 1) {
+        const { start, end } = ranges[0]!;
+        res.writeHead(206, {
+          'content-range': `bytes ${start}-${end}/${size}`,
+          'content-length': end - start + 1,
+        });
+        res.end(file.subarray(start, end + 1));
+        return;
+      }
+      const boundary = 'bptboundary';
+      const parts: Buffer[] = [];
+      for (const { start, end } of ranges) {
+        parts.push(
+          Buffer.from(
+            `\r\n--${boundary}\r\ncontent-type: application/octet-stream\r\ncontent-range: bytes ${start}-${end}/${size}\r\n\r\n`,
+          ),
+          file.subarray(start, end + 1),
+        );
+      }
+      parts.push(Buffer.from(`\r\n--${boundary}--\r\n`));
+      const body = Buffer.concat(parts);
+      res.writeHead(206, {
+        'content-type': `multipart/byteranges; boundary=${boundary}`,
+        'content-length': body.length,
+      });
+      res.end(body);
+    })();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { port: (server.address() as { port: number }).port, server };
+}
+
+/** Runs a tool without blocking the event loop (the servers and proxies it talks to live in this process). */
+function runTool(cmd: string, args: string[], cwd: string): Promise<{ ms: number; stdout: string }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const ms = performance.now() - t0;
+      if (code === 0) resolve({ ms, stdout: output });
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${output.slice(-2000)}`));
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function afterOffer(r: BootResult): number {
+  return r.timeline
+    .filter((p) => p.phase !== 'discover' && p.phase !== 'offer')
+    .reduce((s, p) => s + p.durationMs, 0);
+}
+
+function mbps(bytes: number, ms: number): number {
+  return Number((bytes / 1e6 / (ms / 1000)).toFixed(1));
+}
+
+const bench: Benchmark = async ({ quick }) => {
+  for (const tool of ['zsync', 'zsyncmake', 'rsync']) {
+    if (spawnSync(tool, ['--version'], { stdio: 'ignore', timeout: 5000 }).error) {
+      throw new Error(`${tool} not installed (apt-get install zsync rsync)`);
+    }
+  }
+  const { first, second } = await releasePair();
+  const image = second.initramfs.length;
+  const out: BenchResult[] = [];
+  const work = await mkdtemp(join(tmpdir(), 'bpt-delta-bench-'));
+  let proxy: Counter | undefined;
+  const lab = await startLab({
+    releases: [first, second],
+    endpointPort: async (contentPort) => {
+      proxy = await countingProxy(contentPort);
+      return proxy.port;
+    },
+  });
+  try {
+    // --- chunking and assembly speed (in memory, the protocol package the client and publisher use) ---
+    const base = second.layers[0]!.bytes;
+    const reps = quick ? 1 : 3;
+    const chunkMs: number[] = [];
+    let index;
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      const indexer = new LayerIndexer(PUBLISH_CHUNKING);
+      indexer.update(base);
+      index = indexer.finish();
+      chunkMs.push(performance.now() - t0);
+    }
+    const chunks = new Map(
+      index!.chunks.map((c) => [c.digest, base.subarray(c.offset, c.offset + c.length)]),
+    );
+    const asmMs: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      const assembled = assembleLayer(
+        {
+          layerIndex: 0,
+          digest: index!.layerDigest,
+          size: index!.layerSize,
+          mediaType: 'cpio',
+          chunks: index!.chunks,
+        },
+        (d) => chunks.get(d),
+      );
+      asmMs.push(performance.now() - t0);
+      if (!assembled.ok) throw new Error(assembled.error.message);
+    }
+    out.push(
+      result(
+        BENCH,
+        'chunking (FastCDC + SHA-256 index)',
+        mbps(base.length, median(chunkMs)),
+        'MB/s',
+        'higher',
+      ),
+    );
+    out.push(
+      result(
+        BENCH,
+        'assembly (verify chunks + layer, in memory)',
+        mbps(base.length, median(asmMs)),
+        'MB/s',
+        'higher',
+      ),
+    );
+
+    // --- bootpt: cold boot on release 1 (not measured), then the update to release 2 ---
+    const config = lab.clientConfig({ report: false });
+    await new BootClient(config, log).run();
+    await lab.assign(lab.releases[1]!.digest);
+    proxy!.reset();
+    const update = await new BootClient(config, log).run();
+    const ourBytes = proxy!.bytes();
+    if (update.decision !== 'update' || update.verdict !== 'stale')
+      throw new Error('update did not run as a delta');
+    const ourMs = afterOffer(update);
+    const verifyPhase = update.timeline.find((p) => p.phase === 'verify')!;
+
+    // --- warm-cache decision (several boots) ---
+    const warm: number[] = [];
+    for (let i = 0; i < (quick ? 3 : 7); i++) {
+      proxy!.reset();
+      const r = await new BootClient(config, log).run();
+      if (r.decision !== 'cache' || proxy!.bytes() !== 0) throw new Error('warm boot moved bytes');
+      warm.push(r.warmDecisionMs!);
+    }
+
+    // --- zsync ---
+    const zdir = join(work, 'zsync');
+    await mkdir(join(zdir, 'srv'), { recursive: true });
+    await writeFile(join(zdir, 'srv', 'initramfs'), second.initramfs);
+    const http = await rangeServer(join(zdir, 'srv'));
+    const zproxy = await countingProxy(http.port);
+    await runTool(
+      'zsyncmake',
+      ['-u', `http://127.0.0.1:${zproxy.port}/initramfs`, '-o', 'srv/initramfs.zsync', 'srv/initramfs'],
+      zdir,
+    );
+    await writeFile(join(zdir, 'seed'), first.initramfs);
+    zproxy.reset();
+    const z = await runTool(
+      'zsync',
+      ['-q', '-i', 'seed', '-o', 'initramfs', `http://127.0.0.1:${zproxy.port}/initramfs.zsync`],
+      zdir,
+    );
+    const zBytes = zproxy.bytes();
+    if (!(await readFile(join(zdir, 'initramfs'))).equals(second.initramfs))
+      throw new Error('zsync result differs');
+    await zproxy.close();
+    await new Promise<void>((r) => http.server.close(() => r()));
+
+    // --- rsync (daemon on loopback) ---
+    const rdir = join(work, 'rsync');
+    await mkdir(join(rdir, 'srv'), { recursive: true });
+    await mkdir(join(rdir, 'dst'), { recursive: true });
+    await writeFile(join(rdir, 'srv', 'initramfs'), second.initramfs);
+    await writeFile(join(rdir, 'dst', 'initramfs'), first.initramfs);
+    const rport = await freeTcpPort();
+    await writeFile(
+      join(rdir, 'rsyncd.conf'),
+      `use chroot = no\nport = ${rport}\naddress = 127.0.0.1\npid file = ${join(rdir, 'rsyncd.pid')}\n[img]\npath = ${join(rdir, 'srv')}\nread only = yes\n`,
+    );
+    const daemon = spawn('rsync', ['--daemon', '--no-detach', `--config=${join(rdir, 'rsyncd.conf')}`], {
+      stdio: 'ignore',
+    });
+    let rBytes = 0;
+    let rMs = 0;
+    let rReceived = 0;
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const rproxy = await countingProxy(rport);
+      const r = await runTool(
+        'rsync',
+        ['--stats', '--no-whole-file', `rsync://127.0.0.1:${rproxy.port}/img/initramfs`, 'dst/initramfs'],
+        rdir,
+      );
+      rBytes = rproxy.bytes();
+      rMs = r.ms;
+      rReceived = Number(/Total bytes received: ([\d,]+)/.exec(r.stdout)?.[1]?.replace(/,/g, '') ?? 0);
+      await rproxy.close();
+      if (!(await readFile(join(rdir, 'dst', 'initramfs'))).equals(second.initramfs))
+        throw new Error('rsync result differs');
+    } finally {
+      daemon.kill('SIGTERM');
+    }
+
+    const pct = (b: number) =>
+      `${((100 * b) / image).toFixed(1)}% of the ${(image / 1e6).toFixed(1)} MB image`;
+    out.push(
+      result(
+        BENCH,
+        'update bytes on the wire',
+        ourBytes,
+        'bytes',
+        'lower',
+        { zsync: zBytes, rsync: rBytes },
+        `bootpt ${pct(ourBytes)}; zsync ${pct(zBytes)}; rsync ${pct(rBytes)} (its --stats: ${rReceived} received); ` +
+          `${update.chunks.fetched}/${update.chunks.total} chunks fetched, ${update.bytes.chunks} B before brotli`,
+      ),
+    );
+    out.push(
+      result(
+        BENCH,
+        'end-to-end update time (offer to hand-off)',
+        Math.round(ourMs),
+        'ms',
+        'lower',
+        { zsync: Math.round(z.ms), rsync: Math.round(rMs) },
+        `bootpt total with discovery (300 ms window) ${Math.round(update.totalMs)} ms; assembly+verify ${mbps(image, verifyPhase.durationMs)} MB/s from the disk cache`,
+      ),
+    );
+    out.push(
+      result(
+        BENCH,
+        'warm-cache boot decision (after the offer)',
+        Number(median(warm).toFixed(2)),
+        'ms',
+        'lower',
+        {},
+        `median of ${warm.length}; target < 50 ms`,
+      ),
+    );
+    return out;
+  } finally {
+    await lab.close();
+    await proxy?.close();
+    await rm(work, { recursive: true, force: true });
+  }
+};
+
+export default bench;
