@@ -211,16 +211,17 @@ export class ContentServer {
   private async acceptReport(stream: ServerHttp2Stream): Promise<void> {
     const parts: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    for await (const part of stream as AsyncIterable<Buffer>) {
-      size += part.length;
-      if (size > this.options.maxReportBytes) {
-        tooLarge = true;
-        break;
-      }
-      parts.push(part);
-    }
-    if (tooLarge) return this.respond(stream, 413, 'report too large\n');
+    const complete = await new Promise<boolean>((resolve) => {
+      stream.on('data', (part: Buffer) => {
+        size += part.length;
+        if (size <= this.options.maxReportBytes) parts.push(part);
+        else resolve(false);
+      });
+      stream.once('end', () => resolve(true));
+      stream.once('error', () => resolve(false));
+    });
+    if (!complete || size > this.options.maxReportBytes)
+      return this.respond(stream, 413, 'report too large\n');
     let json: unknown;
     try {
       json = JSON.parse(Buffer.concat(parts).toString('utf8'));
