@@ -64,7 +64,7 @@ export class ContentSession {
         clearTimeout(timer);
         resolve();
       });
-      tls.once('error', (err) => {
+      tls.once('error', (err: Error) => {
         clearTimeout(timer);
         reject(
           new ClientError('CLIENT_ERR_HTTP', `cannot reach ${address}:${port}: ${err.message}`, {
@@ -131,7 +131,7 @@ export class ContentSession {
         encoding = typeof ce === 'string' ? ce : undefined;
       });
       stream.on('data', (d: Buffer) => parts.push(d));
-      stream.on('error', (err) =>
+      stream.on('error', (err: Error) =>
         reject(
           new ClientError('CLIENT_ERR_HTTP', `${path} on ${this.authority}: ${err.message}`, { cause: err }),
         ),

@@ -35,8 +35,8 @@ export class AssembledFiles implements FileSource {
 
   async resolve(name: string): Promise<{ path: string; size: number } | null> {
     const m = /^\/?([0-9a-f]{64})\/(kernel|initramfs|layer-\d{1,3})$/.exec(name);
-    if (!m || !isDigest(m[1]!)) return null;
-    const digest = m[1]!;
+    const digest = m?.[1];
+    if (!m || digest === undefined || !isDigest(digest)) return null;
     const path = join(this.dir, digest, m[2]!);
     const existing = await stat(path).catch(() => null);
     if (existing?.isFile()) return { path, size: existing.size };

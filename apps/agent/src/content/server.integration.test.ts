@@ -1,4 +1,4 @@
-import { connect, constants } from 'node:http2';
+import { connect } from 'node:http2';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -2,6 +2,7 @@ import {
   createSecureServer,
   constants,
   type Http2SecureServer,
+  type ServerHttp2Session,
   type ServerHttp2Stream,
   type IncomingHttpHeaders,
 } from 'node:http2';
@@ -76,7 +77,7 @@ export function parseRange(
 
 export class ContentServer {
   private server: Http2SecureServer | undefined;
-  private readonly sessions = new Set<import('node:http2').ServerHttp2Session>();
+  private readonly sessions = new Set<ServerHttp2Session>();
   /** Counters for the content API: requests by route kind and status, bytes of bodies sent. */
   readonly stats = { requests: 0, bodyBytes: 0, notFound: 0 };
 

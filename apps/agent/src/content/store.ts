@@ -74,7 +74,7 @@ export class ContentStore {
   }
 
   path(kind: ContentKind, digest: Digest): string {
-    if (!isDigest(digest)) throw new ContentError('CONTENT_ERR_BAD_NAME', `not a digest: ${digest}`);
+    if (!isDigest(digest)) throw new ContentError('CONTENT_ERR_BAD_NAME', `not a digest: ${String(digest)}`);
     return join(this.dir, kind, digest);
   }
 

@@ -80,6 +80,7 @@ export async function loadOrCreateTls(args: {
       await rm(tmpKey, { force: true });
       throw new Error(
         `no TLS certificate configured and generating one with openssl failed (${(err as Error).message}); set content.tls.certFile/keyFile`,
+        { cause: err },
       );
     }
     await rename(tmpKey, keyFile);

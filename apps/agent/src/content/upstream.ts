@@ -95,7 +95,7 @@ export class Http2Upstream implements Upstream {
         encoding = h[constants.HTTP2_HEADER_CONTENT_ENCODING];
       });
       stream.on('data', (d: Buffer) => parts.push(d));
-      stream.on('error', (err) =>
+      stream.on('error', (err: Error) =>
         reject(new ContentError('CONTENT_ERR_UPSTREAM', `${this.label}: ${err.message}`)),
       );
       stream.on('end', () => {
