@@ -1,6 +1,9 @@
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
 import { ipv4ToInt } from '@bootpt/protocol/wire';
 import type { ResponderConfig } from '../config/schema.js';
 
@@ -8,16 +11,26 @@ import type { ResponderConfig } from '../config/schema.js';
  * The responder's sockets.
  *
  * Node's dgram has neither SO_BINDTODEVICE nor IP_PKTINFO, so one socket cannot tell which interface a
- * broadcast arrived on (TESTBED.md). Without a native add-on we open, per named interface, a socket bound
- * to that interface's IPv4 address (it receives unicast: relayed requests, renewals, INFORM; and it sends
- * that link's replies, including 255.255.255.255 broadcasts, which Linux routes out of the interface that
- * owns the source address), plus one wildcard socket on 0.0.0.0 that receives the broadcasts.
+ * broadcast arrived on (TESTBED.md). Per named interface the listener opens:
  *
- * Limitation: a broadcast caught by the wildcard socket is attributed to a link by the request itself
- * (giaddr, ciaddr, the client's reservation) or, when only one interface is named, to that interface.
- * With several named interfaces, a broadcast from an unknown, unconfigured client is dropped
- * (`wrong_interface`) rather than guessed. A per-interface SO_BINDTOIFINDEX socket (npm `sockopt`) would
- * lift this; it is not a dependency yet.
+ * - a socket bound to the interface's IPv4 address: it receives unicast (relayed requests, renewals,
+ *   INFORM; Linux prefers an address-bound socket to any wildcard one) and it sends that link's replies,
+ *   including 255.255.255.255 broadcasts, which Linux routes out of the interface that owns the source
+ *   address;
+ * - in `per_interface` mode, a broadcast socket on `0.0.0.0:<port>` tied to the interface with
+ *   SO_BINDTOIFINDEX (SOL_SOCKET 1, option 62; Linux 5.0+), set through the npm add-on `sockopt`.
+ *   The kernel hands a broadcast only to the sockets tied to the interface it came in on, so every
+ *   broadcast is attributed to exactly one link, and broadcasts on interfaces nobody named are not read.
+ *   dgram creates the file descriptor only at bind time, so the option is set right after bind (with
+ *   SO_REUSEADDR so the sockets can share the port); the listener then lets the event loop read and
+ *   discard whatever was queued in that microsecond window before it accepts packets.
+ *
+ * Fallback (`shared` mode: not Linux, the add-on or its prebuilt binary missing, the option refused, or
+ * the socket's descriptor unreadable): one wildcard `0.0.0.0:<port>` socket for every broadcast, as
+ * before. A broadcast it catches is attributed by the request itself (giaddr, ciaddr, the client's
+ * reservation) or, when only one interface is named, to that interface; with several named interfaces a
+ * broadcast from an unknown client is dropped (`wrong_interface`) rather than guessed. The fallback is
+ * logged at startup (warn, with the reason) and exported as `bootpt_agent_responder_broadcast_sockets`.
  *
  * Loopback mode binds 127.0.0.1 only and replies to the sender's address and port (demos and tests).
  */
@@ -40,25 +53,116 @@ export interface Inbound {
 
 export type PacketHandler = (packet: Inbound) => void;
 
+/** How broadcasts are received: one socket per interface, one shared wildcard socket, or none (loopback). */
+export type BroadcastMode = 'per_interface' | 'shared' | 'loopback';
+
+/** Ties a bound UDP socket to one interface (SO_BINDTOIFINDEX). Throws when the kernel refuses. */
+export type DeviceBinder = (socket: Socket, ifindex: number) => void;
+
+/** What the listener needs from the operating system; tests replace parts of it. */
+export interface ListenerPlatform {
+  readonly interfaces: typeof networkInterfaces;
+  readonly createSocket: (options: SocketOptions) => Socket;
+  /** The interface's index (`/sys/class/net/<name>/ifindex` on Linux). */
+  readonly ifindex: (name: string) => number;
+  /** A device binder, or why there is none. Called once per start. */
+  readonly deviceBinder: () => DeviceBinder | { readonly unavailable: string };
+}
+
+export const defaultPlatform: ListenerPlatform = {
+  interfaces: networkInterfaces,
+  createSocket,
+  ifindex: (name) => {
+    const n = Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim());
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`no ifindex for ${name}`);
+    return n;
+  },
+  deviceBinder: () => loadSockoptBinder(),
+};
+
+const SOL_SOCKET = 1;
+const SO_BINDTOIFINDEX = 62;
+
+interface Sockopt {
+  setsockopt(socket: { _handle: unknown }, level: number, option: number, value: number): void;
+  getsockopt(socket: { _handle: unknown }, level: number, option: number): number;
+}
+
+/**
+ * Loads `sockopt` and returns a binder that sets SO_BINDTOIFINDEX and reads it back, or the reason it
+ * cannot. Option 62 means SO_BINDTOIFINDEX on Linux only, so other platforms never load the add-on.
+ */
+export function loadSockoptBinder(
+  moduleId = 'sockopt',
+  platform: NodeJS.Platform = process.platform,
+): DeviceBinder | { readonly unavailable: string } {
+  if (platform !== 'linux') return { unavailable: `SO_BINDTOIFINDEX needs Linux (platform ${platform})` };
+  let sockopt: Sockopt;
+  try {
+    sockopt = createRequire(import.meta.url)(moduleId) as Sockopt;
+  } catch (err) {
+    return { unavailable: `cannot load ${moduleId}: ${(err as Error).message.split('\n')[0]}` };
+  }
+  if (typeof sockopt.setsockopt !== 'function' || typeof sockopt.getsockopt !== 'function')
+    return { unavailable: `${moduleId} has no setsockopt/getsockopt` };
+  return (socket, ifindex) => {
+    // sockopt reads `socket._handle.fd`; dgram's `_handle` getter is deprecated (DEP0112, warns), so hand
+    // it the handle from the socket's state instead.
+    const target = { _handle: udpHandle(socket) };
+    sockopt.setsockopt(target, SOL_SOCKET, SO_BINDTOIFINDEX, ifindex);
+    const got = sockopt.getsockopt(target, SOL_SOCKET, SO_BINDTOIFINDEX);
+    if (got !== ifindex) throw new Error(`SO_BINDTOIFINDEX reads back ${got}, expected ${ifindex}`);
+  };
+}
+
+/** The libuv UDP handle of a bound dgram socket (it carries `fd`). */
+function udpHandle(socket: Socket): { fd: number } {
+  const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  const state = key
+    ? (socket as unknown as Record<symbol, { handle?: { fd?: unknown } } | undefined>)[key]
+    : undefined;
+  const handle = state?.handle;
+  if (!handle || typeof handle.fd !== 'number' || handle.fd < 0)
+    throw new Error("cannot read the socket's file descriptor (Node internals changed?)");
+  return handle as { fd: number };
+}
+
 interface BoundLink {
   readonly link: Link;
   readonly socket: Socket;
+  /** `per_interface` mode: the wildcard socket tied to this link's interface. */
+  broadcast?: Socket;
 }
 
 export class Listener {
   private links: BoundLink[] = [];
   private wildcard: Socket | undefined;
   private accepting = false;
+  private mode: BroadcastMode = 'loopback';
+  private fallbackReason: string | undefined;
+  private readonly platform: ListenerPlatform;
 
   constructor(
     private readonly config: ResponderConfig,
     private readonly onPacket: PacketHandler,
     private readonly log: Logger,
-    private readonly interfaces: typeof networkInterfaces = networkInterfaces,
-  ) {}
+    platform: Partial<ListenerPlatform> = {},
+  ) {
+    this.platform = { ...defaultPlatform, ...platform };
+  }
 
   get loopback(): boolean {
     return this.config.loopback;
+  }
+
+  /** How broadcasts are received (valid after `start()`). */
+  get broadcastMode(): BroadcastMode {
+    return this.mode;
+  }
+
+  /** Why `shared` mode was chosen; undefined otherwise. */
+  get broadcastFallbackReason(): string | undefined {
+    return this.fallbackReason;
   }
 
   allLinks(): readonly Link[] {
@@ -67,14 +171,23 @@ export class Listener {
 
   async start(): Promise<void> {
     const links = this.config.loopback ? [loopbackLink()] : this.resolveLinks();
-    for (const link of links) {
-      const socket = await this.bind(link.address, link);
-      this.links.push({ link, socket });
+    try {
+      for (const link of links) {
+        const socket = await this.bind(link.address, this.config.port, link);
+        this.links.push({ link, socket });
+      }
+      if (!this.config.loopback) await this.bindBroadcast();
+    } catch (err) {
+      await this.close();
+      throw err;
     }
-    if (!this.config.loopback) this.wildcard = await this.bind('0.0.0.0', undefined);
     this.accepting = true;
     this.log.info(
-      { links: links.map((l) => ({ name: l.name, address: l.address })), port: this.port() },
+      {
+        links: links.map((l) => ({ name: l.name, address: l.address })),
+        port: this.port(),
+        broadcast: this.mode,
+      },
       'responder listening',
     );
   }
@@ -99,14 +212,54 @@ export class Listener {
 
   async close(): Promise<void> {
     this.accepting = false;
-    const sockets = [...this.links.map((b) => b.socket), ...(this.wildcard ? [this.wildcard] : [])];
+    const sockets = [
+      ...this.links.flatMap((b) => (b.broadcast ? [b.socket, b.broadcast] : [b.socket])),
+      ...(this.wildcard ? [this.wildcard] : []),
+    ];
     this.links = [];
     this.wildcard = undefined;
-    await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    await Promise.all(sockets.map(closeSocket));
+  }
+
+  /** Per-interface broadcast sockets when the platform can tie a socket to a device, else one shared. */
+  private async bindBroadcast(): Promise<void> {
+    const port = this.port();
+    const binder = this.platform.deviceBinder();
+    let reason = typeof binder === 'function' ? undefined : binder.unavailable;
+    if (typeof binder === 'function') {
+      const opened: Socket[] = [];
+      try {
+        for (const bound of this.links) {
+          const ifindex = this.platform.ifindex(bound.link.name);
+          const socket = await this.bind('0.0.0.0', port, bound.link);
+          opened.push(socket);
+          binder(socket, ifindex);
+          bound.broadcast = socket;
+        }
+        // The option was set just after bind: let the event loop read, and drop (not accepting yet),
+        // any broadcast from another interface that was queued in between.
+        await settle();
+        this.mode = 'per_interface';
+        return;
+      } catch (err) {
+        for (const bound of this.links) delete bound.broadcast;
+        await Promise.all(opened.map(closeSocket));
+        reason = `SO_BINDTOIFINDEX failed: ${(err as Error).message}`;
+      }
+    }
+    this.mode = 'shared';
+    this.fallbackReason = reason;
+    this.log.warn(
+      { reason, interfaces: this.links.map((b) => b.link.name) },
+      this.links.length > 1
+        ? 'no per-interface broadcast sockets: one shared broadcast socket; broadcasts from unknown clients are dropped (wrong_interface)'
+        : 'no per-interface broadcast sockets: one shared broadcast socket, attributed to the only interface',
+    );
+    this.wildcard = await this.bind('0.0.0.0', port, undefined);
   }
 
   private resolveLinks(): Link[] {
-    const table = this.interfaces();
+    const table = this.platform.interfaces();
     const missing: string[] = [];
     const links: Link[] = [];
     for (const name of this.config.interfaces) {
@@ -137,8 +290,12 @@ export class Listener {
     return links;
   }
 
-  private bind(address: string, link: Link | undefined): Promise<Socket> {
-    const socket = createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: 4 * 1024 * 1024 });
+  private bind(address: string, port: number, link: Link | undefined): Promise<Socket> {
+    const socket = this.platform.createSocket({
+      type: 'udp4',
+      reuseAddr: true,
+      recvBufferSize: 4 * 1024 * 1024,
+    });
     socket.on('message', (data, rinfo) => {
       if (!this.accepting) return;
       this.onPacket({
@@ -148,16 +305,53 @@ export class Listener {
         receivedAt: process.hrtime.bigint(),
       });
     });
-    socket.on('error', (err) => this.log.error({ err, address }, 'responder socket error'));
+    socket.on('error', (err) => this.log.error({ err, address, link: link?.name }, 'responder socket error'));
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind({ address, port: this.config.port, exclusive: true }, () => {
+      // exclusive: never share the handle with cluster workers (the device option is per descriptor).
+      socket.bind({ address, port, exclusive: true }, () => {
         socket.off('error', reject);
         socket.setBroadcast(true);
         resolve(socket);
       });
     });
   }
+}
+
+/**
+ * `bootpt_agent_responder_broadcast_sockets{mode}`: how many broadcast sockets the responder holds, by mode
+ * (`per_interface`: one per named interface; `shared`: the single wildcard fallback). Registered once per
+ * registry; alert on `mode="shared"` being non-zero for a multi-interface agent.
+ */
+export function recordBroadcastMode(registry: Registry, listener: Listener): void {
+  const name = 'bootpt_agent_responder_broadcast_sockets';
+  const gauge =
+    (registry.getSingleMetric(name) as Gauge<'mode'> | undefined) ??
+    new Gauge({
+      name,
+      help: 'UDP broadcast sockets of the responder, by mode: per_interface (SO_BINDTOIFINDEX) or shared (fallback)',
+      labelNames: ['mode'] as const,
+      registers: [registry],
+    });
+  const mode = listener.broadcastMode;
+  const links = listener.allLinks().length;
+  gauge.set({ mode: 'per_interface' }, mode === 'per_interface' ? links : 0);
+  gauge.set({ mode: 'shared' }, mode === 'shared' ? 1 : 0);
+}
+
+function closeSocket(socket: Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve(); // already closed
+    }
+  });
+}
+
+/** Two event-loop turns: enough for libuv to poll freshly bound sockets once. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 2; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function loopbackLink(): Link {

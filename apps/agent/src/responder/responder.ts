@@ -8,7 +8,7 @@ import { decodeRequest, encodeReply } from './codec.js';
 import { DhcpHandler, type Decision } from './handler.js';
 import { LeaseStore } from './lease-store.js';
 import { LeaseTable } from './lease-table.js';
-import { Listener, type Inbound } from './listener.js';
+import { Listener, recordBroadcastMode, type Inbound } from './listener.js';
 import { PoolAllocator } from './pool.js';
 import { TurboResponder } from './turbo.js';
 
@@ -61,6 +61,7 @@ export class Responder implements Service {
     const skipped = this.table.load(leases);
     this.options.log.info({ leases: leases.length, skipped, path: this.store.path }, 'leases loaded');
     await this.listener.start();
+    recordBroadcastMode(this.options.metrics.registry, this.listener);
     this.updateGauges();
     this.housekeeping = setInterval(() => this.housekeep(), HOUSEKEEPING_MS);
     this.housekeeping.unref();

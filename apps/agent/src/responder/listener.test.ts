@@ -1,0 +1,228 @@
+import type { Socket, SocketOptions } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import type { NetworkInterfaceInfo } from 'node:os';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { responderConfigSchema } from '../config/schema.js';
+import {
+  Listener,
+  loadSockoptBinder,
+  recordBroadcastMode,
+  type DeviceBinder,
+  type Inbound,
+  type ListenerPlatform,
+} from './listener.js';
+
+/** A dgram stand-in: no real sockets in unit tests (UDP only inside test namespaces). */
+class FakeSocket extends EventEmitter {
+  bound: { address: string; port: number } | undefined;
+  closed = false;
+  constructor(readonly options: SocketOptions) {
+    super();
+  }
+  bind(opts: { address: string; port: number }, cb: () => void): void {
+    this.bound = { address: opts.address, port: opts.port };
+    setImmediate(cb);
+  }
+  setBroadcast(): void {}
+  address(): { address: string; port: number } {
+    return { address: this.bound!.address, port: this.bound!.port };
+  }
+  close(cb: () => void): void {
+    this.closed = true;
+    setImmediate(cb);
+  }
+  deliver(text: string): void {
+    this.emit('message', Buffer.from(text), { address: '10.9.9.9', port: 68 });
+  }
+}
+
+const v4 = (address: string): NetworkInterfaceInfo[] => [
+  {
+    address,
+    netmask: '255.255.255.0',
+    family: 'IPv4',
+    mac: '02:00:00:00:00:01',
+    internal: false,
+    cidr: `${address}/24`,
+  },
+];
+
+function setup(
+  deviceBinder: ListenerPlatform['deviceBinder'],
+  interfaces = ['eth0', 'eth1'],
+  ifindex: ListenerPlatform['ifindex'] = (name) => 10 + Number(name.slice(3)),
+) {
+  const sockets: FakeSocket[] = [];
+  const packets: Inbound[] = [];
+  type Line = { level: number; msg: string; reason?: string; broadcast?: string };
+  const logs: Line[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line) as Line) });
+  const config = responderConfigSchema.parse({ interfaces, port: 6767 });
+  const listener = new Listener(config, (p) => packets.push(p), log, {
+    interfaces: () => ({ eth0: v4('10.0.1.1'), eth1: v4('10.0.2.1'), lo: [] }),
+    createSocket: (options) => {
+      const s = new FakeSocket(options);
+      sockets.push(s);
+      return s as unknown as Socket;
+    },
+    ifindex,
+    deviceBinder,
+  });
+  const wildcards = () => sockets.filter((s) => s.bound?.address === '0.0.0.0');
+  return { listener, sockets, packets, logs, wildcards };
+}
+
+function gauge(registry: Registry, mode: string): Promise<number | undefined> {
+  return registry
+    .getSingleMetric('bootpt_agent_responder_broadcast_sockets')!
+    .get()
+    .then((m) => m.values.find((v) => v.labels.mode === mode)?.value);
+}
+
+describe('Listener broadcast sockets', () => {
+  it('ties one wildcard socket to each interface and attributes its packets to that link', async () => {
+    const calls: [FakeSocket, number][] = [];
+    const binder: DeviceBinder = (socket, ifindex) => calls.push([socket as unknown as FakeSocket, ifindex]);
+    const { listener, sockets, packets, logs, wildcards } = setup(() => binder);
+    await listener.start();
+
+    expect(listener.broadcastMode).toBe('per_interface');
+    expect(listener.broadcastFallbackReason).toBeUndefined();
+    expect(sockets.map((s) => s.bound)).toEqual([
+      { address: '10.0.1.1', port: 6767 },
+      { address: '10.0.2.1', port: 6767 },
+      { address: '0.0.0.0', port: 6767 },
+      { address: '0.0.0.0', port: 6767 },
+    ]);
+    expect(sockets.every((s) => s.options.reuseAddr === true)).toBe(true);
+    expect(calls.map(([s, i]) => [sockets.indexOf(s), i])).toEqual([
+      [2, 10],
+      [3, 11],
+    ]);
+
+    wildcards()[1]!.deliver('on eth1');
+    wildcards()[0]!.deliver('on eth0');
+    expect(packets.map((p) => [p.data.toString(), p.link?.name])).toEqual([
+      ['on eth1', 'eth1'],
+      ['on eth0', 'eth0'],
+    ]);
+    expect(logs.find((l) => l.msg === 'responder listening')?.broadcast).toBe('per_interface');
+    expect(logs.some((l) => l.level >= 40)).toBe(false);
+
+    const registry = new Registry();
+    recordBroadcastMode(registry, listener);
+    recordBroadcastMode(registry, listener); // idempotent per registry
+    expect(await gauge(registry, 'per_interface')).toBe(2);
+    expect(await gauge(registry, 'shared')).toBe(0);
+
+    await listener.close();
+    expect(sockets.every((s) => s.closed)).toBe(true);
+  });
+
+  it('falls back to one shared wildcard socket when sockopt is unavailable', async () => {
+    const { listener, sockets, packets, logs, wildcards } = setup(() => ({
+      unavailable: 'cannot load sockopt: not found',
+    }));
+    await listener.start();
+
+    expect(listener.broadcastMode).toBe('shared');
+    expect(listener.broadcastFallbackReason).toBe('cannot load sockopt: not found');
+    expect(sockets).toHaveLength(3);
+    expect(wildcards()).toHaveLength(1);
+    wildcards()[0]!.deliver('broadcast');
+    sockets[1]!.deliver('unicast to eth1');
+    expect(packets.map((p) => [p.data.toString(), p.link?.name])).toEqual([
+      ['broadcast', undefined],
+      ['unicast to eth1', 'eth1'],
+    ]);
+    const warn = logs.find((l) => l.level === 40);
+    expect(warn?.reason).toBe('cannot load sockopt: not found');
+    expect(warn?.msg).toContain('wrong_interface');
+    expect(logs.find((l) => l.msg === 'responder listening')?.broadcast).toBe('shared');
+
+    const registry = new Registry();
+    recordBroadcastMode(registry, listener);
+    expect(await gauge(registry, 'per_interface')).toBe(0);
+    expect(await gauge(registry, 'shared')).toBe(1);
+    await listener.close();
+  });
+
+  it('falls back, closing the tied sockets, when the kernel refuses the option on any interface', async () => {
+    const binder: DeviceBinder = (_socket, ifindex) => {
+      if (ifindex === 11) throw Object.assign(new Error('EPERM'), { code: 'EPERM' });
+    };
+    const { listener, sockets, wildcards } = setup(() => binder);
+    await listener.start();
+
+    expect(listener.broadcastMode).toBe('shared');
+    expect(listener.broadcastFallbackReason).toBe('SO_BINDTOIFINDEX failed: EPERM');
+    const [first, second, shared] = wildcards();
+    expect(first!.closed && second!.closed).toBe(true);
+    expect(shared!.closed).toBe(false);
+    expect(sockets.filter((s) => !s.closed)).toHaveLength(3);
+    await listener.close();
+  });
+
+  it('falls back when an interface has no index', async () => {
+    const { listener } = setup(
+      () => () => undefined,
+      ['eth0'],
+      () => {
+        throw new Error('ENOENT: /sys/class/net/eth0/ifindex');
+      },
+    );
+    await listener.start();
+    expect(listener.broadcastMode).toBe('shared');
+    expect(listener.broadcastFallbackReason).toContain('ENOENT');
+    await listener.close();
+  });
+
+  it('loopback mode opens no broadcast socket', async () => {
+    const sockets: FakeSocket[] = [];
+    const listener = new Listener(
+      responderConfigSchema.parse({ loopback: true, port: 0 }),
+      () => undefined,
+      pino({ level: 'silent' }),
+      {
+        createSocket: (options) => {
+          const s = new FakeSocket(options);
+          sockets.push(s);
+          return s as unknown as Socket;
+        },
+        deviceBinder: () => {
+          throw new Error('not called in loopback mode');
+        },
+      },
+    );
+    await listener.start();
+    expect(listener.broadcastMode).toBe('loopback');
+    expect(sockets.map((s) => s.bound?.address)).toEqual(['127.0.0.1']);
+    await listener.close();
+  });
+});
+
+describe('loadSockoptBinder', () => {
+  it('is unavailable off Linux, without loading the add-on', () => {
+    expect(loadSockoptBinder('sockopt', 'darwin')).toEqual({
+      unavailable: 'SO_BINDTOIFINDEX needs Linux (platform darwin)',
+    });
+  });
+
+  it('is unavailable when the module cannot be loaded', () => {
+    const r = loadSockoptBinder('bootpt-no-such-module', 'linux');
+    expect(typeof r).toBe('object');
+    expect((r as { unavailable: string }).unavailable).toMatch(/^cannot load bootpt-no-such-module: /);
+  });
+
+  it.runIf(process.platform === 'linux' && process.arch === 'x64')(
+    'loads the prebuilt add-on on linux-x64; refuses a socket whose descriptor it cannot read',
+    () => {
+      const binder = loadSockoptBinder();
+      expect(typeof binder).toBe('function');
+      const notBound = new EventEmitter() as unknown as Socket;
+      expect(() => (binder as DeviceBinder)(notBound, 1)).toThrow(/file descriptor/);
+    },
+  );
+});
