@@ -61,9 +61,9 @@ export async function startApp(extraEnv: Record<string, string> = {}): Promise<R
   }
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
-    NODE_ENV: 'production',
+    NODE_ENV: 'production' as const,
     NEXTAUTH_URL: baseUrl,
     PORT: String(port),
     ...extraEnv,
