@@ -217,7 +217,11 @@ export class BootClient {
       'boot decision',
     );
     if (plan.fetch.length > 0) {
-      await this.timeline.measure('transfer', () => this.fetchChunks(discovery, plan.fetch));
+      await this.timeline.measure('transfer', async () => {
+        const rest =
+          held && !warm ? await this.fetchDelta(discovery, held.manifest, digest, plan) : plan.fetch;
+        await this.fetchChunks(discovery, rest);
+      });
     }
     const repairedBefore = this.cache.repaired.chunks;
     const files = await this.timeline.measure('verify', async () => {
@@ -406,6 +410,66 @@ export class BootClient {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.config.concurrency, chunks.length) }, worker));
+  }
+
+  /**
+   * Tries the server's static delta from the release we hold to `to`: one brotli stream of the chunks
+   * of `to` that `from` does not use, in order of first use (the same list the agent derives). Every
+   * chunk in it is verified; the ones we need are kept. Returns what still has to be fetched one by one
+   * (everything, when the server has no such delta or our copy of `from`'s indexes is gone).
+   */
+  private async fetchDelta(
+    discovery: DiscoveryResult,
+    from: CachedManifest,
+    to: Digest,
+    plan: DeltaPlan,
+  ): Promise<readonly ChunkToFetch[]> {
+    const fromChunks = new Set<Digest>();
+    for (const layer of from.verified.manifest.layers) {
+      const index = await this.cache.loadIndex(layer.chunkIndexDigest);
+      if (!index) return plan.fetch;
+      for (const c of index.chunks) fromChunks.add(c.digest);
+    }
+    const list: ChunkToFetch[] = [];
+    const listed = new Set<Digest>();
+    for (const layer of plan.layers) {
+      for (const c of layer.chunks) {
+        if (fromChunks.has(c.digest) || listed.has(c.digest)) continue;
+        listed.add(c.digest);
+        list.push({ digest: c.digest, length: c.length });
+      }
+    }
+    const session = await this.connect(discovery);
+    const res = await session.get(`/v1/deltas/${from.verified.digest}/${to}`);
+    if (res.status !== 200) return plan.fetch;
+    const expected = list.reduce((n, c) => n + c.length, 0);
+    if (res.body.length !== expected) {
+      this.log.warn(
+        { got: res.body.length, expected },
+        'static delta has the wrong size; fetching chunks one by one',
+      );
+      return plan.fetch;
+    }
+    const need = new Set(plan.fetch.map((c) => c.digest));
+    let at = 0;
+    for (const c of list) {
+      const bytes = res.body.subarray(at, at + c.length);
+      at += c.length;
+      if (!need.has(c.digest)) continue;
+      if (sha256Hex(bytes) !== c.digest) {
+        throw new ClientError(
+          'CLIENT_ERR_CHUNK_REJECTED',
+          `chunk ${c.digest} in the static delta from ${this.endpointLabel ?? '?'} refused: it digests to ${sha256Hex(bytes)}`,
+        );
+      }
+      await this.cache.putChunk(c.digest, bytes);
+      this.fresh.set(c.digest, bytes);
+      this.counters.chunks += bytes.length;
+      this.counters.fetched++;
+      need.delete(c.digest);
+    }
+    this.log.debug({ fromDelta: this.counters.fetched, remaining: need.size }, 'static delta applied');
+    return plan.fetch.filter((c) => need.has(c.digest));
   }
 
   /** Best effort: a boot never fails because the report could not be delivered. */

@@ -6,7 +6,7 @@ import {
   type ServerHttp2Stream,
   type IncomingHttpHeaders,
 } from 'node:http2';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { isDigest } from '@bootpt/protocol';
@@ -20,6 +20,7 @@ import type { TlsMaterial } from './tls.js';
  *   GET|HEAD /v1/manifests/<digest>   signed manifest envelope
  *   GET|HEAD /v1/indexes/<digest>     encoded chunk index
  *   GET|HEAD /v1/chunks/<digest>      chunk bytes; `br` when the client accepts it and no Range is asked
+ *   GET|HEAD /v1/deltas/<from>/<to>   static delta between two releases (`deltas.ts`), always `br`
  *   POST     /v1/reports              a client's boot report (JSON), 202
  *
  * Content is immutable (named by digest): `cache-control: public, max-age=31536000, immutable`, an ETag
@@ -41,6 +42,7 @@ const TYPES: Record<ContentKind, string> = {
 };
 
 const ROUTE = /^\/v1\/(manifests|indexes|chunks)\/([0-9a-f]{64})$/;
+const DELTA_ROUTE = /^\/v1\/deltas\/([0-9a-f]{64})\/([0-9a-f]{64})$/;
 
 export interface ContentServerOptions {
   readonly store: ContentStore;
@@ -150,6 +152,11 @@ export class ContentServer {
       if (method !== 'POST') return this.respond(stream, 405);
       return this.acceptReport(stream);
     }
+    const delta = DELTA_ROUTE.exec(path);
+    if (delta) {
+      if (method !== 'GET' && method !== 'HEAD') return this.respond(stream, 405);
+      return this.serveDelta(stream, method, delta[1]!, delta[2]!);
+    }
     const m = ROUTE.exec(path.split('?')[0]!);
     if (!m) return this.respond(stream, 404, 'not found\n');
     if (method !== 'GET' && method !== 'HEAD') return this.respond(stream, 405);
@@ -207,6 +214,34 @@ export class ContentServer {
     } finally {
       await file.close();
     }
+  }
+
+  private async serveDelta(
+    stream: ServerHttp2Stream,
+    method: string,
+    from: string,
+    to: string,
+  ): Promise<void> {
+    const body = await readFile(this.options.store.deltaPath(from, to)).catch(() => null);
+    if (!body) {
+      this.stats.notFound++;
+      return this.respond(stream, 404, 'no such delta\n');
+    }
+    const head = {
+      [STATUS]: 200,
+      [CONTENT_TYPE]: 'application/vnd.bootpt.delta.v1',
+      [CONTENT_LENGTH]: body.length,
+      'content-encoding': 'br',
+      'cache-control': 'public, max-age=31536000, immutable',
+      etag: `"${from}-${to}"`,
+    };
+    if (method === 'HEAD') {
+      stream.respond(head, { endStream: true });
+      return;
+    }
+    stream.respond(head);
+    stream.end(body);
+    this.stats.bodyBytes += body.length;
   }
 
   private async acceptReport(stream: ServerHttp2Stream): Promise<void> {

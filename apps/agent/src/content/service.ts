@@ -4,6 +4,7 @@ import type { Digest } from '@bootpt/protocol';
 import { createTrustStore } from '@bootpt/protocol';
 import type { BootEventSink } from '../telemetry/events.js';
 import type { ContentConfig } from './config.js';
+import { buildDelta } from './deltas.js';
 import { AssembledFiles } from './file-source.js';
 import { ReportBuffer } from './reports.js';
 import { ContentServer } from './server.js';
@@ -86,6 +87,14 @@ export class ContentService {
     const wanted = new Set([...this.options.config.manifests, ...(this.options.siteManifests?.() ?? [])]);
     const out: SyncStats[] = [];
     for (const digest of wanted) out.push(await this.sync(digest));
+    // Static deltas between every pair of wanted releases (a site holds a handful at a time).
+    for (const from of wanted) {
+      for (const to of wanted) {
+        if (from === to) continue;
+        const bytes = await buildDelta(this.store, from, to);
+        this.options.log.info({ from, to, bytes }, 'static delta ready');
+      }
+    }
     return out;
   }
 

@@ -20,6 +20,7 @@ import {
  *   <dir>/indexes/<digest>        encoded chunk indexes, named by SHA-256 of the encoding
  *   <dir>/chunks/<digest>         chunk bytes, named by SHA-256
  *   <dir>/chunks/<digest>.br      optional brotli copy (only when it is smaller)
+ *   <dir>/deltas/<from>-<to>.br   static deltas between releases (`deltas.ts`)
  *   <dir>/tmp/                    writes in progress
  *
  * Everything is verified on write: a chunk must digest to its name, an index must digest to its name
@@ -67,7 +68,7 @@ export class ContentStore {
   ) {}
 
   async open(): Promise<void> {
-    for (const sub of ['manifests', 'indexes', 'chunks'])
+    for (const sub of ['manifests', 'indexes', 'chunks', 'deltas'])
       await mkdir(join(this.dir, sub), { recursive: true });
     await rm(join(this.dir, 'tmp'), { recursive: true, force: true });
     await mkdir(join(this.dir, 'tmp'), { recursive: true });
@@ -129,6 +130,24 @@ export class ContentStore {
         await this.atomicWrite(`${path}.br`, packed, false);
     }
     await this.atomicWrite(path, bytes, false);
+  }
+
+  deltaPath(from: Digest, to: Digest): string {
+    if (!isDigest(from) || !isDigest(to)) throw new ContentError('CONTENT_ERR_BAD_NAME', 'not a digest pair');
+    return join(this.dir, 'deltas', `${from}-${to}.br`);
+  }
+
+  async deltaSize(from: Digest, to: Digest): Promise<number | null> {
+    try {
+      return (await stat(this.deltaPath(from, to))).size;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Deltas are derived data (rebuilt from verified chunks); the client verifies every chunk in them. */
+  async putDelta(from: Digest, to: Digest, packed: Uint8Array): Promise<void> {
+    await this.atomicWrite(this.deltaPath(from, to), packed, false);
   }
 
   /** A stored chunk index, verified against its name; null when absent or damaged. */

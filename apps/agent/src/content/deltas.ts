@@ -1,0 +1,78 @@
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlib } from 'node:zlib';
+import type { Digest, Manifest } from '@bootpt/protocol';
+import { decodeManifest, decodeSignedManifest } from '@bootpt/protocol';
+import { ContentError, type ContentStore } from './store.js';
+
+/**
+ * Static deltas between two releases (in the spirit of OSTree's): the chunks of `to` that `from` does
+ * not use, concatenated in order of first use and brotli-compressed as one stream, precomputed when the
+ * store syncs. A client updating from `from` fetches one object instead of one request per chunk, and
+ * the shared compression window finds redundancy across chunks that per-chunk compression cannot.
+ * The chunk list is not sent: client and server both derive it from the two signed manifests' indexes
+ * (`deltaChunks`), and the client still verifies every chunk against its digest.
+ */
+
+const compress = promisify(brotliCompress);
+
+async function manifestOf(store: ContentStore, digest: Digest): Promise<Manifest> {
+  const envelope = await store.read('manifests', digest);
+  const signed = envelope ? decodeSignedManifest(envelope) : null;
+  const manifest = signed?.ok ? decodeManifest(signed.value.payload) : null;
+  if (!manifest?.ok)
+    throw new ContentError('CONTENT_ERR_BAD_MANIFEST', `manifest ${digest} is not in the store`);
+  return manifest.value;
+}
+
+/** Chunks (digest, length) of `to` absent from `from`, each once, in order of first use in `to`. */
+export function deltaChunks(
+  fromChunks: ReadonlySet<Digest>,
+  toLayers: readonly { readonly chunks: readonly { readonly digest: Digest; readonly length: number }[] }[],
+): { digest: Digest; length: number }[] {
+  const seen = new Set<Digest>();
+  const out: { digest: Digest; length: number }[] = [];
+  for (const layer of toLayers) {
+    for (const c of layer.chunks) {
+      if (fromChunks.has(c.digest) || seen.has(c.digest)) continue;
+      seen.add(c.digest);
+      out.push({ digest: c.digest, length: c.length });
+    }
+  }
+  return out;
+}
+
+async function indexesOf(store: ContentStore, manifest: Manifest) {
+  const out = [];
+  for (const layer of manifest.layers) {
+    const index = await store.loadIndex(layer.chunkIndexDigest);
+    if (!index)
+      throw new ContentError('CONTENT_ERR_BAD_INDEX', `chunk index ${layer.chunkIndexDigest} missing`);
+    out.push(index);
+  }
+  return out;
+}
+
+/** Builds the delta `from` → `to` into the store (no-op when present). Returns its compressed size. */
+export async function buildDelta(store: ContentStore, from: Digest, to: Digest): Promise<number> {
+  const existing = await store.deltaSize(from, to);
+  if (existing !== null) return existing;
+  const fromIndexes = await indexesOf(store, await manifestOf(store, from));
+  const toIndexes = await indexesOf(store, await manifestOf(store, to));
+  const held = new Set(fromIndexes.flatMap((i) => i.chunks.map((c) => c.digest)));
+  const parts: Buffer[] = [];
+  for (const c of deltaChunks(held, toIndexes)) {
+    const bytes = await store.read('chunks', c.digest);
+    if (!bytes) throw new ContentError('CONTENT_ERR_UPSTREAM', `chunk ${c.digest} missing`);
+    parts.push(bytes);
+  }
+  const raw = Buffer.concat(parts);
+  const packed = await compress(raw, {
+    params: {
+      [zlib.BROTLI_PARAM_QUALITY]: 5,
+      [zlib.BROTLI_PARAM_LGWIN]: 24,
+      [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length,
+    },
+  });
+  await store.putDelta(from, to, packed);
+  return packed.length;
+}
