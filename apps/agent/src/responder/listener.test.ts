@@ -216,13 +216,17 @@ describe('loadSockoptBinder', () => {
     expect((r as { unavailable: string }).unavailable).toMatch(/^cannot load bootpt-no-such-module: /);
   });
 
-  it.runIf(process.platform === 'linux' && process.arch === 'x64')(
-    'loads the prebuilt add-on on linux-x64; refuses a socket whose descriptor it cannot read',
+  it.runIf(process.platform === 'linux')(
+    'on Linux loads the add-on (or says why not); refuses a socket whose descriptor it cannot read',
     () => {
       const binder = loadSockoptBinder();
-      expect(typeof binder).toBe('function');
+      if (typeof binder !== 'function') {
+        // sockopt is optional: without a compiler at install time there is no binary, and the agent falls back.
+        expect(binder.unavailable).toMatch(/^cannot load sockopt: /);
+        return;
+      }
       const notBound = new EventEmitter() as unknown as Socket;
-      expect(() => (binder as DeviceBinder)(notBound, 1)).toThrow(/file descriptor/);
+      expect(() => binder(notBound, 1)).toThrow(/file descriptor/);
     },
   );
 });

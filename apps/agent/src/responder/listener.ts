@@ -18,14 +18,16 @@ import type { ResponderConfig } from '../config/schema.js';
  *   including 255.255.255.255 broadcasts, which Linux routes out of the interface that owns the source
  *   address;
  * - in `per_interface` mode, a broadcast socket on `0.0.0.0:<port>` tied to the interface with
- *   SO_BINDTOIFINDEX (SOL_SOCKET 1, option 62; Linux 5.0+), set through the npm add-on `sockopt`.
+ *   SO_BINDTOIFINDEX (SOL_SOCKET 1, option 62; Linux 5.0+), set through the npm add-on `sockopt` (an
+ *   optional dependency compiled by node-gyp at install: its published "prebuilds", linux ones included,
+ *   are macOS binaries).
  *   The kernel hands a broadcast only to the sockets tied to the interface it came in on, so every
  *   broadcast is attributed to exactly one link, and broadcasts on interfaces nobody named are not read.
  *   dgram creates the file descriptor only at bind time, so the option is set right after bind (with
  *   SO_REUSEADDR so the sockets can share the port); the listener then lets the event loop read and
  *   discard whatever was queued in that microsecond window before it accepts packets.
  *
- * Fallback (`shared` mode: not Linux, the add-on or its prebuilt binary missing, the option refused, or
+ * Fallback (`shared` mode: not Linux, the add-on missing or not built, the option refused, or
  * the socket's descriptor unreadable): one wildcard `0.0.0.0:<port>` socket for every broadcast, as
  * before. A broadcast it catches is attributed by the request itself (giaddr, ciaddr, the client's
  * reservation) or, when only one interface is named, to that interface; with several named interfaces a
