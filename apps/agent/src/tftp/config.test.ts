@@ -25,3 +25,13 @@ describe('tftpConfigSchema', () => {
     expect(tftpConfigSchema.safeParse({ retry: { timeoutMs: 500, maxTimeoutMs: 100 } }).success).toBe(false);
   });
 });
+
+describe('tftpConfigSchema paths', () => {
+  it('keeps path leniency off unless asked', () => {
+    expect(tftpConfigSchema.parse({}).paths).toEqual({
+      translateBackslashes: false,
+      stripLeadingSlash: false,
+    });
+    expect(tftpConfigSchema.parse({ paths: { stripLeadingSlash: true } }).paths.stripLeadingSlash).toBe(true);
+  });
+});

@@ -66,6 +66,17 @@ export const tftpConfigSchema = z
       }),
     netascii: z.boolean().default(true),
     /**
+     * Path leniency, both off (refused with ERROR 2): Windows boot programs send `\boot\x64\…`,
+     * some PXE configurations `/pxelinux.0`. On: backslashes become slashes / a leading slash means the root.
+     */
+    paths: z
+      .object({
+        translateBackslashes: z.boolean().default(false),
+        stripLeadingSlash: z.boolean().default(false),
+      })
+      .strict()
+      .default({ translateBackslashes: false, stripLeadingSlash: false }),
+    /**
      * Leave `tsize` out of the OACK for an empty file: curl (7.x/8.x) rejects `tsize 0` as invalid and aborts.
      * Omitting an option is always allowed (RFC 2347); the client then just reads to the short block.
      */

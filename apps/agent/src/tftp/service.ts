@@ -78,7 +78,7 @@ export class TftpService implements Service {
 
   async start(): Promise<void> {
     const { config } = this.options;
-    this.jail = new TftpJail(config.root);
+    this.jail = new TftpJail(config.root, config.paths);
     const targets = config.loopback
       ? [{ address: '127.0.0.1', mtu: DEFAULT_MTU }]
       : config.interfaces.flatMap((name) => interfaceAddresses(name));
