@@ -251,12 +251,6 @@ export class BootClient {
           validationToken: toHex(offer.validationToken),
         });
       }
-      const keepChunks = new Set(plan.layers.flatMap((l) => l.chunks.map((c) => c.digest)));
-      await this.cache.prune({
-        manifests: new Set([digest]),
-        indexes: new Set(manifest.verified.manifest.layers.map((l) => l.chunkIndexDigest)),
-        chunks: keepChunks,
-      });
       return handOff({
         outputDir: this.config.outputDir,
         manifest: manifest.verified.manifest,
@@ -264,6 +258,12 @@ export class BootClient {
         files,
         kexec: this.config.kexec,
       });
+    });
+    // Housekeeping after the hand-off: drop what the booted release no longer uses.
+    await this.cache.prune({
+      manifests: new Set([digest]),
+      indexes: new Set(manifest.verified.manifest.layers.map((l) => l.chunkIndexDigest)),
+      chunks: new Set(plan.layers.flatMap((l) => l.chunks.map((c) => c.digest))),
     });
     const wire = this.session?.wireBytes() ?? { read: 0, written: 0 };
     const distinct = new Map(plan.layers.flatMap((l) => l.chunks.map((c) => [c.digest, c.length] as const)));
@@ -451,6 +451,7 @@ export class BootClient {
       return plan.fetch;
     }
     const need = new Set(plan.fetch.map((c) => c.digest));
+    const take: { digest: Digest; bytes: Buffer }[] = [];
     let at = 0;
     for (const c of list) {
       const bytes = res.body.subarray(at, at + c.length);
@@ -462,12 +463,21 @@ export class BootClient {
           `chunk ${c.digest} in the static delta from ${this.endpointLabel ?? '?'} refused: it digests to ${sha256Hex(bytes)}`,
         );
       }
-      await this.cache.putChunk(c.digest, bytes);
-      this.fresh.set(c.digest, bytes);
-      this.counters.chunks += bytes.length;
-      this.counters.fetched++;
+      take.push({ digest: c.digest, bytes });
       need.delete(c.digest);
     }
+    // Verified above; written with a few files in flight at a time.
+    let next = 0;
+    const writer = async (): Promise<void> => {
+      while (next < take.length) {
+        const { digest, bytes } = take[next++]!;
+        await this.cache.putChunk(digest, bytes);
+        this.fresh.set(digest, bytes);
+        this.counters.chunks += bytes.length;
+        this.counters.fetched++;
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, writer));
     this.log.debug({ fromDelta: this.counters.fetched, remaining: need.size }, 'static delta applied');
     return plan.fetch.filter((c) => need.has(c.digest));
   }
