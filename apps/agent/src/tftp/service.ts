@@ -47,6 +47,7 @@ interface Listener {
   readonly address: string;
   readonly socket: Socket;
   readonly maxBlksize: number;
+  readonly mtu: number;
 }
 
 export class TftpService implements Service {
@@ -93,7 +94,7 @@ export class TftpService implements Service {
         });
       });
       const maxBlksize = config.maxBlksize ?? target.mtu - IPV4_UDP_TFTP_HEADERS;
-      const listener: Listener = { address: target.address, socket, maxBlksize };
+      const listener: Listener = { address: target.address, socket, maxBlksize, mtu: target.mtu };
       socket.on('message', (msg, rinfo) => this.onRequest(listener, msg, rinfo));
       socket.on('error', (err) => this.options.log.warn({ err }, 'tftp listening socket error'));
       this.listeners.push(listener);
@@ -241,6 +242,7 @@ export class TftpService implements Service {
     this.metrics.activeTransfers.inc({ mode: 'unicast' });
     const transfer = new UnicastTransfer({
       localAddress: listener.address,
+      mtu: listener.mtu,
       client: { address: rinfo.address, port: rinfo.port },
       snapshot,
       machine: {

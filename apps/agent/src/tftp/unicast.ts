@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { createServerRead, decodeTftp, encodeTftp, serverReadStep } from '@bootpt/protocol/tftp/index';
 import type { ServerReadConfig, ServerReadState, TftpEffect } from '@bootpt/protocol/tftp/index';
 import { BlockReader } from './block-reader.js';
+import { enableGso, GSO_MAX_BYTES, GSO_MAX_SEGMENTS } from './gso.js';
 import type { SendTally } from './metrics.js';
 import type { FileSnapshot } from '../store/file-snapshot.js';
 import { SnapshotChangedError } from '../store/file-snapshot.js';
@@ -22,6 +23,8 @@ import { SnapshotChangedError } from '../store/file-snapshot.js';
  */
 export interface UnicastOptions {
   readonly localAddress: string;
+  /** Path MTU of the serving interface: decides whether a window may go out as one GSO send. */
+  readonly mtu: number;
   readonly client: { readonly address: string; readonly port: number };
   readonly snapshot: FileSnapshot;
   readonly machine: Omit<ServerReadConfig, 'readBlock'>;
@@ -39,6 +42,8 @@ export class UnicastTransfer {
   private finished = false;
   private readonly reader: BlockReader;
   private retransmissionsSeen = 0;
+  /** Segment size when UDP GSO is on for this socket, else 0. */
+  private gsoSegment = 0;
 
   constructor(private readonly options: UnicastOptions) {
     this.reader = new BlockReader(options.snapshot, options.machine.blksize, batchBytes(options.machine));
@@ -52,6 +57,12 @@ export class UnicastTransfer {
     socket.bind({ address: this.options.localAddress, port: 0 }, () => {
       socket.connect(this.options.client.port, this.options.client.address, () => {
         if (this.finished) return;
+        const { blksize, windowsize } = this.options.machine;
+        const segment = blksize + 4;
+        // IPv4 (20) + UDP (8) headers: a segment must not need IP fragmentation.
+        if (windowsize > 1 && segment + 28 <= this.options.mtu && enableGso(socket, segment)) {
+          this.gsoSegment = segment;
+        }
         const reader = this.reader;
         this.run(() =>
           createServerRead({ ...this.options.machine, readBlock: (n) => reader.block(n) }, performance.now()),
@@ -128,12 +139,48 @@ export class UnicastTransfer {
   private apply(effects: readonly TftpEffect[]): void {
     const socket = this.socket!;
     const tally = this.options.tally;
+    // A run of DATA datagrams adjacent in one batch buffer, sent as one GSO send when possible.
+    let run: Buffer | undefined;
+    let runCount = 0;
+    const flush = (): void => {
+      if (!run) return;
+      socket.send(run);
+      tally.bytes += run.length;
+      tally.packets += runCount;
+      run = undefined;
+      runCount = 0;
+    };
     for (const effect of effects) {
       switch (effect.type) {
         case 'send': {
           const packet = effect.packet;
-          const datagram =
-            packet.opcode === 'DATA' ? BlockReader.datagram(packet.data) : Buffer.from(encodeTftp(packet));
+          if (packet.opcode === 'DATA') {
+            const datagram = BlockReader.datagram(packet.data);
+            if (this.gsoSegment === 0) {
+              socket.send(datagram);
+              tally.bytes += datagram.length;
+              tally.packets++;
+              break;
+            }
+            if (
+              run &&
+              run.length === runCount * this.gsoSegment &&
+              datagram.buffer === run.buffer &&
+              datagram.byteOffset === run.byteOffset + run.length &&
+              runCount < GSO_MAX_SEGMENTS &&
+              run.length + datagram.length <= GSO_MAX_BYTES
+            ) {
+              run = Buffer.from(run.buffer, run.byteOffset, run.length + datagram.length);
+              runCount++;
+            } else {
+              flush();
+              run = datagram;
+              runCount = 1;
+            }
+            break;
+          }
+          flush();
+          const datagram = Buffer.from(encodeTftp(packet));
           socket.send(datagram);
           tally.bytes += datagram.length;
           tally.packets++;
@@ -146,12 +193,14 @@ export class UnicastTransfer {
           this.options.onLog?.(effect.level, effect.message, effect.fields);
           break;
         case 'done':
+          flush();
           this.finish(effect.outcome, effect.bytes, effect.error);
           break;
         default:
           break;
       }
     }
+    flush();
   }
 
   /** Ends the transfer after an error the machine does not know about (socket, file). */

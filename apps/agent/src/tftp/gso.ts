@@ -1,0 +1,45 @@
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:dgram';
+
+/**
+ * UDP generic segmentation offload (Linux UDP_SEGMENT, 4.18+): with a segment size set on the socket, one
+ * `send` of N×size octets leaves as N datagrams (the last may be shorter), so a TFTP window costs one
+ * syscall instead of one per block. Set through the optional `sockopt` add-on (the agent's optional
+ * dependency); when it is missing or the kernel refuses, the caller sends block by block.
+ *
+ * Limits (kernel): at most 64 segments and 65,507 payload octets per send, and a segment (plus IP/UDP
+ * headers) must fit the path MTU — so it applies only to blksize up to the MTU clamp, never to fragmenting
+ * block sizes.
+ */
+const SOL_UDP = 17;
+const UDP_SEGMENT = 103;
+export const GSO_MAX_SEGMENTS = 64;
+export const GSO_MAX_BYTES = 65_507;
+
+interface Sockopt {
+  setsockopt(socket: unknown, level: number, option: number, value: number): void;
+}
+
+let sockopt: Sockopt | null | undefined;
+
+function load(): Sockopt | null {
+  if (sockopt !== undefined) return sockopt;
+  try {
+    sockopt = createRequire(import.meta.url)('sockopt') as Sockopt;
+  } catch {
+    sockopt = null;
+  }
+  return sockopt;
+}
+
+/** Sets the segment size on a bound socket; false when GSO is unavailable. */
+export function enableGso(socket: Socket, segmentSize: number): boolean {
+  const api = load();
+  if (!api) return false;
+  try {
+    api.setsockopt(socket, SOL_UDP, UDP_SEGMENT, segmentSize);
+    return true;
+  } catch {
+    return false;
+  }
+}
