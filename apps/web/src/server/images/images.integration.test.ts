@@ -190,6 +190,26 @@ describe('resumable layer upload', () => {
     const parts = await Promise.all(index.value.chunks.map((c) => deps.blobs.getBytes(c.digest)));
     expect(sha(Buffer.concat(parts.map((p) => p!)))).toBe(digest);
 
+    // Agents and tools fetch the index and chunks by digest; credentials are required.
+    const fetchContent = (kind: string, digest: string, auth: string | null = bearer) =>
+      getContent(
+        new Request(`http://test/api/agent/v1/${kind}/${digest}`, {
+          headers: auth ? { authorization: `Bearer ${auth}` } : {},
+        }),
+        { params: Promise.resolve({ kind, digest }) },
+      );
+    const indexHex = bareDigest(ready.chunkIndexDigest!);
+    const indexRes = await fetchContent('indexes', indexHex);
+    expect(indexRes.status).toBe(200);
+    expect(sha(new Uint8Array(await indexRes.arrayBuffer()))).toBe(indexHex);
+    const firstChunk = index.value.chunks[0]!;
+    const chunkRes = await fetchContent('chunks', firstChunk.digest);
+    expect(chunkRes.headers.get('cache-control')).toContain('immutable');
+    expect(sha(new Uint8Array(await chunkRes.arrayBuffer()))).toBe(firstChunk.digest);
+    expect((await fetchContent('chunks', firstChunk.digest, null)).status).toBe(401);
+    expect((await fetchContent('chunks', sha(Buffer.from('nope')))).status).toBe(404);
+    expect((await fetchContent('layers', firstChunk.digest)).status).toBe(404);
+
     const progress = await callerFor(db, viewer).image.layerProgress({ ids: [layer.id] });
     expect(progress).toEqual([
       { id: layer.id, status: 'READY', progress: 100, error: null, chunkCount: ready.chunkCount },

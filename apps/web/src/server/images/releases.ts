@@ -86,6 +86,8 @@ export const releaseOutput = z
     createdAt: z.string(),
     /** What updating from the previous published release of the same image costs (null: none). */
     update: updateCostOutput.nullable(),
+    /** Why the update cost could not be computed although there is a previous release. */
+    updateError: z.string().nullable(),
   })
   .meta({ id: 'Release' });
 export type ReleaseOutput = z.infer<typeof releaseOutput>;
@@ -105,7 +107,11 @@ const include = {
 
 type ReleaseRow = Prisma.ReleaseGetPayload<{ include: typeof include }>;
 
-function toOutput(r: ReleaseRow, update: UpdateCost | null): ReleaseOutput {
+function toOutput(
+  r: ReleaseRow,
+  update: UpdateCost | null,
+  updateError: string | null = null,
+): ReleaseOutput {
   return {
     id: r.id,
     imageId: r.imageId,
@@ -121,6 +127,7 @@ function toOutput(r: ReleaseRow, update: UpdateCost | null): ReleaseOutput {
     publishedAt: r.publishedAt?.toISOString() ?? null,
     createdAt: r.createdAt.toISOString(),
     update,
+    updateError,
   };
 }
 
@@ -168,17 +175,17 @@ async function previousRelease(db: PrismaClient, r: ReleaseRow): Promise<Release
 }
 
 async function withUpdate(db: PrismaClient, deps: ImageDeps | null, r: ReleaseRow): Promise<ReleaseOutput> {
-  if (!deps) return toOutput(r, null);
   const target = manifestOf(r);
   const prev = target ? await previousRelease(db, r) : null;
   const from = prev ? manifestOf(prev) : null;
   if (!target || !prev || !from) return toOutput(r, null);
-  const cost = await updateCost(
-    deps.blobs,
-    { id: prev.id, version: prev.version, manifest: from },
-    target,
-  ).catch(() => null);
-  return toOutput(r, cost);
+  if (!deps) return toOutput(r, null, 'the blob store is not configured');
+  try {
+    const cost = await updateCost(deps.blobs, { id: prev.id, version: prev.version, manifest: from }, target);
+    return toOutput(r, cost);
+  } catch (err) {
+    return toOutput(r, null, (err as Error).message);
+  }
 }
 
 export async function listReleases(

@@ -64,7 +64,7 @@ export default async function ReleasesPage({
                   <td className="num">{r.layerCount}</td>
                   <td className="num">{formatBytes(r.totalSize)}</td>
                   <td>
-                    <UpdateCost update={r.update} />
+                    <UpdateCost update={r.update} error={r.updateError} />
                   </td>
                   <td className="mono" title={r.manifestDigest ?? ''}>
                     {shortDigest(r.manifestDigest)}

@@ -67,7 +67,7 @@ export default async function ReleasePage({ params }: { params: Promise<{ id: st
         <section className="panel">
           <h2 className="form-title">Update from the previous release</h2>
           <p>
-            <UpdateCost update={r.update} />
+            <UpdateCost update={r.update} error={r.updateError} />
           </p>
           {r.update ? (
             <dl className="small">
