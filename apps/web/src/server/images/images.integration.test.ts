@@ -19,6 +19,7 @@ import { GET as getContent } from './content-route';
 import { GET as getTrustedKeys } from './trusted-keys-route';
 import { bareDigest } from './deps';
 import { indexStoredLayer } from './indexing';
+import { sweepExpiredUploads } from './uploads';
 import { decryptPrivateKey } from './key-crypto';
 import { createTestImageDeps, type TestImageDeps } from './testing';
 
@@ -229,6 +230,23 @@ describe('resumable layer upload', () => {
     await expect(api.image.completeUpload({ id: upload.id })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect((await api.image.getUpload({ id: upload.id })).status).toBe('FAILED');
     expect(await deps.blobs.has(sha(data))).toBe(false);
+  });
+
+  it('expires abandoned sessions and deletes their partial files; aborting does the same', async () => {
+    const api = callerFor(db, operator);
+    const mk = () =>
+      api.image.createUpload({ imageId, size: 1000, mediaType: 'application/vnd.bootpt.kernel' });
+    const stale = await mk();
+    const aborted = await mk();
+    expect((await patch(stale.id, 0, randomBytes(500))).status).toBe(204);
+    await db.upload.update({ where: { id: stale.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    const files = async () => (await readdir(deps.uploadDir)).length;
+    const before = await files();
+    expect(await sweepExpiredUploads(db, deps)).toBeGreaterThanOrEqual(1);
+    expect((await api.image.getUpload({ id: stale.id })).status).toBe('EXPIRED');
+    expect((await api.image.abortUpload({ id: aborted.id })).status).toBe('ABORTED');
+    expect(await files()).toBe(before - 2);
+    expect((await patch(stale.id, 500, randomBytes(10))).status).toBe(409);
   });
 });
 
