@@ -179,19 +179,17 @@ const bench: Benchmark = async ({ quick }) => {
       index = indexer.finish();
       chunkMs.push(performance.now() - t0);
     }
-    const chunks = new Map(
-      index!.chunks.map((c) => [c.digest, base.subarray(c.offset, c.offset + c.length)]),
-    );
+    const chunks = new Map(index.chunks.map((c) => [c.digest, base.subarray(c.offset, c.offset + c.length)]));
     const asmMs: number[] = [];
     for (let i = 0; i < reps; i++) {
       const t0 = performance.now();
       const assembled = assembleLayer(
         {
           layerIndex: 0,
-          digest: index!.layerDigest,
-          size: index!.layerSize,
+          digest: index.layerDigest,
+          size: index.layerSize,
           mediaType: 'cpio',
-          chunks: index!.chunks,
+          chunks: index.chunks,
         },
         (d) => chunks.get(d),
       );
@@ -319,7 +317,9 @@ const bench: Benchmark = async ({ quick }) => {
         'ms',
         'lower',
         { zsync: Math.round(z.ms), rsync: Math.round(rMs) },
-        `bootpt total with discovery (300 ms window) ${Math.round(update.totalMs)} ms; assembly+verify ${mbps(image, verifyPhase.durationMs)} MB/s from the disk cache`,
+        `bootpt total with discovery (300 ms window) ${Math.round(update.totalMs)} ms; phases ` +
+          update.timeline.map((p) => `${p.phase} ${Math.round(p.durationMs)}`).join(', ') +
+          `; assembly+verify ${mbps(image, verifyPhase.durationMs)} MB/s from the disk cache`,
       ),
     );
     out.push(
