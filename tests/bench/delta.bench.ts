@@ -20,7 +20,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { LayerIndexer, assembleLayer } from '@bootpt/protocol';
+import { LayerIndexer, assembleLayer, type ChunkIndex } from '@bootpt/protocol';
 import { BootClient, type BootResult } from '../../apps/client/src/client.js';
 import { freeTcpPort, startLab } from '../../apps/client/src/testing/lab.js';
 import { PUBLISH_CHUNKING } from '../images/publish.js';
@@ -171,7 +171,7 @@ const bench: Benchmark = async ({ quick }) => {
     const base = second.layers[0]!.bytes;
     const reps = quick ? 1 : 3;
     const chunkMs: number[] = [];
-    let index;
+    let index: ChunkIndex | undefined;
     for (let i = 0; i < reps; i++) {
       const t0 = performance.now();
       const indexer = new LayerIndexer(PUBLISH_CHUNKING);
@@ -179,6 +179,8 @@ const bench: Benchmark = async ({ quick }) => {
       index = indexer.finish();
       chunkMs.push(performance.now() - t0);
     }
+    if (!index) throw new Error('no index');
+    const layerIndex = index;
     const chunks = new Map(index.chunks.map((c) => [c.digest, base.subarray(c.offset, c.offset + c.length)]));
     const asmMs: number[] = [];
     for (let i = 0; i < reps; i++) {
@@ -186,10 +188,10 @@ const bench: Benchmark = async ({ quick }) => {
       const assembled = assembleLayer(
         {
           layerIndex: 0,
-          digest: index.layerDigest,
-          size: index.layerSize,
+          digest: layerIndex.layerDigest,
+          size: layerIndex.layerSize,
           mediaType: 'cpio',
-          chunks: index.chunks,
+          chunks: layerIndex.chunks,
         },
         (d) => chunks.get(d),
       );
