@@ -15,6 +15,7 @@ export interface IndexQueue {
   enqueue(layerId: string): Promise<void>;
   /** The running job's progress in percent, or null when no job is known. */
   progress(layerId: string): Promise<number | null>;
+  close?(): Promise<void>;
 }
 
 export interface ImageDeps {

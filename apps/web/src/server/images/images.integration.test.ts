@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -17,7 +17,11 @@ import { actorFor, callerFor, createTestUser, runId, userIdentity } from '../tes
 import { HEAD, PATCH } from './upload-route';
 import { GET as getContent } from './content-route';
 import { GET as getTrustedKeys } from './trusted-keys-route';
+import { Queue } from 'bullmq';
+import { QUEUE } from '../jobs/definitions';
+import { createQueueConnection } from '../redis';
 import { bareDigest } from './deps';
+import { createBullIndexQueue, indexJobId } from './queue';
 import { indexStoredLayer } from './indexing';
 import { sweepExpiredUploads } from './uploads';
 import { decryptPrivateKey } from './key-crypto';
@@ -272,6 +276,25 @@ describe('layer.index', () => {
     expect(after.chunkIndexDigest).toBe(first.chunkIndexDigest);
     expect(after.chunkCount).toBe(first.chunkCount);
     expect(await count()).toBe(before);
+  });
+
+  it('is queued once per layer on the real BullMQ queue, and again after it finished', async () => {
+    const layerId = randomUUID();
+    const queue = createBullIndexQueue();
+    const inspect = new Queue(QUEUE, { connection: createQueueConnection() });
+    try {
+      await queue.enqueue(layerId);
+      await queue.enqueue(layerId);
+      const job = await inspect.getJob(indexJobId(layerId));
+      expect(job?.name).toBe('layer.index');
+      expect(job?.data).toEqual({ layerId });
+      const waiting = await inspect.getJobs(['waiting', 'active', 'delayed', 'prioritized']);
+      expect(waiting.filter((j) => j.id === indexJobId(layerId))).toHaveLength(1);
+      await job!.remove();
+    } finally {
+      await queue.close?.();
+      await inspect.close();
+    }
   });
 
   it('marks a layer FAILED when its stored bytes are gone', async () => {

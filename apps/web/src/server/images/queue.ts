@@ -35,6 +35,10 @@ export function createBullIndexQueue(): IndexQueue {
         },
       );
     },
+    async close() {
+      await queue?.close();
+      queue = undefined;
+    },
     async progress(layerId) {
       const job = await q().getJob(indexJobId(layerId));
       if (!job) return null;
