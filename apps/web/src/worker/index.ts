@@ -5,13 +5,11 @@
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import { env } from '../env';
-import { logger as rootLogger } from '../server/logger';
+import { logger } from '../server/logger';
 import { createQueueConnection } from '../server/redis';
 import { disconnectDb } from '../server/db/client';
 import { jobSchemas, QUEUE, WORKER_HEARTBEAT_KEY, type JobName } from '../server/jobs/definitions';
 import { runImageJob } from '../server/images/jobs';
-
-const logger = rootLogger.child({ service: 'worker' });
 
 async function handle(job: Job): Promise<unknown> {
   const name = job.name as JobName;
