@@ -48,8 +48,9 @@ function which(cmd: string): string | undefined {
 
 /** A Debian peer binary: from PATH, or unpacked from its .deb into `.data/bench/peers`. */
 function peerBinary(pkg: string, relPath: string, command: string): string | undefined {
-  const installed =
-    which(command) ?? (existsSync(`/usr/sbin/${command}`) ? `/usr/sbin/${command}` : undefined);
+  // System locations only: PATH under npm/npx starts with node_modules/.bin, where the `dhcp` npm package
+  // (the codec benchmark's peer) installs a JavaScript `dhcpd` that is not ISC's.
+  const installed = [`/usr/sbin/${command}`, `/usr/bin/${command}`].find((p) => existsSync(p));
   if (installed) return installed;
   const unpacked = join(PEER_DIR, relPath);
   if (existsSync(unpacked)) return unpacked;
