@@ -62,9 +62,12 @@ export async function assembleOutputs(
       const fd = openSync(tmp, 'w');
       try {
         for (const layer of group) {
+          // One hash pass: the signed layer digest covers every byte, so chunks are only length-checked
+          // on the way through. If the layer does not verify, a second pass hashes each chunk to find
+          // (and remove) the damaged ones, which the caller then refetches.
           const verifier = new LayerVerifier(layer);
           for (const chunk of layer.chunks) {
-            const data = fresh.get(chunk.digest) ?? cache.readChunkSync(chunk.digest, chunk.length);
+            const data = fresh.get(chunk.digest) ?? cache.readChunkUnverifiedSync(chunk.digest, chunk.length);
             if (!data) {
               if (!missing.includes(chunk.digest)) missing.push(chunk.digest);
               continue;
@@ -77,12 +80,21 @@ export async function assembleOutputs(
           if (missing.length === 0) {
             const checked = verifier.finish();
             if (!checked.ok) {
-              throw new ClientError(
-                'CLIENT_ERR_LAYER_REJECTED',
-                `layer ${layer.layerIndex} (${layer.digest}) refused: ${checked.error.message}`,
-              );
+              for (const chunk of layer.chunks) {
+                if (fresh.has(chunk.digest)) continue;
+                if (!cache.readChunkSync(chunk.digest, chunk.length) && !missing.includes(chunk.digest)) {
+                  missing.push(chunk.digest);
+                }
+              }
+              if (missing.length === 0) {
+                throw new ClientError(
+                  'CLIENT_ERR_LAYER_REJECTED',
+                  `layer ${layer.layerIndex} (${layer.digest}) refused: ${checked.error.message}`,
+                );
+              }
+            } else {
+              bytes += layer.size;
             }
-            bytes += layer.size;
           }
         }
       } finally {

@@ -94,13 +94,16 @@ describe('bootpt-client against a loopback agent', () => {
   it('repairs a corrupt or truncated cache before booting (never boots it)', async () => {
     const config = lab.clientConfig();
     const cache = config.cacheDir;
-    const [victim, short] = (await readdir(join(cache, 'chunks'))) as [string, string];
+    const [victim, short, flipped] = (await readdir(join(cache, 'chunks'))) as [string, string, string];
     await writeFile(join(cache, 'chunks', victim), Buffer.from('not the chunk you are looking for'));
     await truncate(join(cache, 'chunks', short), 10);
+    const same = await readFile(join(cache, 'chunks', flipped)); // same length, one bit wrong
+    same[same.length >> 1]! ^= 0x01;
+    await writeFile(join(cache, 'chunks', flipped), same);
     const repaired = await boot(config);
     expect(repaired.verdict).toBe('valid');
-    expect(repaired.chunks.repaired).toBe(2);
-    expect(repaired.chunks.fetched).toBe(2);
+    expect(repaired.chunks.repaired).toBe(3);
+    expect(repaired.chunks.fetched).toBe(3);
     expect(sha(await readFile(join(config.outputDir, 'initramfs')))).toBe(sha(pair.second.initramfs));
 
     // A damaged state file and manifest: the client discovers cold and still boots the right image.
