@@ -54,7 +54,7 @@ export interface Lab {
   /** Agent log lines (JSON objects) so far. */
   logs(): Record<string, unknown>[];
   /** Points the client's reservation at a published release; SIGHUP makes the agent re-read it. */
-  assign(digest: string): Promise<void>;
+  assign(digest: string, options?: { endpointPort?: number }): Promise<void>;
   clientConfig(overrides?: Record<string, unknown>): ClientConfig;
   close(): Promise<void>;
 }
@@ -83,7 +83,7 @@ export async function startLab(args: {
   }
   const contentPort = await freeTcpPort();
   const responderPort = await freeUdpPort();
-  const endpointPort = args.endpointPort ? await args.endpointPort(contentPort) : contentPort;
+  let endpointPort = args.endpointPort ? await args.endpointPort(contentPort) : contentPort;
   const sitePath = join(dir, 'site.json');
   const writeSite = (digest: string) =>
     writeFile(
@@ -156,7 +156,8 @@ export async function startLab(args: {
     contentPort,
     fingerprint,
     logs,
-    async assign(digest) {
+    async assign(digest, options = {}) {
+      if (options.endpointPort !== undefined) endpointPort = options.endpointPort;
       await writeSite(digest);
       child.kill('SIGHUP');
       await waitFor('site data reloaded', ++reloads, 10_000);
