@@ -17,6 +17,18 @@ const schema = z.object({
   OIDC_NAME: z.string().default('Single sign-on'),
   BOOTPT_BLOB_DIR: z.string().optional(),
   BOOTPT_KEY_ENCRYPTION_KEY: z.string().optional(),
+  /**
+   * Target chunk size for layer indexing (a power of two; min = avg/4, max = avg*4). 16 KiB suits
+   * initramfs updates, which touch many small files. Changing it only affects layers indexed afterwards.
+   */
+  BOOTPT_CHUNK_AVG_SIZE: z.coerce
+    .number()
+    .int()
+    .refine(
+      (n) => n >= 1024 && n <= 1 << 24 && (n & (n - 1)) === 0,
+      'must be a power of two, 1 KiB to 16 MiB',
+    )
+    .default(16384),
 });
 
 export type Env = z.infer<typeof schema>;

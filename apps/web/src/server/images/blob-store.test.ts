@@ -90,4 +90,26 @@ describe('FsBlobStore', () => {
     expect(await store.delete(put.digest)).toBe(true);
     expect(await store.has(put.digest)).toBe(false);
   });
+
+  it('batches: verified on add, invisible until commit, deduplicated, nothing left on abort', async () => {
+    const a = randomBytes(20_000);
+    const b = randomBytes(30_000);
+    const batch = store.batch();
+    await expect(batch.add(sha(b), a)).rejects.toMatchObject({ code: 'BLOB_DIGEST_MISMATCH' });
+    await batch.add(sha(a), a);
+    await batch.add(sha(a), a);
+    await batch.add(sha(b), b);
+    expect(await store.has(sha(a))).toBe(false);
+    expect(await batch.commit()).toBe(2);
+    expect((await store.getBytes(sha(b)))?.equals(b)).toBe(true);
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+
+    const c = randomBytes(100);
+    const other = store.batch();
+    await other.add(sha(a), a);
+    await other.add(sha(c), c);
+    await other.abort();
+    expect(await store.has(sha(c))).toBe(false);
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
 });

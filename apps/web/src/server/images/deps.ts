@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { isDigest, type Digest } from '@bootpt/protocol';
+import { isDigest, type ChunkingParams, type Digest } from '@bootpt/protocol';
 import { env } from '../../env';
 import { DomainError } from '../api/errors';
 import { FsBlobStore, type BlobStore } from './blob-store';
@@ -24,6 +24,13 @@ export interface ImageDeps {
   uploadDir: string;
   queue: IndexQueue;
   kek: () => Buffer;
+  /** Chunking parameters for newly indexed layers (recorded in each chunk index). */
+  chunking: Partial<ChunkingParams>;
+}
+
+/** min = avg/4, max = avg*4, the protocol's normalization. */
+export function chunkingFor(avgSize: number): Partial<ChunkingParams> {
+  return { minSize: avgSize / 4, avgSize, maxSize: avgSize * 4 };
 }
 
 const holder = globalThis as typeof globalThis & { __bootptImageDeps?: ImageDeps };
@@ -44,6 +51,7 @@ export function getImageDeps(): ImageDeps {
     uploadDir: join(dir, 'uploads'),
     queue: createBullIndexQueue(),
     kek: () => (kek ??= parseKeyEncryptionKey(env().BOOTPT_KEY_ENCRYPTION_KEY)),
+    chunking: chunkingFor(env().BOOTPT_CHUNK_AVG_SIZE),
   };
   return holder.__bootptImageDeps;
 }

@@ -262,7 +262,7 @@ describe('layer.index', () => {
     const count = async () => (await readdir(join(deps.blobs.root, 'sha256'), { recursive: true })).length;
     const before = await count();
 
-    const again = await indexStoredLayer(db, deps.blobs, layerId);
+    const again = await indexStoredLayer(db, deps.blobs, layerId, undefined, deps.chunking);
     expect(again).toMatchObject({ status: 'READY', alreadyIndexed: true });
 
     // As if the worker died after writing chunks but before READY: the job runs again from scratch.
@@ -270,7 +270,7 @@ describe('layer.index', () => {
       where: { id: layerId },
       data: { status: 'INDEXING', chunkIndexDigest: null, chunkCount: null },
     });
-    const rerun = await indexStoredLayer(db, deps.blobs, layerId);
+    const rerun = await indexStoredLayer(db, deps.blobs, layerId, undefined, deps.chunking);
     expect(rerun).toMatchObject({ status: 'READY', alreadyIndexed: false });
     const after = await db.layer.findUniqueOrThrow({ where: { id: layerId } });
     expect(after.chunkIndexDigest).toBe(first.chunkIndexDigest);
@@ -302,7 +302,9 @@ describe('layer.index', () => {
     const layerId = await uploadLayer(data);
     await db.layer.update({ where: { id: layerId }, data: { status: 'INDEXING' } });
     await deps.blobs.delete(sha(data));
-    expect(await indexStoredLayer(db, deps.blobs, layerId)).toMatchObject({ status: 'FAILED' });
+    expect(await indexStoredLayer(db, deps.blobs, layerId, undefined, deps.chunking)).toMatchObject({
+      status: 'FAILED',
+    });
     expect((await db.layer.findUniqueOrThrow({ where: { id: layerId } })).status).toBe('FAILED');
   });
 });

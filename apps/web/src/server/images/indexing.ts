@@ -2,7 +2,7 @@ import {
   chunkIndexDigest,
   encodeChunkIndex,
   LayerIndexer,
-  type ChunkRef,
+  type ChunkingParams,
   type Digest,
 } from '@bootpt/protocol';
 import type { PrismaClient } from '../../generated/prisma/client';
@@ -22,9 +22,6 @@ export type IndexOutcome =
   | { status: 'READY'; alreadyIndexed: boolean; chunkCount: number; chunkIndexDigest: Digest }
   | { status: 'FAILED'; error: string }
   | { status: 'MISSING' };
-
-/** Chunk writes in flight at once (bounded: each holds at most one chunk, ≤ 256 KiB by default). */
-const MAX_IN_FLIGHT = 8;
 
 /** Collects the bytes of the chunk being read, across stream buffers, without copying until a cut. */
 class PendingBytes {
@@ -67,6 +64,7 @@ export async function indexStoredLayer(
   blobs: BlobStore,
   layerId: string,
   onProgress: (percent: number) => Promise<void> | void = () => undefined,
+  chunking: Partial<ChunkingParams> = {},
 ): Promise<IndexOutcome> {
   const layer = await db.layer.findUnique({ where: { id: layerId } });
   if (!layer) return { status: 'MISSING' };
@@ -95,18 +93,9 @@ export async function indexStoredLayer(
     data: { status: 'INDEXING', error: null },
   });
 
-  const indexer = new LayerIndexer();
+  const indexer = new LayerIndexer(chunking);
   const pending = new PendingBytes();
-  const inFlight = new Set<Promise<void>>();
-  const store = async (ref: ChunkRef, bytes: Buffer) => {
-    if (await blobs.has(ref.digest)) return;
-    await blobs.put(bytes, { digest: ref.digest, size: ref.length });
-  };
-  const schedule = async (ref: ChunkRef, bytes: Buffer) => {
-    const p: Promise<void> = store(ref, bytes).finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-  };
+  const batch = blobs.batch();
 
   let read = 0;
   let reported = -1;
@@ -115,7 +104,7 @@ export async function indexStoredLayer(
       const buf = part as Buffer;
       const completed = indexer.update(buf);
       pending.push(buf);
-      for (const ref of completed) await schedule(ref, pending.take(ref.length));
+      for (const ref of completed) await batch.add(ref.digest, pending.take(ref.length));
       read += buf.length;
       const percent = size === 0 ? 99 : Math.min(99, Math.floor((read / size) * 100));
       if (percent >= reported + 2) {
@@ -126,9 +115,9 @@ export async function indexStoredLayer(
     const index = indexer.finish();
     if (pending.length > 0) {
       const last = index.chunks[index.chunks.length - 1]!;
-      await schedule(last, pending.take(last.length));
+      await batch.add(last.digest, pending.take(last.length));
     }
-    await Promise.all(inFlight);
+    await batch.commit();
     if (index.layerDigest !== digest || index.layerSize !== size) {
       return fail(
         `stored bytes do not match the layer (sha256 ${index.layerDigest}, ${index.layerSize} bytes)`,
@@ -154,7 +143,7 @@ export async function indexStoredLayer(
     };
   } finally {
     source.destroy();
-    await Promise.allSettled(inFlight);
+    await batch.abort();
   }
 }
 

@@ -21,7 +21,13 @@ export async function runImageJob(
   }
   const { layerId } = payload as { layerId: string };
   try {
-    const outcome = await indexStoredLayer(db, deps.blobs, layerId, (p) => job.updateProgress(p));
+    const outcome = await indexStoredLayer(
+      db,
+      deps.blobs,
+      layerId,
+      (p) => job.updateProgress(p),
+      deps.chunking,
+    );
     logger.info({ job: job.name, layerId, outcome }, 'layer indexed');
     return outcome;
   } catch (err) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { PrismaClient } from '../../generated/prisma/client';
 import { parseKeyEncryptionKey } from './key-crypto';
 import { FsBlobStore } from './blob-store';
-import { setImageDeps, type ImageDeps } from './deps';
+import { chunkingFor, setImageDeps, type ImageDeps } from './deps';
 import { indexStoredLayer } from './indexing';
 
 /**
@@ -31,6 +31,7 @@ export async function createTestImageDeps(): Promise<TestImageDeps> {
     uploadDir: join(dir, 'uploads'),
     enqueued,
     kek: () => kek,
+    chunking: chunkingFor(16384),
     queue: {
       enqueue: async (layerId) => {
         enqueued.push(layerId);
@@ -38,7 +39,8 @@ export async function createTestImageDeps(): Promise<TestImageDeps> {
       progress: async () => null,
     },
     async runQueued(db) {
-      while (enqueued.length > 0) await indexStoredLayer(db, blobs, enqueued.shift()!);
+      while (enqueued.length > 0)
+        await indexStoredLayer(db, blobs, enqueued.shift()!, undefined, deps.chunking);
     },
     async cleanup() {
       setImageDeps(undefined);
