@@ -235,7 +235,13 @@ describe.skipIf(skip !== '')(`TFTP with real clients${skip ? ` (skipped: ${skip}
         ],
       };
       for (const client of [atftp, CLIENTS[2]!]) {
-        const r = await fetch(client, 'small.bin', 3, 60_000);
+        // atftp 0.8 aborts with "unexpected OACK" when its ACK 0 is lost and the server (rightly) repeats
+        // the OACK — about one run in ten at 10% loss. That is the client's fragility, so it gets up to
+        // three attempts; any other failure, or three in a row, fails the test.
+        let r = await fetch(client, 'small.bin', 3, 60_000);
+        for (let attempt = 1; attempt < 3 && r.code !== 0 && /unexpected OACK/.test(r.stderr); attempt++) {
+          r = await fetch(client, 'small.bin', 3, 60_000);
+        }
         expect(r.code, `${client.name}: ${r.stderr}`).toBe(0);
         expect(await sha256File(r.out), client.name).toBe(sums.get('small.bin'));
       }
