@@ -466,18 +466,13 @@ export class BootClient {
       take.push({ digest: c.digest, bytes });
       need.delete(c.digest);
     }
-    // Verified above; written with a few files in flight at a time.
-    let next = 0;
-    const writer = async (): Promise<void> => {
-      while (next < take.length) {
-        const { digest, bytes } = take[next++]!;
-        await this.cache.putChunk(digest, bytes);
-        this.fresh.set(digest, bytes);
-        this.counters.chunks += bytes.length;
-        this.counters.fetched++;
-      }
-    };
-    await Promise.all(Array.from({ length: 8 }, writer));
+    // Verified above; written synchronously (no event-loop hop per file: much faster for many small files).
+    for (const { digest, bytes } of take) {
+      this.cache.putChunkSync(digest, bytes);
+      this.fresh.set(digest, bytes);
+      this.counters.chunks += bytes.length;
+      this.counters.fetched++;
+    }
     this.log.debug({ fromDelta: this.counters.fetched, remaining: need.size }, 'static delta applied');
     return plan.fetch.filter((c) => need.has(c.digest));
   }
