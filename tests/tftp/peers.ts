@@ -57,15 +57,7 @@ export async function startServer(
       };
       const proc = lan.spawn(
         namespace,
-        [
-          process.execPath,
-          ...(process.env.BPT_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/bpt-tf/prof'] : []),
-          '--conditions=source',
-          '--import',
-          'tsx',
-          SERVE,
-          JSON.stringify(config),
-        ],
+        [process.execPath, '--conditions=source', '--import', 'tsx', SERVE, JSON.stringify(config)],
         { env: { ...process.env, NODE_NO_WARNINGS: '1', TFTP_PRINT_METRICS: '1' } },
       );
       await proc.waitForOutput('tftp ready', 20_000);
