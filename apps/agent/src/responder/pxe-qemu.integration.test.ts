@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasNetns, TestLan } from '../../../../tests/lib/netns.js';
+import { IPXE_E1000_ROM, pxeBootUntilMarker, QEMU } from '../../../../tests/lib/qemu.js';
 import { AgentProcess } from '../testing/agent-process.js';
 
 /**
@@ -13,9 +14,7 @@ import { AgentProcess } from '../testing/agent-process.js';
  * the script's marker on the serial console.
  */
 
-const QEMU = '/usr/bin/qemu-system-x86_64';
-const ROM = '/usr/lib/ipxe/qemu/pxe-e1000.rom';
-const missing = [QEMU, ROM, '/usr/sbin/dnsmasq'].filter((p) => !existsSync(p));
+const missing = [QEMU, IPXE_E1000_ROM, '/usr/sbin/dnsmasq'].filter((p) => !existsSync(p));
 const capability = hasNetns();
 const skipReason = !capability.ok
   ? capability.reason
@@ -29,7 +28,6 @@ const hex = (n: number) => n.toString(16).padStart(2, '0');
 const GUEST_MAC = `52:54:00:${hex((tag >> 8) & 255)}:${hex(tag & 255)}:56`;
 const MARKER = 'BOOTPT-IPXE-SCRIPT-OK';
 /** iPXE colours its console output with ANSI escapes (ESC [ ... m). */
-const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 describe.skipIf(skipReason !== undefined)(
   `PXE boot of QEMU's iPXE ROM${skipReason ? ` (skipped: ${skipReason})` : ''}`,
@@ -84,36 +82,14 @@ describe.skipIf(skipReason !== undefined)(
 
     it('DHCPs, gets the iPXE script URL instead of the ROM again, and runs the script', async () => {
       const serial = join(work, 'serial.log');
-      const qemu = lan.spawn(lan.bridgeNamespace, [
-        QEMU,
-        '-accel',
-        'tcg',
-        '-m',
-        '256',
-        '-display',
-        'none',
-        '-nodefaults',
-        '-machine',
-        'graphics=off',
-        '-serial',
-        `file:${serial}`,
-        '-monitor',
-        'none',
-        '-netdev',
-        'tap,id=n0,ifname=tap0,script=no,downscript=no',
-        '-device',
-        `e1000,netdev=n0,mac=${GUEST_MAC},romfile=${ROM}`,
-        '-boot',
-        'n',
-        '-no-reboot',
-      ]);
-      const deadline = Date.now() + 60_000;
-      let screen = '';
-      while (Date.now() < deadline && !screen.includes(MARKER) && qemu.running) {
-        await new Promise((r) => setTimeout(r, 500));
-        screen = existsSync(serial) ? (await readFile(serial, 'latin1')).replace(ANSI_COLOUR, '') : '';
-      }
-      await qemu.stop('SIGTERM', 3000);
+      const screen = await pxeBootUntilMarker(lan, {
+        tap: 'tap0',
+        mac: GUEST_MAC,
+        memoryMb: 256,
+        serial,
+        marker: MARKER,
+        timeoutMs: 60_000,
+      });
       expect(screen).toContain(`${MARKER} ${net}.50 tftp://${SERVER}/boot.ipxe`);
       const replies = agent!.logLines.filter((l) => l.includes('"replied"') && l.includes(GUEST_MAC));
       expect(replies.some((l) => l.includes('"outcome":"offer"'))).toBe(true);

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasNetns, TestLan } from '../../../../tests/lib/netns.js';
+import { IPXE_E1000_ROM, pxeBootUntilMarker, QEMU } from '../../../../tests/lib/qemu.js';
 import { AgentProcess } from '../testing/agent-process.js';
 import { busyboxInitramfs, debianKernel } from './boot-artifacts.js';
 
@@ -13,9 +14,7 @@ import { busyboxInitramfs, debianKernel } from './boot-artifacts.js';
  * service, and the initramfs prints a marker on the serial console and powers off.
  */
 
-const QEMU = '/usr/bin/qemu-system-x86_64';
-const ROM = '/usr/lib/ipxe/qemu/pxe-e1000.rom';
-const missing = [QEMU, ROM, '/usr/bin/cpio'].filter((p) => !existsSync(p));
+const missing = [QEMU, IPXE_E1000_ROM, '/usr/bin/cpio'].filter((p) => !existsSync(p));
 const netns = hasNetns();
 const skipReason = !netns.ok ? netns.reason : missing.length ? `missing ${missing.join(', ')}` : undefined;
 const tag = process.pid % 100000;
@@ -74,36 +73,14 @@ describe.skipIf(skipReason !== undefined)(
 
     it('iPXE fetches script, kernel and initramfs over the agent TFTP and the initramfs runs', async () => {
       const serial = join(work, 'serial.log');
-      const qemu = lan.spawn(lan.bridgeNamespace, [
-        QEMU,
-        '-accel',
-        'tcg',
-        '-m',
-        '512',
-        '-display',
-        'none',
-        '-nodefaults',
-        '-machine',
-        'graphics=off',
-        '-serial',
-        `file:${serial}`,
-        '-monitor',
-        'none',
-        '-netdev',
-        'tap,id=n0,ifname=tap0,script=no,downscript=no',
-        '-device',
-        `e1000,netdev=n0,mac=${GUEST_MAC},romfile=${ROM}`,
-        '-boot',
-        'n',
-        '-no-reboot',
-      ]);
-      const deadline = Date.now() + 150_000;
-      let screen = '';
-      while (Date.now() < deadline && !screen.includes(MARKER) && qemu.running) {
-        await new Promise((r) => setTimeout(r, 500));
-        screen = existsSync(serial) ? await readFile(serial, 'latin1') : '';
-      }
-      await qemu.stop('SIGTERM', 3000);
+      const screen = await pxeBootUntilMarker(lan, {
+        tap: 'tap0',
+        mac: GUEST_MAC,
+        memoryMb: 512,
+        serial,
+        marker: MARKER,
+        timeoutMs: 150_000,
+      });
       expect(screen, screen.slice(-3000)).toContain(MARKER);
       const done = agent!.logLines.filter((l) => l.includes('tftp transfer finished'));
       for (const file of ['boot.ipxe', 'vmlinuz', 'initrd.img']) {
