@@ -1,0 +1,234 @@
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { clientReadStep, createClientRead, decodeTftp, encodeTftp } from '@bootpt/protocol/tftp/index';
+import type {
+  ClientReadEvent,
+  ClientReadState,
+  TftpEffect,
+  TftpOption,
+  TftpOutcome,
+} from '@bootpt/protocol/tftp/index';
+
+/**
+ * One TFTP read over real UDP sockets, driven by the protocol's pure client machine (`clientReadStep`):
+ * unicast (RFC 1350/2347/2348/2349/7440), IBM `sbroadcast` (SPEC §11) or RFC 2090 `multicast` group
+ * reception. The machine decides every packet; this module only moves datagrams, runs the one timer and
+ * hands received blocks to `onData` (at their byte offset: group blocks arrive in any order).
+ *
+ * The transfer socket talks to the server's request port until the first reply fixes the server's
+ * transfer port (RFC 1350 TID); datagrams from any other address or port are ignored. Group datagrams are
+ * taken from a second socket bound to the group port (broadcast enabled, or member of the multicast group
+ * on `localAddress`), only from the server's transfer port.
+ */
+
+export type TftpGroupMode =
+  { readonly kind: 'multicast' } | { readonly kind: 'sbroadcast'; readonly mask: string };
+
+export interface TftpReadOptions {
+  readonly server: string;
+  readonly port: number;
+  readonly filename: string;
+  readonly blksize?: number;
+  readonly windowsize?: number;
+  /** Ask for a group transfer (the server may still answer unicast if it does not grant the option). */
+  readonly group?: TftpGroupMode;
+  /** This host's address on the link: the interface for multicast membership. */
+  readonly localAddress?: string;
+  /** First retransmission timeout (doubled per retry up to 4×). Default 1000 ms. */
+  readonly timeoutMs?: number;
+  readonly maxRetries?: number;
+  /** Group non-master: give up after this long without hearing the group. Default 60 s. */
+  readonly groupIdleMs?: number;
+  /** Block data at its byte offset in the file. Throwing aborts the transfer (outcome `aborted`). */
+  readonly onData: (data: Uint8Array, offset: number) => void;
+  /** The server's tsize from the OACK, before any data (throwing aborts, e.g. when the file is too big). */
+  readonly onSize?: (tsize: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface TftpReadResult {
+  readonly outcome: TftpOutcome;
+  /** File bytes received. */
+  readonly bytes: number;
+  readonly blocks: number;
+  readonly tsize: number | null;
+  /** From the RRQ to the end. */
+  readonly ms: number;
+  /** How the data came: `unicast` unless the server granted the group option. */
+  readonly delivery: 'unicast' | 'multicast' | 'sbroadcast';
+  /** UDP payload bytes received (transfer socket + group socket) and sent. */
+  readonly wireRead: number;
+  readonly wireWritten: number;
+  readonly error?: { readonly code: number; readonly message: string };
+}
+
+const DEFAULT_TIMEOUT_MS = 1000;
+const DEFAULT_MAX_RETRIES = 8;
+const DEFAULT_GROUP_IDLE_MS = 60_000;
+/** The final ACK is queued with `done`: close the sockets once it has left. */
+const CLOSE_DELAY_MS = 20;
+
+/** The RRQ options for a read, in wire order. */
+export function readOptions(
+  options: Pick<TftpReadOptions, 'blksize' | 'windowsize' | 'group'>,
+): TftpOption[] {
+  const out: TftpOption[] = [];
+  if (options.blksize !== undefined) out.push({ name: 'blksize', value: String(options.blksize) });
+  if (options.windowsize !== undefined) out.push({ name: 'windowsize', value: String(options.windowsize) });
+  out.push({ name: 'tsize', value: '0' });
+  if (options.group?.kind === 'sbroadcast') out.push({ name: 'sbroadcast', value: options.group.mask });
+  if (options.group?.kind === 'multicast') out.push({ name: 'multicast', value: '' });
+  return out;
+}
+
+/** Runs one read to its end; never rejects (socket errors end the transfer with outcome `error`). */
+export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
+  return new Promise((resolve) => {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const socket: Socket = createSocket({ type: 'udp4' });
+    let groupSocket: Socket | undefined;
+    let peerPort: number | null = null;
+    let state: ClientReadState | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let delivery: TftpReadResult['delivery'] = 'unicast';
+    let wireRead = 0;
+    let wireWritten = 0;
+    let sizeReported = false;
+    let finished = false;
+    const started = performance.now();
+
+    const onAbort = (): void => step({ type: 'abort', reason: String(options.signal?.reason ?? 'aborted') });
+
+    function step(event: ClientReadEvent): void {
+      if (!state || finished) return;
+      const r = clientReadStep(state, event, performance.now());
+      state = r.state;
+      apply(r.effects);
+    }
+
+    function fail(reason: string): void {
+      step({ type: 'abort', reason });
+    }
+
+    function apply(effects: readonly TftpEffect[]): void {
+      for (const e of effects) {
+        if (finished) return;
+        switch (e.type) {
+          case 'send': {
+            const datagram = encodeTftp(e.packet);
+            wireWritten += datagram.length;
+            socket.send(datagram, peerPort ?? options.port, options.server);
+            break;
+          }
+          case 'setTimer':
+            if (timer) clearTimeout(timer);
+            timer = setTimeout(() => step({ type: 'timer' }), Math.max(0, e.at - performance.now()));
+            break;
+          case 'data':
+            if (!deliver(e.data, e.offset)) return;
+            break;
+          case 'joinGroup':
+            delivery = e.kind;
+            joinGroup(e.kind, e.address, e.port);
+            break;
+          case 'done':
+            finish({
+              outcome: e.outcome,
+              bytes: e.bytes,
+              blocks: e.blocks,
+              tsize: e.tsize ?? null,
+              ...(e.error ? { error: e.error } : {}),
+            });
+            break;
+          default:
+            break;
+        }
+      }
+    }
+
+    /** Hands data to the caller; false when the caller refused it (the transfer is then aborted). */
+    function deliver(data: Uint8Array, offset: number): boolean {
+      try {
+        if (!sizeReported && state?.tsize !== null && state?.tsize !== undefined) {
+          sizeReported = true;
+          options.onSize?.(state.tsize);
+        }
+        if (data.length > 0) options.onData(data, offset);
+        return true;
+      } catch (err) {
+        fail((err as Error).message);
+        return false;
+      }
+    }
+
+    function finish(r: Pick<TftpReadResult, 'outcome' | 'bytes' | 'blocks' | 'tsize' | 'error'>): void {
+      finished = true;
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      const ms = Math.round(performance.now() - started);
+      setTimeout(() => {
+        socket.close();
+        groupSocket?.close();
+        resolve({ ...r, ms, delivery, wireRead, wireWritten });
+      }, CLOSE_DELAY_MS);
+    }
+
+    function joinGroup(kind: 'multicast' | 'sbroadcast', address: string | null, port: number): void {
+      if (groupSocket) return;
+      const g = createSocket({ type: 'udp4', reuseAddr: true });
+      groupSocket = g;
+      g.on('error', (err) => fail(`group socket: ${err.message}`));
+      g.on('message', (msg, rinfo) => {
+        if (rinfo.port !== peerPort || rinfo.address !== options.server) return;
+        wireRead += msg.length;
+        const d = decodeTftp(msg);
+        if (d.ok) step({ type: 'packet', packet: d.value, from: 'group' });
+      });
+      g.bind(port, () => {
+        try {
+          if (kind === 'multicast' && address) g.addMembership(address, options.localAddress);
+          else g.setBroadcast(true);
+        } catch (err) {
+          fail(`group join: ${(err as Error).message}`);
+        }
+      });
+    }
+
+    socket.on('error', (err) => fail(`socket: ${err.message}`));
+    socket.on('message', (msg, rinfo) => {
+      if (rinfo.address !== options.server) return;
+      if (peerPort === null) peerPort = rinfo.port;
+      else if (rinfo.port !== peerPort) return;
+      wireRead += msg.length;
+      const d = decodeTftp(msg);
+      step(
+        d.ok
+          ? { type: 'packet', packet: d.value, from: 'peer' }
+          : { type: 'malformed', reason: d.error.message },
+      );
+    });
+
+    socket.bind(0, () => {
+      const r = createClientRead(
+        {
+          filename: options.filename,
+          mode: 'octet',
+          options: readOptions(options),
+          retry: {
+            timeoutMs,
+            maxTimeoutMs: timeoutMs * 4,
+            maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
+          },
+          dallyMs: 0,
+          groupIdleMs: options.groupIdleMs ?? DEFAULT_GROUP_IDLE_MS,
+        },
+        performance.now(),
+      );
+      state = r.state;
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      apply(r.effects);
+      if (options.signal?.aborted) onAbort();
+    });
+  });
+}
