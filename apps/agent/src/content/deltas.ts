@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib } from 'node:zlib';
 import type { Digest, Manifest } from '@bootpt/protocol';
-import { decodeManifest, decodeSignedManifest } from '@bootpt/protocol';
+import { decodeManifest, decodeSignedManifest, staticDeltaChunks } from '@bootpt/protocol';
 import { ContentError, type ContentStore } from './store.js';
 
 /**
@@ -10,7 +10,7 @@ import { ContentError, type ContentStore } from './store.js';
  * store syncs. A client updating from `from` fetches one object instead of one request per chunk, and
  * the shared compression window finds redundancy across chunks that per-chunk compression cannot.
  * The chunk list is not sent: client and server both derive it from the two signed manifests' indexes
- * (`deltaChunks`), and the client still verifies every chunk against its digest.
+ * (`staticDeltaChunks` in @bootpt/protocol), and the client still verifies every chunk against its digest.
  */
 
 const compress = promisify(brotliCompress);
@@ -22,23 +22,6 @@ async function manifestOf(store: ContentStore, digest: Digest): Promise<Manifest
   if (!manifest?.ok)
     throw new ContentError('CONTENT_ERR_BAD_MANIFEST', `manifest ${digest} is not in the store`);
   return manifest.value;
-}
-
-/** Chunks (digest, length) of `to` absent from `from`, each once, in order of first use in `to`. */
-export function deltaChunks(
-  fromChunks: ReadonlySet<Digest>,
-  toLayers: readonly { readonly chunks: readonly { readonly digest: Digest; readonly length: number }[] }[],
-): { digest: Digest; length: number }[] {
-  const seen = new Set<Digest>();
-  const out: { digest: Digest; length: number }[] = [];
-  for (const layer of toLayers) {
-    for (const c of layer.chunks) {
-      if (fromChunks.has(c.digest) || seen.has(c.digest)) continue;
-      seen.add(c.digest);
-      out.push({ digest: c.digest, length: c.length });
-    }
-  }
-  return out;
 }
 
 async function indexesOf(store: ContentStore, manifest: Manifest) {
@@ -60,7 +43,7 @@ export async function buildDelta(store: ContentStore, from: Digest, to: Digest):
   const toIndexes = await indexesOf(store, await manifestOf(store, to));
   const held = new Set(fromIndexes.flatMap((i) => i.chunks.map((c) => c.digest)));
   const parts: Buffer[] = [];
-  for (const c of deltaChunks(held, toIndexes)) {
+  for (const c of staticDeltaChunks(held, toIndexes)) {
     const bytes = await store.read('chunks', c.digest);
     if (!bytes) throw new ContentError('CONTENT_ERR_UPSTREAM', `chunk ${c.digest} missing`);
     parts.push(bytes);

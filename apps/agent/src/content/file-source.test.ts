@@ -12,7 +12,7 @@ import {
   manifestDigest,
   signManifest,
 } from '@bootpt/protocol';
-import { buildDelta, deltaChunks } from './deltas.js';
+import { buildDelta } from './deltas.js';
 import { AssembledFiles } from './file-source.js';
 import { ContentStore } from './store.js';
 
@@ -81,28 +81,6 @@ describe('AssembledFiles', () => {
 });
 
 describe('static deltas', () => {
-  it('lists the chunks the target adds once, in order of first use', () => {
-    const layers = [
-      {
-        chunks: [
-          { digest: 'a', length: 1 },
-          { digest: 'b', length: 2 },
-          { digest: 'a', length: 1 },
-        ],
-      },
-      {
-        chunks: [
-          { digest: 'c', length: 3 },
-          { digest: 'b', length: 2 },
-        ],
-      },
-    ];
-    expect(deltaChunks(new Set(['a']), layers)).toEqual([
-      { digest: 'b', length: 2 },
-      { digest: 'c', length: 3 },
-    ]);
-  });
-
   it('builds a delta that is smaller than the new chunks and is idempotent', async () => {
     const store = new ContentStore(join(dir, 'store'));
     await store.open();

@@ -1,5 +1,5 @@
 export { contentConfigSchema, type ContentConfig, type UpstreamConfig } from './config.js';
-export { buildDelta, deltaChunks } from './deltas.js';
+export { buildDelta } from './deltas.js';
 export { AssembledFiles, type FileSource } from './file-source.js';
 export { ReportBuffer, clientReportSchema, type ClientReport } from './reports.js';
 export { ContentServer, parseRange } from './server.js';

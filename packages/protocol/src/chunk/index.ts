@@ -33,3 +33,4 @@ export {
   verifyChunk,
   verifyLayer,
 } from './planner.js';
+export { staticDeltaChunks } from './static-delta.js';
