@@ -5,6 +5,7 @@ import { FileBackend } from './backend/file-backend.js';
 import type { AgentConfig } from './config/schema.js';
 import { closeLogger, createLogger } from './lib/logger.js';
 import { Responder } from './responder/responder.js';
+import type { LocalTftp } from './responder/turbo.js';
 import { BootEventRing } from './telemetry/events.js';
 import { MetricsHttpServer } from './telemetry/http-server.js';
 import { TftpService } from './tftp/service.js';
@@ -56,6 +57,7 @@ export class Agent {
     this.responder = config.responder.enabled
       ? new Responder({
           config: config.responder,
+          ...(config.tftp.enabled ? { tftp: this.localTftp() } : {}),
           agentId: config.agentId,
           leasePath: join(config.dataDir, 'leases.json'),
           backend: this.backend,
@@ -64,25 +66,41 @@ export class Agent {
           log: this.log.child({ svc: 'responder' }),
         })
       : undefined;
-    this.tftp = config.tftp.enabled
-      ? new TftpService({
-          config: config.tftp,
-          registry: this.metrics.registry,
-          log: this.log.child({ svc: 'tftp' }),
-        })
-      : undefined;
     this.content = config.content.enabled
       ? new ContentService({
           config: config.content,
           dataDir: config.dataDir,
           events: this.events,
           siteManifests: () => this.backend.current().data.manifests.map((m) => m.digest.toLowerCase()),
+          registry: this.metrics.registry,
           log: this.log.child({ svc: 'content' }),
+        })
+      : undefined;
+    this.tftp = config.tftp.enabled
+      ? new TftpService({
+          config: config.tftp,
+          registry: this.metrics.registry,
+          log: this.log.child({ svc: 'tftp' }),
+          // Boot files of synced manifests (`<digest>/kernel|initramfs|layer-<n>`) from the content store.
+          ...(this.content ? { files: this.content.files } : {}),
         })
       : undefined;
     this.http = config.metrics.enabled
       ? new MetricsHttpServer(config.metrics, this.metrics.registry, this.log.child({ svc: 'metrics' }))
       : undefined;
+  }
+
+  /** What Turbo offers advertise of this agent's TFTP service (the bound port once started). */
+  private localTftp(): LocalTftp {
+    const { tftp } = this.options.config;
+    const service = (): TftpService | undefined => this.tftp;
+    return {
+      get port() {
+        return service()?.ports[0] ?? tftp.port;
+      },
+      multicast: tftp.options.multicast,
+      sbroadcast: tftp.options.sbroadcast,
+    };
   }
 
   async start(): Promise<void> {

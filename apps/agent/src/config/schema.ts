@@ -43,6 +43,12 @@ export const turboConfigSchema = z
     /** Multi-agent sharing (SPEC §9): extra offer delay per rendezvous rank, and its cap. */
     rankStepMs: z.number().int().min(0).max(2000).default(200),
     rankMaxDelayMs: z.number().int().min(0).max(2000).default(800),
+    /**
+     * When this agent's TFTP service is enabled, offer it too (after the site's endpoints): `multicast`
+     * and `broadcast` (sbroadcast) for the modes its TFTP grants, then unicast `tftp`, at the agent's
+     * address on the client's link. Group endpoints only for clients on a directly attached link.
+     */
+    advertiseTftp: z.boolean().default(true),
   })
   .strict();
 

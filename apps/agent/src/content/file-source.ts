@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, Layer } from '@bootpt/protocol';
-import { LayerVerifier, decodeManifest, decodeSignedManifest, isDigest } from '@bootpt/protocol';
+import {
+  LayerVerifier,
+  bootFileName,
+  decodeManifest,
+  decodeSignedManifest,
+  isDigest,
+} from '@bootpt/protocol';
 import { ContentError, type ContentStore } from './store.js';
 
 /**
@@ -17,13 +23,8 @@ export interface FileSource {
   resolve(name: string): Promise<{ readonly path: string; readonly size: number } | null>;
 }
 
-const KERNEL = 'application/vnd.bootpt.kernel';
-
-function fileNameOf(layer: Layer, index: number): string {
-  if (layer.mediaType === KERNEL) return 'kernel';
-  if (layer.mediaType.startsWith('application/vnd.bootpt.initramfs.cpio')) return 'initramfs';
-  return `layer-${index}`;
-}
+/** `<manifest digest>/kernel|initramfs|layer-<n>` (a leading slash tolerated): the names a FileSource serves. */
+export const BOOT_FILE_NAME = /^\/?([0-9a-f]{64})\/(kernel|initramfs|layer-\d{1,3})$/;
 
 export class AssembledFiles implements FileSource {
   private readonly pending = new Map<string, Promise<void>>();
@@ -34,7 +35,7 @@ export class AssembledFiles implements FileSource {
   ) {}
 
   async resolve(name: string): Promise<{ path: string; size: number } | null> {
-    const m = /^\/?([0-9a-f]{64})\/(kernel|initramfs|layer-\d{1,3})$/.exec(name);
+    const m = BOOT_FILE_NAME.exec(name);
     const digest = m?.[1];
     if (!m || digest === undefined || !isDigest(digest)) return null;
     const path = join(this.dir, digest, m[2]!);
@@ -66,7 +67,7 @@ export class AssembledFiles implements FileSource {
     await mkdir(outDir, { recursive: true });
     const groups = new Map<string, Layer[]>();
     manifest.value.layers.forEach((layer, i) => {
-      const name = fileNameOf(layer, i);
+      const name = bootFileName(layer.mediaType, i);
       groups.set(name, [...(groups.get(name) ?? []), layer]);
     });
     for (const [name, layers] of groups) {

@@ -10,7 +10,7 @@ import { LeaseStore } from './lease-store.js';
 import { LeaseTable } from './lease-table.js';
 import { Listener, recordBroadcastMode, type Inbound } from './listener.js';
 import { PoolAllocator } from './pool.js';
-import { TurboResponder } from './turbo.js';
+import { TurboResponder, type LocalTftp } from './turbo.js';
 
 /**
  * The UDP 67 service: sockets (`Listener`) → decode (`codec.ts`) → policy (`DhcpHandler`, `TurboResponder`)
@@ -27,6 +27,8 @@ export interface ResponderOptions {
   readonly metrics: AgentMetrics;
   readonly events: BootEventBuffer;
   readonly log: Logger;
+  /** This agent's TFTP service, when enabled (offered to Turbo clients as tftp/broadcast/multicast). */
+  readonly tftp?: LocalTftp;
 }
 
 const HOUSEKEEPING_MS = 10_000;
@@ -52,7 +54,7 @@ export class Responder implements Service {
     const { config } = options;
     this.store = new LeaseStore(options.leasePath);
     this.handler = new DhcpHandler(config, this.table, new PoolAllocator());
-    this.turbo = new TurboResponder(config.turbo, options.agentId, options.metrics);
+    this.turbo = new TurboResponder(config.turbo, options.agentId, options.metrics, options.tftp);
     this.listener = new Listener(config, (p) => this.onPacket(p), options.log);
   }
 

@@ -16,7 +16,7 @@ import { LeaseTable } from './lease-table.js';
 import type { Link } from './listener.js';
 import { Opt, type RequestView } from './packet.js';
 import { PoolAllocator } from './pool.js';
-import { TurboResponder, type TurboMetrics } from './turbo.js';
+import { TurboResponder, type LocalTftp, type TurboMetrics } from './turbo.js';
 
 /** prom-client stays out of unit tests (its optional OpenTelemetry import does not resolve under vitest). */
 const counters: Record<string, number> = {};
@@ -87,14 +87,14 @@ function request(last: number, discover?: TurboDiscover, over: Partial<RequestVi
   };
 }
 
-function setup(turbo: Partial<TurboConfig> = {}, view = site(), agentId = 'agent-a') {
+function setup(turbo: Partial<TurboConfig> = {}, view = site(), agentId = 'agent-a', tftp?: LocalTftp) {
   const config = turboConfigSchema.parse({ keys: [KEY], ...turbo });
   const handler = new DhcpHandler(
     responderConfigSchema.parse({ interfaces: ['eth0'] }),
     new LeaseTable(),
     new PoolAllocator(),
   );
-  const responder = new TurboResponder(config, agentId, metrics);
+  const responder = new TurboResponder(config, agentId, metrics, tftp);
   const run = (req: RequestView, now = 1_000_000) => {
     const decision = handler.handle(req, {
       site: view,
@@ -301,5 +301,47 @@ describe('TurboResponder', () => {
     const out = run(req);
     expect(out.decision).toMatchObject({ outcome: 'ack', client: 'dhcp' });
     expect(offerOf(out.decision)).toBeUndefined();
+  });
+
+  it("adds the agent's own TFTP endpoints (multicast, broadcast, unicast) after the site's, when accepted", () => {
+    const tftp: LocalTftp = { port: 6969, multicast: true, sbroadcast: true };
+    const all = { kind: 'discover', accept: [1, 2, 3, 4] } as const;
+    const endpoints = (decision: Decision) =>
+      offerOf(decision)!.endpoints.map((e) => `${e.type}@${e.address}:${e.port}`);
+    const { run } = setup({}, site(), 'agent-a', tftp);
+    expect(endpoints(run(request(1, all)).decision)).toEqual([
+      '1@10.0.0.1:8443',
+      '2@10.0.0.1:69',
+      '4@239.1.1.1:1758',
+      '4@10.0.0.1:6969',
+      '3@10.0.0.1:6969',
+      '2@10.0.0.1:6969',
+    ]);
+    // Only what the client accepts; a site endpoint already naming the agent's TFTP is not repeated.
+    expect(endpoints(run(request(2, { kind: 'discover', accept: [1, 3] })).decision)).toEqual([
+      '1@10.0.0.1:8443',
+      '3@10.0.0.1:6969',
+    ]);
+    const same = setup({}, site(), 'agent-a', { ...tftp, port: 69, sbroadcast: false });
+    expect(endpoints(same.run(request(3, all)).decision)).toEqual([
+      '1@10.0.0.1:8443',
+      '2@10.0.0.1:69',
+      '4@239.1.1.1:1758',
+      '4@10.0.0.1:69',
+    ]);
+    // Off by configuration: the site's endpoints only.
+    const off = setup({ advertiseTftp: false }, site(), 'agent-a', tftp);
+    expect(endpoints(off.run(request(4, all)).decision)).toEqual([
+      '1@10.0.0.1:8443',
+      '2@10.0.0.1:69',
+      '4@239.1.1.1:1758',
+    ]);
+  });
+
+  it('offers a relayed client unicast TFTP only (group delivery stays on the link)', () => {
+    const { run } = setup({}, site(), 'agent-a', { port: 6969, multicast: true, sbroadcast: true });
+    const out = run(request(1, { kind: 'discover', accept: [2, 3, 4] }, { giaddr: 0x0a000001 }));
+    const offer = offerOf(out.decision)!;
+    expect(offer.endpoints.map((e) => `${e.type}:${e.port}`)).toEqual(['2:69', '4:1758', '2:6969']);
   });
 });

@@ -44,6 +44,13 @@ import { TokenBucket } from './token-bucket.js';
  * and the others are fallbacks; nobody coordinates at run time.
  */
 
+/** The agent's own TFTP service, as far as Turbo offers care: its port and the modes it grants. */
+export interface LocalTftp {
+  readonly port: number;
+  readonly multicast: boolean;
+  readonly sbroadcast: boolean;
+}
+
 /** The metrics this class feeds (a slice of `AgentMetrics`). */
 export type TurboMetrics = Pick<AgentMetrics, 'turboOffers' | 'turboPacing' | 'load'>;
 
@@ -74,6 +81,8 @@ export class TurboResponder {
     private readonly config: TurboConfig,
     private readonly agentId: string,
     private readonly metrics: TurboMetrics,
+    /** Set when this agent serves TFTP (and `advertiseTftp` is on): offered after the site's endpoints. */
+    private readonly tftp?: LocalTftp,
   ) {
     this.keys = config.keys.map((k) => ({ id: k.id, secret: fromHex(k.secret)! }));
   }
@@ -157,7 +166,7 @@ export class TurboResponder {
     const validationToken = this.keys[0]
       ? issueValidationToken({ key: this.keys[0], host: hostId, manifestDigest: digest, epoch: nowEpoch })
       : undefined;
-    const endpoints = this.endpoints(site, discover);
+    const endpoints = this.endpoints(site, discover, decision.link?.address, request.giaddr !== 0);
     // SPEC §10: a Turbo reply stays within 548 octets whatever option 57 says; least preferred endpoints go first.
     let reply: ReplySpec;
     for (;;) {
@@ -225,10 +234,32 @@ export class TurboResponder {
     });
   }
 
-  private endpoints(site: SiteView, discover: TurboDiscover): TurboEndpoint[] {
-    return site.endpoints
-      .map((e) => ({ type: TurboEndpointType[e.kind], address: e.address, port: e.port, id: e.id }))
-      .filter((e) => discover.accept.includes(e.type));
+  private endpoints(
+    site: SiteView,
+    discover: TurboDiscover,
+    localAddress: string | undefined,
+    relayed: boolean,
+  ): TurboEndpoint[] {
+    const listed: TurboEndpoint[] = site.endpoints.map((e) => ({
+      type: TurboEndpointType[e.kind],
+      address: e.address,
+      port: e.port,
+      id: e.id,
+    }));
+    const tftp = this.config.advertiseTftp ? this.tftp : undefined;
+    if (tftp && localAddress) {
+      // Group delivery reaches the client's own link only: a relayed client gets unicast TFTP.
+      const own: TurboEndpoint[] = [
+        ...(tftp.multicast && !relayed ? [TurboEndpointType.multicast] : []),
+        ...(tftp.sbroadcast && !relayed ? [TurboEndpointType.broadcast] : []),
+        TurboEndpointType.tftp,
+      ].map((type) => ({ type, address: localAddress, port: tftp.port, id: 0 }));
+      for (const e of own) {
+        const dup = listed.some((l) => l.type === e.type && l.address === e.address && l.port === e.port);
+        if (!dup) listed.push(e);
+      }
+    }
+    return listed.filter((e) => discover.accept.includes(e.type));
   }
 
   private bucket(subnetId: string, now: number): TokenBucket {

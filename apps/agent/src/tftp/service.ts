@@ -7,8 +7,9 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { decodeTftp, encodeTftp, negotiateOptions, netasciiEncode } from '@bootpt/protocol/tftp/index';
 import type { RetryPolicy, TftpRequestPacket, TftpServerPolicy } from '@bootpt/protocol/tftp/index';
+import { BOOT_FILE_NAME, type FileSource } from '../content/file-source.js';
 import type { Service } from '../lib/service.js';
-import { MemorySnapshot } from '../store/file-snapshot.js';
+import { FdSnapshot, MemorySnapshot } from '../store/file-snapshot.js';
 import type { FileSnapshot } from '../store/file-snapshot.js';
 import type { TftpConfig } from './config.js';
 import { GroupSession } from './group-session.js';
@@ -35,6 +36,11 @@ export interface TftpServiceOptions {
   readonly config: TftpConfig;
   readonly registry: Registry;
   readonly log: Logger;
+  /**
+   * The content store's assembled boot files: `<manifest digest>/kernel|initramfs|layer-<n>` are served
+   * from here (assembled from verified layers on first use), every other name from the jail.
+   */
+  readonly files?: FileSource;
 }
 
 /** Netascii is converted in memory; larger files are refused in that mode. */
@@ -57,6 +63,8 @@ export class TftpService implements Service {
   private readonly transfers = new Map<string, UnicastTransfer>();
   private readonly groups = new Map<string, GroupSession>();
   private readonly groupMembers = new Set<string>();
+  /** Clients whose RRQ for a content-store file is being resolved (repeats of it are ignored). */
+  private readonly resolving = new Set<string>();
   private readonly multicastPool: AddressPool;
   private jail: TftpJail | undefined;
   private nextSbid = 1;
@@ -167,12 +175,80 @@ export class TftpService implements Service {
       this.reply(listener, rinfo, 0, 'server busy: too many transfers, retry later', 'busy');
       return;
     }
-    const opened = this.jail.open(request.filename);
+    if (this.options.files && BOOT_FILE_NAME.test(request.filename)) {
+      this.serveBootFile(listener, rinfo, client, request, mode, this.options.files);
+      return;
+    }
+    this.serveFromJail(listener, rinfo, client, request, mode);
+  }
+
+  /** A manifest's boot file from the content store (async: it may be assembled first); else the jail. */
+  private serveBootFile(
+    listener: Listener,
+    rinfo: RemoteInfo,
+    client: string,
+    request: TftpRequestPacket,
+    mode: string,
+    files: FileSource,
+  ): void {
+    if (this.resolving.has(client)) return;
+    this.resolving.add(client);
+    files
+      .resolve(request.filename)
+      .then((found) => {
+        this.resolving.delete(client);
+        if (!this.accepting || this.transfers.has(client) || this.groupMembers.has(client)) return;
+        if (this.activeTransfers >= this.options.config.maxTransfers) {
+          this.reply(listener, rinfo, 0, 'server busy: too many transfers, retry later', 'busy');
+          return;
+        }
+        if (!found) {
+          this.serveFromJail(listener, rinfo, client, request, mode);
+          return;
+        }
+        let snapshot: FileSnapshot;
+        try {
+          snapshot = FdSnapshot.open(found.path);
+        } catch (err) {
+          this.options.log.warn({ err, file: request.filename }, 'assembled boot file unreadable');
+          this.reply(listener, rinfo, 2, 'access denied', 'permission');
+          return;
+        }
+        this.prepare(listener, rinfo, client, request, snapshot, request.filename, mode);
+      })
+      .catch((err: unknown) => {
+        this.resolving.delete(client);
+        this.options.log.warn({ err, file: request.filename }, 'boot file could not be assembled');
+        if (this.accepting) this.reply(listener, rinfo, 0, 'boot file unavailable', 'unavailable');
+      });
+  }
+
+  private serveFromJail(
+    listener: Listener,
+    rinfo: RemoteInfo,
+    client: string,
+    request: TftpRequestPacket,
+    mode: string,
+  ): void {
+    const opened = this.jail!.open(request.filename);
     if (!opened.ok) {
       this.reply(listener, rinfo, opened.code, opened.message, opened.reason);
       return;
     }
-    let snapshot: FileSnapshot = opened.snapshot;
+    this.prepare(listener, rinfo, client, request, opened.snapshot, opened.relative, mode);
+  }
+
+  /** Netascii conversion (in memory, size-capped), then `serve`. */
+  private prepare(
+    listener: Listener,
+    rinfo: RemoteInfo,
+    client: string,
+    request: TftpRequestPacket,
+    opened: FileSnapshot,
+    relative: string,
+    mode: string,
+  ): void {
+    let snapshot = opened;
     if (mode === 'netascii') {
       if (snapshot.size > MAX_NETASCII_FILE) {
         snapshot.release();
@@ -182,7 +258,7 @@ export class TftpService implements Service {
       const raw = new Uint8Array(snapshot.size);
       snapshot.readInto([raw], 0);
       snapshot.release();
-      snapshot = new MemorySnapshot(opened.relative, netasciiEncode(raw));
+      snapshot = new MemorySnapshot(relative, netasciiEncode(raw));
     }
     this.serve(listener, rinfo, client, request, snapshot, mode === 'octet');
   }

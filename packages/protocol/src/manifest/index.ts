@@ -11,6 +11,7 @@ export {
   ManifestSchema,
   ReleaseSchema,
 } from './schema.js';
+export { bootFileName, type BootFileName } from './boot-files.js';
 export { createManifest, decodeManifest, encodeManifest, manifestDigest } from './manifest.js';
 export type { ManifestKeyPair, SigningKey } from './keys.js';
 export {
