@@ -48,4 +48,44 @@ describe('BlockReader', () => {
     reader.block(5);
     expect(reader.block(1).buffer).not.toBe(first.buffer);
   });
+
+  it('alternates two batch buffers when nothing is queued, and allocates afresh when something is', () => {
+    const file = body(512 * 12);
+    let idle = true;
+    const reader = new BlockReader(new MemorySnapshot('f', file), 512, 1024, () => idle);
+    const a = reader.block(1).buffer;
+    const b = reader.block(3).buffer;
+    expect(b).not.toBe(a);
+    expect(reader.block(5).buffer).toBe(a);
+    expect(reader.block(7).buffer).toBe(b);
+    idle = false;
+    const fresh = reader.block(9).buffer;
+    expect([a, b]).not.toContain(fresh);
+    for (let n = 1; n <= reader.lastBlock; n++) {
+      expect(Buffer.from(reader.block(n)).equals(file.subarray((n - 1) * 512, n * 512))).toBe(true);
+    }
+  });
+
+  it('reads a window ahead in one batch, so asking for its blocks reads nothing more', () => {
+    const file = body(512 * 20 + 5);
+    const snapshot = new MemorySnapshot('f', file);
+    const reads: number[] = [];
+    const counting = Object.assign(Object.create(snapshot) as MemorySnapshot, {
+      readInto(views: readonly Uint8Array[], position: number) {
+        reads.push(position);
+        snapshot.readInto(views, position);
+      },
+    });
+    const reader = new BlockReader(counting, 512, 512 * 4);
+    reader.block(1);
+    reader.prefetch(4, 6);
+    expect(reads).toEqual([0, 3 * 512]);
+    for (let n = 4; n <= 6; n++) reader.block(n);
+    reader.prefetch(5, 7);
+    reader.prefetch(22, 25);
+    expect(reads).toEqual([0, 3 * 512]);
+    reader.prefetch(20, 23);
+    expect(reads).toEqual([0, 3 * 512, 19 * 512]);
+    expect(reader.block(21).length).toBe(5);
+  });
 });

@@ -9,8 +9,11 @@ import type { FileSnapshot } from '../store/file-snapshot.js';
  * protocol's `readBlock` wants), and `datagram(view)` widens such a view by its header, so sending a block
  * costs no copy and no allocation beyond the view itself.
  *
- * A batch buffer is never reused: a datagram the kernel queued (EAGAIN path in libuv) still points into
- * it, so the next batch gets a fresh buffer.
+ * A batch buffer may still be referenced by a datagram libuv queued (EAGAIN), so by default every batch
+ * gets a fresh buffer. A caller that can tell when nothing is queued passes `reusable`: the reader then
+ * alternates between two buffers (a window spans at most two batches, so the one being refilled is never
+ * the one the window in hand points into), which spares a fresh allocation — and its page faults — per
+ * batch.
  */
 const DATA_OPCODE = 3;
 const HEADER = 4;
@@ -22,6 +25,8 @@ export class BlockReader {
   readonly lastBlock: number;
   private readonly batchBlocks: number;
   private buffer: Buffer = Buffer.alloc(0);
+  /** The batch buffer before `buffer`, refilled next when `reusable()` allows. */
+  private spare: Buffer | undefined;
   private first = 1;
   private count = 0;
 
@@ -30,6 +35,8 @@ export class BlockReader {
     readonly blksize: number,
     /** Octets per batch (rounded to whole blocks). */
     batchBytes = 256 * 1024,
+    /** True when no datagram pointing into an earlier batch can still be waiting to be sent. */
+    private readonly reusable?: () => boolean,
   ) {
     this.lastBlock = Math.floor(snapshot.size / blksize) + 1;
     this.batchBlocks = Math.max(1, Math.min(MAX_BATCH_BLOCKS, Math.floor(batchBytes / blksize)));
@@ -41,6 +48,12 @@ export class BlockReader {
     if (n < this.first || n >= this.first + this.count) this.load(n);
     const start = (n - this.first) * (HEADER + this.blksize) + HEADER;
     return this.buffer.subarray(start, start + this.length(n));
+  }
+
+  /** Makes sure blocks `first`..`last` are in memory (read ahead, before they are asked for). */
+  prefetch(first: number, last: number): void {
+    if (first > this.lastBlock) return;
+    if (first < this.first || Math.min(last, this.lastBlock) >= this.first + this.count) this.load(first);
   }
 
   /** The DATA datagram around a view returned by `block()`. */
@@ -55,7 +68,10 @@ export class BlockReader {
   private load(n: number): void {
     const count = Math.min(this.batchBlocks, this.lastBlock - n + 1);
     const stride = HEADER + this.blksize;
-    const buffer = Buffer.allocUnsafeSlow(count * stride);
+    let buffer: Buffer;
+    if (!this.reusable) buffer = Buffer.allocUnsafeSlow(count * stride);
+    else if (this.spare && this.reusable()) buffer = this.spare;
+    else buffer = Buffer.allocUnsafeSlow(this.batchBlocks * stride);
     const views: Uint8Array[] = new Array<Uint8Array>(count);
     for (let i = 0; i < count; i++) {
       const at = i * stride;
@@ -67,6 +83,7 @@ export class BlockReader {
       views[i] = buffer.subarray(at + HEADER, at + HEADER + this.length(n + i));
     }
     this.snapshot.readInto(views, (n - 1) * this.blksize);
+    if (this.reusable && this.buffer.length > 0) this.spare = this.buffer;
     this.buffer = buffer;
     this.first = n;
     this.count = count;

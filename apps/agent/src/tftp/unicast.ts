@@ -44,9 +44,22 @@ export class UnicastTransfer {
   private retransmissionsSeen = 0;
   /** Segment size when UDP GSO is on for this socket, else 0. */
   private gsoSegment = 0;
+  /** GSO run being gathered: adjacent DATA datagrams of one batch buffer, sent as one. */
+  private gsoRun: Buffer | undefined;
+  private runCount = 0;
+  /** Wire number of the ACK that completes the window in flight (-1: none expected). */
+  private expectAck = -1;
+  /** Blocks presentNext..presentLast went out on the ACK fast path; the machine's sends of them are skipped. */
+  private presentNext = 1;
+  private presentLast = 0;
 
   constructor(private readonly options: UnicastOptions) {
-    this.reader = new BlockReader(options.snapshot, options.machine.blksize, batchBytes(options.machine));
+    this.reader = new BlockReader(
+      options.snapshot,
+      options.machine.blksize,
+      batchBytes(options.machine),
+      () => this.socket?.getSendQueueCount() === 0,
+    );
   }
 
   start(): void {
@@ -84,6 +97,15 @@ export class UnicastTransfer {
   private onMessage(msg: Buffer): void {
     const state = this.state;
     if (!state || this.finished) return;
+    if (
+      msg.length === 4 &&
+      msg[1] === ACK_OPCODE &&
+      msg[0] === 0 &&
+      ((msg[2]! << 8) | msg[3]!) === this.expectAck
+    ) {
+      this.expectAck = -1;
+      this.sendAhead(state);
+    }
     const decoded = decodeTftp(msg);
     const now = performance.now();
     if (!decoded.ok) {
@@ -134,56 +156,26 @@ export class UnicastTransfer {
       this.retransmissionsSeen = retransmissions;
     }
     this.apply(result.effects);
+    this.readAhead();
   }
 
   private apply(effects: readonly TftpEffect[]): void {
-    const socket = this.socket!;
-    const tally = this.options.tally;
-    // A run of DATA datagrams adjacent in one batch buffer, sent as one GSO send when possible.
-    let run: Buffer | undefined;
-    let runCount = 0;
-    const flush = (): void => {
-      if (!run) return;
-      socket.send(run);
-      tally.bytes += run.length;
-      tally.packets += runCount;
-      run = undefined;
-      runCount = 0;
-    };
     for (const effect of effects) {
       switch (effect.type) {
         case 'send': {
           const packet = effect.packet;
           if (packet.opcode === 'DATA') {
-            const datagram = BlockReader.datagram(packet.data);
-            if (this.gsoSegment === 0) {
-              socket.send(datagram);
-              tally.bytes += datagram.length;
-              tally.packets++;
+            // Already sent by the ACK fast path (same block, same octets): skip it once.
+            if (this.presentNext <= this.presentLast && packet.block === (this.presentNext & 0xffff)) {
+              this.presentNext++;
               break;
             }
-            if (
-              run &&
-              run.length === runCount * this.gsoSegment &&
-              datagram.buffer === run.buffer &&
-              datagram.byteOffset === run.byteOffset + run.length &&
-              runCount < GSO_MAX_SEGMENTS &&
-              run.length + datagram.length <= GSO_MAX_BYTES
-            ) {
-              run = Buffer.from(run.buffer, run.byteOffset, run.length + datagram.length);
-              runCount++;
-            } else {
-              flush();
-              run = datagram;
-              runCount = 1;
-            }
+            this.presentLast = 0;
+            this.queueData(BlockReader.datagram(packet.data));
             break;
           }
-          flush();
-          const datagram = Buffer.from(encodeTftp(packet));
-          socket.send(datagram);
-          tally.bytes += datagram.length;
-          tally.packets++;
+          this.flush();
+          this.sendDatagram(Buffer.from(encodeTftp(packet)), 1);
           break;
         }
         case 'setTimer':
@@ -193,14 +185,77 @@ export class UnicastTransfer {
           this.options.onLog?.(effect.level, effect.message, effect.fields);
           break;
         case 'done':
-          flush();
+          this.flush();
           this.finish(effect.outcome, effect.bytes, effect.error);
           break;
         default:
           break;
       }
     }
-    flush();
+    this.flush();
+    this.presentLast = 0;
+  }
+
+  /**
+   * ACK fast path. The ACK of the newest block sent completes the window; the machine's answer to it is
+   * always the next window (or nothing after the last block), so those datagrams — already read, see
+   * `readAhead` — go out before the machine runs; `apply` then skips the machine's identical sends. This
+   * keeps decoding, the machine step and its effects off the ACK → DATA round trip that bounds lock-step.
+   */
+  private sendAhead(state: ServerReadState): void {
+    const first = state.sent + 1;
+    const last = Math.min(state.sent + this.options.machine.windowsize, this.reader.lastBlock);
+    for (let n = first; n <= last; n++) this.queueData(BlockReader.datagram(this.reader.block(n)));
+    this.flush();
+    this.presentNext = first;
+    this.presentLast = last;
+  }
+
+  /** After a step: read the next window now, while the client works on this one. */
+  private readAhead(): void {
+    const state = this.state;
+    this.expectAck = -1;
+    if (!state || this.finished || state.phase !== 'data' || state.sent >= this.reader.lastBlock) return;
+    this.reader.prefetch(state.sent + 1, state.sent + this.options.machine.windowsize);
+    this.expectAck = state.sent & 0xffff;
+  }
+
+  /** Adds a DATA datagram to the run sent as one GSO send (adjacent in one batch buffer), or sends it. */
+  private queueData(datagram: Buffer): void {
+    if (this.gsoSegment === 0) {
+      this.sendDatagram(datagram, 1);
+      return;
+    }
+    const run = this.gsoRun;
+    if (
+      run &&
+      run.length === this.runCount * this.gsoSegment &&
+      datagram.buffer === run.buffer &&
+      datagram.byteOffset === run.byteOffset + run.length &&
+      this.runCount < GSO_MAX_SEGMENTS &&
+      run.length + datagram.length <= GSO_MAX_BYTES
+    ) {
+      this.gsoRun = Buffer.from(run.buffer, run.byteOffset, run.length + datagram.length);
+      this.runCount++;
+      return;
+    }
+    this.flush();
+    this.gsoRun = datagram;
+    this.runCount = 1;
+  }
+
+  private flush(): void {
+    if (!this.gsoRun) return;
+    this.sendDatagram(this.gsoRun, this.runCount);
+    this.gsoRun = undefined;
+    this.runCount = 0;
+  }
+
+  private sendDatagram(datagram: Buffer, packets: number): void {
+    this.socket!.send(datagram);
+    const tally = this.options.tally;
+    tally.bytes += datagram.length;
+    tally.packets += packets;
   }
 
   /** Ends the transfer after an error the machine does not know about (socket, file). */
@@ -226,6 +281,8 @@ export class UnicastTransfer {
     this.options.onDone(outcome, bytes, error);
   }
 }
+
+const ACK_OPCODE = 4;
 
 /** True when the 16-bit ACK number matches a block sent but not yet acknowledged. */
 function acksNewBlock(state: ServerReadState, block: number): boolean {

@@ -60,6 +60,27 @@ export interface ServerReadState {
 
 type Step = TftpStep<ServerReadState>;
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * A copy of `state` with `patch` applied, built as one object literal. (Object spread followed by
+ * overriding properties, `{ ...state, acked }`, takes V8's slow runtime path: about 4 µs per copy on
+ * Node 20, which was most of the machine's cost per ACK; the literal costs tens of nanoseconds.)
+ */
+function update(state: ServerReadState, patch: Partial<Mutable<ServerReadState>>): ServerReadState {
+  return {
+    config: state.config,
+    phase: patch.phase ?? state.phase,
+    acked: patch.acked ?? state.acked,
+    sent: patch.sent ?? state.sent,
+    lastBlock: patch.lastBlock !== undefined ? patch.lastBlock : state.lastBlock,
+    lastBlockLength: patch.lastBlockLength ?? state.lastBlockLength,
+    retries: patch.retries ?? state.retries,
+    deadline: patch.deadline ?? state.deadline,
+    retransmissions: patch.retransmissions ?? state.retransmissions,
+  };
+}
+
 function finish(
   state: ServerReadState,
   outcome: TftpOutcome,
@@ -72,7 +93,7 @@ function finish(
       ? (lastBlock - 1) * config.blksize + lastBlockLength
       : acked * config.blksize;
   effects.push({ type: 'done', outcome, bytes, blocks: acked, ...(error ? { error } : {}) });
-  return { state: { ...state, phase: 'done' }, effects };
+  return { state: update(state, { phase: 'done' }), effects };
 }
 
 /** Sends the window after `state.acked`, reading blocks as needed. */
@@ -92,8 +113,9 @@ function sendWindow(state: ServerReadState, now: number, effects: TftpEffect[]):
     effects.push({ type: 'send', packet: { opcode: 'DATA', block: wireBlock(block), data } });
     sent = block;
   }
-  effects.push({ type: 'setTimer', at: now + backoff(config.retry, state.retries) });
-  return { ...state, sent, lastBlock, lastBlockLength, deadline: now + backoff(config.retry, state.retries) };
+  const deadline = now + backoff(config.retry, state.retries);
+  effects.push({ type: 'setTimer', at: deadline });
+  return update(state, { sent, lastBlock, lastBlockLength, deadline });
 }
 
 export function createServerRead(config: ServerReadConfig, now: number): Step {
@@ -115,7 +137,7 @@ export function createServerRead(config: ServerReadConfig, now: number): Step {
       { type: 'send', packet: { opcode: 'OACK', options: config.oack } },
       { type: 'setTimer', at: deadline },
     );
-    return { state: { ...base, deadline }, effects };
+    return { state: update(base, { deadline }), effects };
   }
   return { state: sendWindow(base, now, effects), effects };
 }
@@ -160,14 +182,14 @@ function onTimer(state: ServerReadState, now: number, effects: TftpEffect[]): St
     });
     return finish(state, 'timeout', effects);
   }
-  const next = { ...state, retries, retransmissions: state.retransmissions + 1 };
+  const next = update(state, { retries, retransmissions: state.retransmissions + 1 });
   if (state.phase === 'oack') {
     const deadline = now + backoff(state.config.retry, retries);
     effects.push(
       { type: 'send', packet: { opcode: 'OACK', options: state.config.oack } },
       { type: 'setTimer', at: deadline },
     );
-    return { state: { ...next, deadline }, effects };
+    return { state: update(next, { deadline }), effects };
   }
   return { state: sendWindow(next, now, effects), effects };
 }
@@ -184,11 +206,11 @@ function onPacket(state: ServerReadState, packet: TftpPacket, now: number, effec
     case 'ACK': {
       if (state.phase === 'oack') {
         if (packet.block !== 0) return ignored(state, effects, packet.block);
-        return { state: sendWindow({ ...state, phase: 'data', retries: 0 }, now, effects), effects };
+        return { state: sendWindow(update(state, { phase: 'data', retries: 0 }), now, effects), effects };
       }
       const n = ackedBlock(state, packet.block);
       if (n === null || n <= state.acked) return ignored(state, effects, packet.block);
-      const advanced: ServerReadState = { ...state, acked: n, retries: 0 };
+      const advanced = update(state, { acked: n, retries: 0 });
       if (advanced.lastBlock !== null && n >= advanced.lastBlock)
         return finish(advanced, 'complete', effects);
       return { state: sendWindow(advanced, now, effects), effects };
