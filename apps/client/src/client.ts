@@ -22,6 +22,12 @@ import { ClientCache, type CachedManifest } from './cache.js';
 import type { ClientConfig } from './config.js';
 import { TurboDiscovery, type DiscoveryResult } from './discovery.js';
 import { ClientError } from './errors.js';
+import {
+  acceptedEndpointTypes,
+  fetchByGroup,
+  selectGroupFetch,
+  type GroupDeliveryStats,
+} from './group-fetch.js';
 import { Timeline, type PhaseSpan } from './timeline.js';
 import { ContentSession } from './transport.js';
 
@@ -32,6 +38,7 @@ import { ContentSession } from './transport.js';
 
 const ENDPOINT_HTTP2 = 1;
 const MAX_PACING_MS = 65_535;
+const PARALLEL_WRITES = 32;
 
 export type BootDecision = 'cache' | 'update';
 
@@ -59,6 +66,8 @@ export interface BootResult {
     readonly image: number;
   };
   readonly chunks: { readonly total: number; readonly fetched: number; readonly repaired: number };
+  /** Set when cold boot files were fetched by a TFTP group stream (group-fetch.ts); null: HTTP/2 only. */
+  readonly delivery: GroupDeliveryStats | null;
   readonly timeline: PhaseSpan[];
   readonly totalMs: number;
   readonly files: Record<string, string>;
@@ -86,6 +95,7 @@ export class BootClient {
   private readonly counters: Counters = { manifest: 0, indexes: 0, chunks: 0, fetched: 0 };
   /** Chunks fetched (and verified) during this boot, handed to assembly without a re-read. */
   private readonly fresh = new Map<Digest, Uint8Array>();
+  private groupStats: GroupDeliveryStats | null = null;
 
   constructor(
     private readonly config: ClientConfig,
@@ -148,6 +158,7 @@ export class BootClient {
       windowMs: c.windowMs,
       maxRounds: c.maxRounds,
       backoffInitialMs: c.backoffInitialMs,
+      accept: acceptedEndpointTypes(c.group),
       random,
       ...(held
         ? { held: { manifestDigest: fromHex(held.state.manifestDigest)!, validationToken: held.state.token } }
@@ -217,11 +228,7 @@ export class BootClient {
       'boot decision',
     );
     if (plan.fetch.length > 0) {
-      await this.timeline.measure('transfer', async () => {
-        const rest =
-          held && !warm ? await this.fetchDelta(discovery, held.manifest, digest, plan) : plan.fetch;
-        await this.fetchChunks(discovery, rest);
-      });
+      await this.timeline.measure('transfer', () => this.transfer(discovery, held, warm, digest, plan));
     }
     const repairedBefore = this.cache.repaired.chunks;
     const files = await this.timeline.measure('verify', async () => {
@@ -295,6 +302,7 @@ export class BootClient {
         fetched: this.counters.fetched,
         repaired: this.cache.repaired.chunks - repairedBefore + (warm ? plan.fetch.length : 0),
       },
+      delivery: this.groupStats,
       timeline: this.timeline.toJSON(),
       totalMs: round(this.timeline.elapsed()),
       files,
@@ -303,6 +311,65 @@ export class BootClient {
     };
     const reported = await this.report(discovery, result, null);
     return { ...result, reported };
+  }
+
+  /**
+   * Brings the cache up to `plan`: boot files that are mostly missing go by TFTP group stream when the
+   * offer allows it (group-fetch.ts), while HTTP/2 fetches the rest (the static delta first on an update);
+   * whatever the group did not deliver verified follows over HTTP/2.
+   */
+  private async transfer(
+    discovery: DiscoveryResult,
+    held: Awaited<ReturnType<BootClient['heldManifest']>>,
+    warm: boolean,
+    digest: Digest,
+    plan: DeltaPlan,
+  ): Promise<void> {
+    const selection = warm ? null : selectGroupFetch(plan, discovery.offer.endpoints, this.config);
+    const controller = new AbortController();
+    const group = selection
+      ? fetchByGroup({
+          selection,
+          manifestDigest: digest,
+          tuning: this.config,
+          log: this.log,
+          signal: controller.signal,
+        })
+      : null;
+    const own = selection
+      ? { ...plan, fetch: plan.fetch.filter((c) => !selection.covers.has(c.digest)) }
+      : plan;
+    try {
+      const rest =
+        held && !warm && own.fetch.length > 0
+          ? await this.fetchDelta(discovery, held.manifest, digest, own)
+          : own.fetch;
+      await this.fetchChunks(discovery, rest);
+    } catch (err) {
+      controller.abort('HTTP/2 transfer failed');
+      await group;
+      throw err;
+    }
+    if (!group || !selection) return;
+    const { chunks, stats } = await group;
+    this.groupStats = stats;
+    const left: ChunkToFetch[] = [];
+    const store: Promise<void>[] = [];
+    for (const c of plan.fetch) {
+      if (!selection.covers.has(c.digest)) continue;
+      const bytes = chunks.get(c.digest);
+      if (!bytes) {
+        left.push(c);
+        continue;
+      }
+      store.push(this.cache.putChunk(c.digest, bytes));
+      this.fresh.set(c.digest, bytes);
+      this.counters.chunks += bytes.length;
+      this.counters.fetched++;
+      if (store.length >= PARALLEL_WRITES) await Promise.all(store.splice(0));
+    }
+    await Promise.all(store);
+    if (left.length > 0) await this.fetchChunks(discovery, left);
   }
 
   private async connect(discovery: DiscoveryResult): Promise<ContentSession> {
@@ -492,7 +559,13 @@ export class BootClient {
         verdict: discovery.offer.verdict,
         outcome: result ? 'booted' : 'failed',
         ...(result
-          ? { decision: result.decision, bytes: result.bytes, chunks: result.chunks, totalMs: result.totalMs }
+          ? {
+              decision: result.decision,
+              bytes: result.bytes,
+              chunks: result.chunks,
+              totalMs: result.totalMs,
+              ...(result.delivery ? { delivery: result.delivery } : {}),
+            }
           : {
               error: {
                 code: (err as ClientError).code ?? 'CLIENT_ERR_BOOT',

@@ -37,6 +37,21 @@ describe('client configuration', () => {
     expect(message).toContain('tls.fingerprint (pin) or tls.caFile');
   });
 
+  it('reads the group delivery settings (defaults: auto, half missing, 1 MiB) and checks them', () => {
+    const base = ['--mac', '52:54:00:00:00:01', '--trusted-key', key, '--pin', pin];
+    const defaults = loadClientConfig(base, {});
+    expect(defaults.group).toBe('auto');
+    expect(defaults.groupMinMissing).toBe(0.5);
+    expect(defaults.groupMinBytes).toBe(1024 * 1024);
+    const set = loadClientConfig([...base, '--group', 'broadcast', '--group-min-missing', '0.8'], {
+      BOOTPT_CLIENT_GROUP_BLKSIZE: '8192',
+    });
+    expect([set.group, set.groupMinMissing, set.groupBlksize]).toEqual(['broadcast', 0.8, 8192]);
+    expect(() => loadClientConfig([...base, '--group', 'sometimes'], {})).toThrow(/group/);
+    expect(() => loadClientConfig([...base, '--group-min-missing', '1.5'], {})).toThrow(/groupMinMissing/);
+    expect(() => loadClientConfig([...base, '--group-min-missing', 'half'], {})).toThrow(/not a number/);
+  });
+
   it('rejects unknown flags with the usage text', () => {
     expect(() => loadClientConfig(['--frobnicate'], {})).toThrow(/usage: bootpt-client/);
   });

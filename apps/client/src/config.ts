@@ -50,6 +50,30 @@ export const clientConfigSchema = z
       }),
     /** Parallel HTTP/2 streams on the one session. */
     concurrency: z.number().int().min(1).max(256).default(16),
+    /**
+     * Cold-cache delivery by a TFTP group stream (group-fetch.ts): `auto` joins a `multicast` endpoint,
+     * else a `broadcast` (sbroadcast) one, in the offer's order; `multicast` / `broadcast` allow only that
+     * type; `off` fetches everything over HTTP/2. Any group failure falls back to HTTP/2.
+     */
+    group: z.enum(['auto', 'multicast', 'broadcast', 'off']).default('auto'),
+    /** A boot file goes by group when at least this fraction of its bytes is missing (cold cache). */
+    groupMinMissing: z.number().min(0).max(1).default(0.5),
+    /** ...and it is at least this large (smaller files are quicker as HTTP/2 chunks). */
+    groupMinBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(1024 * 1024),
+    /**
+     * TFTP block size asked for: 1468 fills an Ethernet frame. A group file must stay under 65,535 blocks
+     * (96 MB at 1468); larger files need a larger size (IP-fragmented, the agent's tftp.maxBlksize too).
+     */
+    groupBlksize: z.number().int().min(512).max(65464).default(1468),
+    groupWindowsize: z.number().int().min(1).max(64).default(8),
+    /** First TFTP retransmission timeout (doubles up to 4x); an unanswered RRQ falls back after ~8 tries. */
+    groupTimeoutMs: z.number().int().min(50).max(60_000).default(1000),
+    /** A listening (non-master) member gives up after this long without a group datagram. */
+    groupIdleMs: z.number().int().min(500).max(600_000).default(15_000),
     /** Load the result with `kexec -l` (when the binary exists). */
     kexec: z.boolean().default(false),
     /** POST the timeline to the agent's content server after booting. */
@@ -79,6 +103,13 @@ const FLAGS = {
   ca: { type: 'string' },
   servername: { type: 'string' },
   concurrency: { type: 'string' },
+  group: { type: 'string' },
+  'group-min-missing': { type: 'string' },
+  'group-min-bytes': { type: 'string' },
+  'group-blksize': { type: 'string' },
+  'group-windowsize': { type: 'string' },
+  'group-timeout-ms': { type: 'string' },
+  'group-idle-ms': { type: 'string' },
   kexec: { type: 'boolean' },
   'no-report': { type: 'boolean' },
   'log-level': { type: 'string' },
@@ -95,6 +126,9 @@ Options (env BOOTPT_CLIENT_<NAME> with dashes as underscores, e.g. BOOTPT_CLIENT
   --window-ms N --max-rounds N --backoff-initial-ms N   discovery timing (SPEC §7)
   --cache-dir DIR --output-dir DIR    persistent cache, boot hand-off directory
   --concurrency N    parallel HTTP/2 streams      --kexec   load with kexec -l
+  --group auto|multicast|broadcast|off   cold-cache files by TFTP group stream (default auto)
+  --group-min-missing F --group-min-bytes N   which files go by group (default 0.5 missing, 1 MiB)
+  --group-blksize N --group-windowsize N --group-timeout-ms N --group-idle-ms N   TFTP tuning
   --no-report        do not POST the timeline     --log-level LEVEL   --seed N
 Result: one JSON object on stdout; logs (pino) on stderr. Exit 0 booted, 1 failed, 64 usage, 78 config.`;
 
@@ -104,6 +138,13 @@ function int(name: string, text: string | undefined, problems: string[]): number
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isInteger(n)) problems.push(`${name}: "${text}" is not an integer`);
+  return n;
+}
+
+function num(name: string, text: string | undefined, problems: string[]): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n)) problems.push(`${name}: "${text}" is not a number`);
   return n;
 }
 
@@ -163,6 +204,13 @@ export function loadClientConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     trustedKeys: keys,
     tls: { fingerprint: pick('pin'), caFile: pick('ca'), servername: pick('servername') },
     concurrency: int('--concurrency', pick('concurrency'), problems),
+    group: pick('group'),
+    groupMinMissing: num('--group-min-missing', pick('group-min-missing'), problems),
+    groupMinBytes: int('--group-min-bytes', pick('group-min-bytes'), problems),
+    groupBlksize: int('--group-blksize', pick('group-blksize'), problems),
+    groupWindowsize: int('--group-windowsize', pick('group-windowsize'), problems),
+    groupTimeoutMs: int('--group-timeout-ms', pick('group-timeout-ms'), problems),
+    groupIdleMs: int('--group-idle-ms', pick('group-idle-ms'), problems),
     kexec: bool('kexec'),
     report: report === undefined ? undefined : !report,
     logLevel: pick('log-level'),

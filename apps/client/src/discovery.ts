@@ -46,6 +46,8 @@ export interface DiscoveryOptions {
   readonly maxRounds: number;
   readonly backoffInitialMs: number;
   readonly random: RandomSource;
+  /** Endpoint types to ACCEPT (SPEC §4), in the client's preference order. Default: http2 only. */
+  readonly accept?: readonly number[];
   /** What the cache holds (omitted when it holds nothing usable: SPEC §4.1). */
   readonly held?: { readonly manifestDigest: Uint8Array; readonly validationToken: Uint8Array };
   readonly log: Logger;
@@ -162,7 +164,7 @@ export class TurboDiscovery {
     const { held, windowMs } = this.options;
     return {
       kind: 'discover',
-      accept: [ENDPOINT_HTTP2],
+      accept: [...(this.options.accept ?? [ENDPOINT_HTTP2])],
       attempt: { round: Math.min(round, 255), burstIndex },
       windowMs,
       ...(held ? { cacheToken: cacheToken(held.manifestDigest, held.validationToken) } : {}),
@@ -223,6 +225,7 @@ export class TurboDiscovery {
   private async discover(): Promise<DiscoveryResult> {
     const { random, windowMs, maxRounds, backoffInitialMs, held, log } = this.options;
     this.started = performance.now();
+    // Manifests and indexes always come over HTTP/2: an offer without an http2 endpoint is of no use.
     const context = { accept: [ENDPOINT_HTTP2], ...(held ? { heldDigest: held.manifestDigest } : {}) };
     for (let round = 0; round < maxRounds; round++) {
       const xid = randomInt(0, 0x1_0000_0000);
