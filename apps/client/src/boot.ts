@@ -1,29 +1,59 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  fstatSync,
+  linkSync,
+  openSync,
+  readSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, LayerAssembly, Manifest } from '@bootpt/protocol';
-import { LayerVerifier } from '@bootpt/protocol';
+import { LayerVerifier, sha256Hex } from '@bootpt/protocol';
 import type { ClientCache } from './cache.js';
 import { ClientError } from './errors.js';
 
 /**
- * The hand-off: layers assembled from verified chunks into `outputDir` — the kernel layer as `kernel`,
- * initramfs layers concatenated in manifest order as `initramfs` (the kernel unpacks concatenated cpio
- * archives in order, so overlays need no merging), any other layer as `layer-<n>` — plus `boot.json`
- * (command line, manifest digest). Each output is written to a temp name and renamed, so a reader
- * never sees a half-written image. Outputs are not fsynced: they are rebuilt from the verified cache at
- * every boot and are consumed at once (kexec, or the next stage reading `/run`). Optionally `kexec -l` loads the result.
+ * Assembly and hand-off. A release's outputs — the kernel layer as `kernel`, initramfs layers
+ * concatenated in manifest order as `initramfs` (the kernel unpacks concatenated cpio archives in order,
+ * so overlays need no merging), any other layer as `layer-<n>` — are assembled once into the cache's
+ * image store (`images/<manifest>/<name>`, see `cache.ts`), each layer checked against its signed digest
+ * and size on the way, and then hard-linked (copied across file systems) into `outputDir` with
+ * `boot.json` (command line, manifest digest). Every file is written under a temp name and renamed, so
+ * neither the cache nor a reader ever sees a half-written image. The cached images are also the chunk
+ * store for the next update: a chunk the new release keeps is read from the old image at its offset.
+ * Optionally `kexec -l` loads the result.
  */
 
 const KERNEL = 'application/vnd.bootpt.kernel';
+/** Assembly staging buffer: reads from old images land here, then one hash update and one write. */
+const BLOCK = 8 * 1024 * 1024;
 
 export interface AssemblyOutcome {
-  /** Chunks that were missing or failed verification on read (removed from the cache). */
+  /** Chunks that were missing or failed verification on read (removed from the cache or marked damaged). */
   readonly missing: Digest[];
   readonly files: Record<string, string>;
   readonly bytes: number;
+}
+
+/** Where a chunk sits inside a cached image file. */
+export interface ChunkLocation {
+  readonly path: string;
+  readonly offset: number;
+}
+
+/** Where assembly finds chunk bytes, in order of preference. */
+export interface ChunkSources {
+  /** Chunks fetched and verified during this boot, still in memory: not read back or hashed again. */
+  readonly fresh: ReadonlyMap<Digest, Uint8Array>;
+  /** Chunks inside cached images (the held release's, or this release's own from an earlier boot). */
+  readonly located: ReadonlyMap<Digest, ChunkLocation>;
+  /** Image locations found damaged this boot: never read again (the chunk is refetched). */
+  readonly damaged: Set<Digest>;
 }
 
 function outputName(layer: LayerAssembly): string {
@@ -32,19 +62,8 @@ function outputName(layer: LayerAssembly): string {
   return `layer-${layer.layerIndex}`;
 }
 
-/**
- * Streams every layer from the cache into the output files, verifying each chunk on read and each
- * layer against its signed digest and size. If chunks are missing or corrupt nothing is renamed into
- * place and they are returned in `missing` so the caller can fetch them and try again.
- */
-export async function assembleOutputs(
-  cache: ClientCache,
-  layers: readonly LayerAssembly[],
-  outputDir: string,
-  /** Chunks fetched and verified during this boot, still in memory: not read back or hashed again. */
-  fresh: ReadonlyMap<Digest, Uint8Array> = new Map(),
-): Promise<AssemblyOutcome> {
-  await mkdir(outputDir, { recursive: true });
+/** The output files of a release: name → its layers in manifest order. */
+export function outputGroups(layers: readonly LayerAssembly[]): Map<string, LayerAssembly[]> {
   const groups = new Map<string, LayerAssembly[]>();
   for (const layer of layers) {
     const name = outputName(layer);
@@ -52,66 +71,288 @@ export async function assembleOutputs(
     list.push(layer);
     groups.set(name, list);
   }
+  return groups;
+}
+
+/**
+ * Every chunk of `manifest`'s cached images (those present in the cache), by digest: the first place
+ * each occurs. Nothing is read or verified here; assembly verifies whatever it takes from an image.
+ */
+export function locateImageChunks(
+  cache: ClientCache,
+  manifest: Digest,
+  layers: readonly LayerAssembly[],
+  into: Map<Digest, ChunkLocation> = new Map(),
+): Map<Digest, ChunkLocation> {
+  for (const [name, group] of outputGroups(layers)) {
+    const path = cache.imagePath(manifest, name);
+    if (!isFile(path)) continue;
+    let base = 0;
+    for (const layer of group) {
+      for (const c of layer.chunks) {
+        if (!into.has(c.digest)) into.set(c.digest, { path, offset: base + c.offset });
+      }
+      base += layer.size;
+    }
+  }
+  return into;
+}
+
+/** Reads exactly `length` bytes at `offset` (fewer when the file is shorter). */
+function readAt(fd: number, into: Buffer, at: number, length: number, offset: number): number {
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, into, at + done, length - done, offset + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/** Open image files by path for one assembly. */
+class Readers {
+  private readonly fds = new Map<string, number>();
+  fd(path: string): number | null {
+    let fd = this.fds.get(path);
+    if (fd === undefined) {
+      try {
+        fd = openSync(path, 'r');
+      } catch {
+        return null;
+      }
+      this.fds.set(path, fd);
+    }
+    return fd;
+  }
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+}
+
+/**
+ * One layer streamed into `out` (an open file): fresh chunks copied from memory, runs of chunks that
+ * sit back to back in a cached image read in large blocks, loose chunk files read whole; every byte
+ * goes through the layer's verifier. Returns the chunks that are not available anywhere.
+ */
+function streamLayer(
+  cache: ClientCache,
+  layer: LayerAssembly,
+  sources: ChunkSources,
+  readers: Readers,
+  out: number,
+  stage: Buffer,
+): { missing: Digest[]; verified: boolean } {
+  const verifier = new LayerVerifier(layer);
   const missing: Digest[] = [];
-  const temps: [string, string][] = [];
+  let pos = 0;
+  const flush = () => {
+    if (pos === 0) return;
+    verifier.update(stage.subarray(0, pos));
+    writeSync(out, stage, 0, pos);
+    pos = 0;
+  };
+  const put = (bytes: Uint8Array) => {
+    if (pos + bytes.length > stage.length) flush();
+    if (bytes.length > stage.length) {
+      verifier.update(bytes);
+      writeSync(out, bytes);
+      return;
+    }
+    stage.set(bytes, pos);
+    pos += bytes.length;
+  };
+  // A run of chunks contiguous in one image file, read when the run breaks.
+  let run: { fd: number; offset: number; length: number } | null = null;
+  const readRun = () => {
+    if (!run) return;
+    let { offset, length } = run;
+    while (length > 0) {
+      if (pos === stage.length) flush();
+      const want = Math.min(length, stage.length - pos);
+      const got = readAt(run.fd, stage, pos, want, offset);
+      pos += got;
+      if (got < want) break; // truncated image: the layer will not verify; the locate pass finds which
+      offset += got;
+      length -= got;
+    }
+    run = null;
+  };
+  for (const chunk of layer.chunks) {
+    const fresh = sources.fresh.get(chunk.digest);
+    if (fresh) {
+      readRun();
+      put(fresh);
+      continue;
+    }
+    const at = sources.damaged.has(chunk.digest) ? undefined : sources.located.get(chunk.digest);
+    const fd = at ? readers.fd(at.path) : null;
+    if (at && fd !== null) {
+      if (run && run.fd === fd && run.offset + run.length === at.offset) {
+        run.length += chunk.length;
+      } else {
+        readRun();
+        run = { fd, offset: at.offset, length: chunk.length };
+      }
+      continue;
+    }
+    readRun();
+    const loose = cache.readChunkUnverifiedSync(chunk.digest, chunk.length);
+    if (loose) put(loose);
+    else if (!missing.includes(chunk.digest)) missing.push(chunk.digest);
+  }
+  readRun();
+  flush();
+  return { missing, verified: missing.length === 0 && verifier.finish().ok };
+}
+
+/**
+ * After a layer failed its digest: hashes each chunk it took from the cache to find the damaged ones
+ * (loose files are removed, image locations marked damaged; both counted as repaired).
+ */
+function locateDamage(
+  cache: ClientCache,
+  layer: LayerAssembly,
+  sources: ChunkSources,
+  readers: Readers,
+): Digest[] {
+  const bad: Digest[] = [];
+  for (const chunk of layer.chunks) {
+    if (sources.fresh.has(chunk.digest) || bad.includes(chunk.digest)) continue;
+    const at = sources.damaged.has(chunk.digest) ? undefined : sources.located.get(chunk.digest);
+    const fd = at ? readers.fd(at.path) : null;
+    if (at && fd !== null) {
+      const bytes = Buffer.allocUnsafe(chunk.length);
+      const got = readAt(fd, bytes, 0, chunk.length, at.offset);
+      if (got === chunk.length && sha256Hex(bytes) === chunk.digest) continue;
+      sources.damaged.add(chunk.digest);
+      cache.repaired.chunks++;
+      bad.push(chunk.digest);
+    } else if (!cache.readChunkSync(chunk.digest, chunk.length)) {
+      bad.push(chunk.digest);
+    }
+  }
+  return bad;
+}
+
+/** Hashes a cached image in place against its layers: true when every layer verifies. */
+function verifyInPlace(path: string, group: readonly LayerAssembly[], stage: Buffer): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const size = group.reduce((n, l) => n + l.size, 0);
+    if (fstatSync(fd).size !== size) return false;
+    let offset = 0;
+    for (const layer of group) {
+      const verifier = new LayerVerifier(layer);
+      let left = layer.size;
+      while (left > 0) {
+        const got = readAt(fd, stage, 0, Math.min(left, stage.length), offset);
+        if (got === 0) return false;
+        verifier.update(stage.subarray(0, got));
+        offset += got;
+        left -= got;
+      }
+      if (!verifier.finish().ok) return false;
+    }
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `target` appears at `path` (hard link; a copy when the output directory is on another file system). */
+function publish(target: string, path: string): void {
+  try {
+    linkSync(target, path);
+  } catch {
+    copyFileSync(target, path);
+  }
+}
+
+/**
+ * Makes sure `manifest`'s images are in the cache, verified, and linked into `outputDir`. An image
+ * already cached for this release is hashed in place (a warm boot reads it once and writes nothing);
+ * otherwise it is assembled from `sources` into a temp file, each layer checked against its signed
+ * digest, and renamed into the image store. If chunks are missing or damaged nothing reaches
+ * `outputDir`; they are returned in `missing` so the caller can fetch them and try again.
+ */
+export async function assembleOutputs(
+  cache: ClientCache,
+  manifest: Digest,
+  layers: readonly LayerAssembly[],
+  outputDir: string,
+  sources: ChunkSources,
+): Promise<AssemblyOutcome> {
+  await mkdir(outputDir, { recursive: true });
+  const missing: Digest[] = [];
+  const images: [string, string][] = [];
+  const readers = new Readers();
+  const stage = Buffer.allocUnsafe(BLOCK);
   let bytes = 0;
   try {
-    for (const [name, group] of groups) {
-      const tmp = join(outputDir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
-      temps.push([tmp, join(outputDir, name)]);
+    for (const [name, group] of outputGroups(layers)) {
+      const target = cache.imagePath(manifest, name);
+      images.push([name, target]);
+      const size = group.reduce((n, l) => n + l.size, 0);
+      const untouched = group.every((l) => l.chunks.every((c) => !sources.fresh.has(c.digest)));
+      if (untouched && isFile(target) && verifyInPlace(target, group, stage)) {
+        bytes += size;
+        continue;
+      }
+      const tmp = cache.tmpPath();
       const fd = openSync(tmp, 'w');
+      let complete = true;
       try {
         for (const layer of group) {
-          // One hash pass: the signed layer digest covers every byte, so chunks are only length-checked
-          // on the way through. If the layer does not verify, a second pass hashes each chunk to find
-          // (and remove) the damaged ones, which the caller then refetches.
-          const verifier = new LayerVerifier(layer);
-          for (const chunk of layer.chunks) {
-            const data = fresh.get(chunk.digest) ?? cache.readChunkUnverifiedSync(chunk.digest, chunk.length);
-            if (!data) {
-              if (!missing.includes(chunk.digest)) missing.push(chunk.digest);
-              continue;
-            }
-            if (missing.length === 0) {
-              verifier.update(data);
-              writeSync(fd, data);
-            }
+          const streamed = streamLayer(cache, layer, sources, readers, fd, stage);
+          for (const d of streamed.missing) if (!missing.includes(d)) missing.push(d);
+          if (streamed.verified) continue;
+          complete = false;
+          if (streamed.missing.length > 0) continue;
+          const bad = locateDamage(cache, layer, sources, readers);
+          if (bad.length === 0) {
+            throw new ClientError(
+              'CLIENT_ERR_LAYER_REJECTED',
+              `layer ${layer.layerIndex} (${layer.digest}) refused: its chunks verify but the layer does not`,
+            );
           }
-          if (missing.length === 0) {
-            const checked = verifier.finish();
-            if (!checked.ok) {
-              for (const chunk of layer.chunks) {
-                if (fresh.has(chunk.digest)) continue;
-                if (!cache.readChunkSync(chunk.digest, chunk.length) && !missing.includes(chunk.digest)) {
-                  missing.push(chunk.digest);
-                }
-              }
-              if (missing.length === 0) {
-                throw new ClientError(
-                  'CLIENT_ERR_LAYER_REJECTED',
-                  `layer ${layer.layerIndex} (${layer.digest}) refused: ${checked.error.message}`,
-                );
-              }
-            } else {
-              bytes += layer.size;
-            }
-          }
+          for (const d of bad) if (!missing.includes(d)) missing.push(d);
         }
       } finally {
         closeSync(fd);
       }
+      if (!complete) {
+        await rm(tmp, { force: true });
+        continue;
+      }
+      await cache.commitImage(tmp, manifest, name);
+      bytes += size;
     }
-    if (missing.length > 0) return { missing, files: {}, bytes: 0 };
-    const files: Record<string, string> = {};
-    for (const [tmp, final] of temps) {
-      await rename(tmp, final);
-      files[final.slice(outputDir.length + 1)] = final;
-    }
-    temps.length = 0;
-    return { missing, files, bytes };
   } finally {
-    for (const [tmp] of temps) await rm(tmp, { force: true });
+    readers.close();
   }
+  if (missing.length > 0) return { missing, files: {}, bytes: 0 };
+  const files: Record<string, string> = {};
+  for (const [name, target] of images) {
+    const final = join(outputDir, name);
+    const tmp = join(outputDir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      publish(target, tmp);
+      await rename(tmp, final);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+    files[name] = final;
+  }
+  return { missing, files, bytes };
 }
 
 export type KexecOutcome = 'loaded' | 'not-requested' | 'unavailable' | 'no-kernel';

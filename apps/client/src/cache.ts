@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChunkIndex, Digest, TrustStore, VerifiedManifest } from '@bootpt/protocol';
@@ -9,17 +9,24 @@ import { z } from 'zod';
 /**
  * The client's persistent cache:
  *
- *   <dir>/state.json           what the client holds: manifest digest + validation token (hex)
- *   <dir>/manifests/<digest>   signed manifest envelopes, named by manifest (payload) digest
- *   <dir>/indexes/<digest>     encoded chunk indexes, named by their SHA-256
- *   <dir>/chunks/<digest>      chunk bytes, named by their SHA-256
- *   <dir>/tmp/                 writes in progress
+ *   <dir>/state.json                  what the client holds: manifest digest + validation token (hex)
+ *   <dir>/manifests/<digest>          signed manifest envelopes, named by manifest digest (the SHA-256
+ *                                     of the canonical manifest payload, SPEC §6)
+ *   <dir>/indexes/<digest>            encoded chunk indexes, named by their SHA-256
+ *   <dir>/images/<manifest>/<name>    the assembled outputs of a release (`initramfs`, `kernel`,
+ *                                     `layer-<n>`, see `boot.ts`): verified layer by layer when written
+ *   <dir>/chunks/<digest>             loose chunk bytes, named by their SHA-256 (only chunks fetched one
+ *                                     by one, until their release's images are assembled)
+ *   <dir>/tmp/                        writes in progress (emptied at start)
  *
- * Every write goes to `tmp/` and is renamed into place, so a name never points at a half-written file.
- * Manifests and the state file are fsynced before the rename; chunks are not (hundreds per update), so
- * after a power cut a chunk may exist with wrong bytes. That is safe because nothing is trusted by
- * name: every read re-verifies the bytes against the digest (manifests against their signature too),
- * and a file that fails is deleted and reported so the caller fetches it again ("repaired").
+ * Every write goes to `tmp/` and is renamed into place, so a name never points at a half-written file,
+ * and a killed client leaves at most files in `tmp/`. Manifests and the state file are fsynced before
+ * the rename; images and chunks are not, so after a power cut an image or chunk may exist with wrong
+ * bytes. That is safe because nothing is trusted by name: every use re-verifies the bytes (images and
+ * the chunks taken from them against the signed layer digests, chunks against their digest, manifests
+ * against their signature), and what fails is deleted or marked and fetched again ("repaired").
+ * The cached images double as the chunk store: an update reads the chunks it keeps from the previous
+ * release's image, at offsets its chunk indexes give.
  */
 
 const StateSchema = z
@@ -44,7 +51,7 @@ export class ClientCache {
   constructor(readonly dir: string) {}
 
   async init(): Promise<void> {
-    for (const sub of ['manifests', 'indexes', 'chunks'])
+    for (const sub of ['manifests', 'indexes', 'chunks', 'images'])
       await mkdir(join(this.dir, sub), { recursive: true });
     await rm(join(this.dir, 'tmp'), { recursive: true, force: true });
     await mkdir(join(this.dir, 'tmp'), { recursive: true });
@@ -160,32 +167,46 @@ export class ClientCache {
     return null;
   }
 
-  /** `putChunk` without event-loop hops, for writing hundreds of verified chunks in one go. */
-  putChunkSync(digest: Digest, bytes: Uint8Array): void {
-    const tmp = join(this.dir, 'tmp', randomBytes(8).toString('hex'));
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, join(this.dir, 'chunks', digest));
-  }
-
   async putChunk(digest: Digest, bytes: Uint8Array): Promise<void> {
     await this.atomicWrite(join(this.dir, 'chunks', digest), bytes, false);
   }
 
-  /** Removes manifests, indexes and chunks that `keep` does not name (the previous release's leftovers). */
+  /** Where release `manifest`'s output `name` is kept once assembled. */
+  imagePath(manifest: Digest, name: string): string {
+    return join(this.dir, 'images', manifest, name);
+  }
+
+  /** A fresh temp file name in `tmp/` (same file system as the cache, so renames are atomic). */
+  tmpPath(): string {
+    return join(this.dir, 'tmp', randomBytes(8).toString('hex'));
+  }
+
+  /** Moves a fully written and verified image from `tmp/` into place. */
+  async commitImage(tmp: string, manifest: Digest, name: string): Promise<void> {
+    await mkdir(join(this.dir, 'images', manifest), { recursive: true });
+    await rename(tmp, this.imagePath(manifest, name));
+  }
+
+  /**
+   * Removes manifests, indexes, images (by manifest) and chunks that `keep` does not name (the previous
+   * release's leftovers).
+   */
   async prune(keep: {
     manifests: ReadonlySet<string>;
     indexes: ReadonlySet<string>;
+    images?: ReadonlySet<string>;
     chunks: ReadonlySet<string>;
   }): Promise<number> {
     let removed = 0;
     for (const [sub, set] of [
       ['manifests', keep.manifests],
       ['indexes', keep.indexes],
+      ['images', keep.images ?? new Set<string>()],
       ['chunks', keep.chunks],
     ] as const) {
       for (const name of await readdir(join(this.dir, sub))) {
         if (set.has(name)) continue;
-        await rm(join(this.dir, sub, name), { force: true });
+        await rm(join(this.dir, sub, name), { force: true, recursive: true });
         removed++;
       }
     }
@@ -193,7 +214,7 @@ export class ClientCache {
   }
 
   private async atomicWrite(path: string, bytes: Uint8Array, durable: boolean): Promise<void> {
-    const tmp = join(this.dir, 'tmp', randomBytes(8).toString('hex'));
+    const tmp = this.tmpPath();
     if (durable) {
       const fh = await open(tmp, 'w');
       try {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,12 +94,25 @@ describe('bootpt-client against a loopback agent', () => {
   it('repairs a corrupt or truncated cache before booting (never boots it)', async () => {
     const config = lab.clientConfig();
     const cache = config.cacheDir;
-    const [victim, short, flipped] = (await readdir(join(cache, 'chunks'))) as [string, string, string];
-    await writeFile(join(cache, 'chunks', victim), Buffer.from('not the chunk you are looking for'));
-    await truncate(join(cache, 'chunks', short), 10);
-    const same = await readFile(join(cache, 'chunks', flipped)); // same length, one bit wrong
-    same[same.length >> 1]! ^= 0x01;
-    await writeFile(join(cache, 'chunks', flipped), same);
+    // The cached image is the chunk store: damage three chunks in it (16 different bytes, one bit, and a
+    // truncated tail), in place (the image file is also what output/initramfs links to).
+    const image = join(cache, 'images', lab.releases[1]!.digest, 'initramfs');
+    const size = (await stat(image)).size;
+    expect(size).toBe(pair.second.initramfs.length);
+    expect((await readdir(join(cache, 'chunks'))).length).toBe(0); // loose chunks pruned once assembled
+    const fh = await open(image, 'r+');
+    try {
+      const at = (offset: number, length: number) => fh.read(Buffer.alloc(length), 0, length, offset);
+      const first = (await at(1000, 16)).buffer.map((b) => b ^ 0x5a);
+      await fh.write(first, 0, 16, 1000);
+      const mid = Math.floor(size / 2);
+      const bit = (await at(mid, 1)).buffer;
+      bit[0]! ^= 0x01;
+      await fh.write(bit, 0, 1, mid);
+      await fh.truncate(size - 10);
+    } finally {
+      await fh.close();
+    }
     const repaired = await boot(config);
     expect(repaired.verdict).toBe('valid');
     expect(repaired.chunks.repaired).toBe(3);

@@ -4,6 +4,7 @@ import type {
   ChunkToFetch,
   DeltaPlan,
   Digest,
+  LayerAssembly,
   RandomSource,
   TurboEndpoint,
   TurboOffer,
@@ -15,19 +16,20 @@ import {
   planDelta,
   seededRandom,
   sha256Hex,
+  staticDeltaChunks,
 } from '@bootpt/protocol';
 import { fromHex, toHex } from '@bootpt/protocol/wire';
-import { assembleOutputs, handOff, type KexecOutcome } from './boot.js';
+import {
+  assembleOutputs,
+  handOff,
+  locateImageChunks,
+  type ChunkLocation,
+  type KexecOutcome,
+} from './boot.js';
 import { ClientCache, type CachedManifest } from './cache.js';
 import type { ClientConfig } from './config.js';
 import { TurboDiscovery, type DiscoveryResult } from './discovery.js';
 import { ClientError } from './errors.js';
-import {
-  acceptedEndpointTypes,
-  fetchByGroup,
-  selectGroupFetch,
-  type GroupDeliveryStats,
-} from './group-fetch.js';
 import { Timeline, type PhaseSpan } from './timeline.js';
 import { ContentSession } from './transport.js';
 
@@ -38,7 +40,6 @@ import { ContentSession } from './transport.js';
 
 const ENDPOINT_HTTP2 = 1;
 const MAX_PACING_MS = 65_535;
-const PARALLEL_WRITES = 32;
 
 export type BootDecision = 'cache' | 'update';
 
@@ -66,8 +67,6 @@ export interface BootResult {
     readonly image: number;
   };
   readonly chunks: { readonly total: number; readonly fetched: number; readonly repaired: number };
-  /** Set when cold boot files were fetched by a TFTP group stream (group-fetch.ts); null: HTTP/2 only. */
-  readonly delivery: GroupDeliveryStats | null;
   readonly timeline: PhaseSpan[];
   readonly totalMs: number;
   readonly files: Record<string, string>;
@@ -95,7 +94,10 @@ export class BootClient {
   private readonly counters: Counters = { manifest: 0, indexes: 0, chunks: 0, fetched: 0 };
   /** Chunks fetched (and verified) during this boot, handed to assembly without a re-read. */
   private readonly fresh = new Map<Digest, Uint8Array>();
-  private groupStats: GroupDeliveryStats | null = null;
+  /** Chunks inside cached images (this release's, the held one's), from the last plan. */
+  private located = new Map<Digest, ChunkLocation>();
+  /** Image locations found damaged during this boot. */
+  private readonly damaged = new Set<Digest>();
 
   constructor(
     private readonly config: ClientConfig,
@@ -113,7 +115,7 @@ export class BootClient {
       const held = await this.heldManifest();
       // Check what the cache holds before claiming it in a discover (manifest signature, indexes, chunk
       // files present), so a `valid` offer turns into a boot decision without touching the disk again.
-      const prepared = held ? await this.planFromCache(held.manifest, null).catch(() => null) : null;
+      const prepared = held ? await this.planFromCache(held.manifest, null, null).catch(() => null) : null;
       discovery = await this.discover(held);
       return await this.boot(discovery, held, prepared);
     } catch (err) {
@@ -158,7 +160,6 @@ export class BootClient {
       windowMs: c.windowMs,
       maxRounds: c.maxRounds,
       backoffInitialMs: c.backoffInitialMs,
-      accept: acceptedEndpointTypes(c.group),
       random,
       ...(held
         ? { held: { manifestDigest: fromHex(held.state.manifestDigest)!, validationToken: held.state.token } }
@@ -201,7 +202,7 @@ export class BootClient {
       manifest = held.manifest;
       plan = await this.timeline.measure(
         'manifest',
-        async () => prepared ?? (await this.planFromCache(manifest, discovery)),
+        async () => prepared ?? (await this.planFromCache(manifest, discovery, null)),
       );
       warmDecisionMs = performance.now() - discovery.offerAt;
       if (plan.fetch.length > 0) {
@@ -213,7 +214,9 @@ export class BootClient {
     } else {
       if (offer.pacingMs > 0) await sleep(Math.min(offer.pacingMs, MAX_PACING_MS));
       manifest = await this.timeline.measure('manifest', () => this.fetchManifest(discovery, digest));
-      plan = await this.timeline.measure('manifest', () => this.planFromCache(manifest, discovery));
+      plan = await this.timeline.measure('manifest', () =>
+        this.planFromCache(manifest, discovery, held?.manifest ?? null),
+      );
     }
     const decision: BootDecision = warm && plan.fetch.length === 0 ? 'cache' : 'update';
     this.log.info(
@@ -228,12 +231,20 @@ export class BootClient {
       'boot decision',
     );
     if (plan.fetch.length > 0) {
-      await this.timeline.measure('transfer', () => this.transfer(discovery, held, warm, digest, plan));
+      await this.timeline.measure('transfer', async () => {
+        const rest =
+          held && !warm ? await this.fetchDelta(discovery, held.manifest, digest, plan) : plan.fetch;
+        await this.fetchChunks(discovery, rest);
+      });
     }
     const repairedBefore = this.cache.repaired.chunks;
     const files = await this.timeline.measure('verify', async () => {
       for (let attempt = 0; ; attempt++) {
-        const out = await assembleOutputs(this.cache, plan.layers, this.config.outputDir, this.fresh);
+        const out = await assembleOutputs(this.cache, digest, plan.layers, this.config.outputDir, {
+          fresh: this.fresh,
+          located: this.located,
+          damaged: this.damaged,
+        });
         if (out.missing.length === 0) return out.files;
         if (attempt >= 2) {
           throw new ClientError(
@@ -266,11 +277,13 @@ export class BootClient {
         kexec: this.config.kexec,
       });
     });
-    // Housekeeping after the hand-off: drop what the booted release no longer uses.
+    // Housekeeping after the hand-off: drop what the booted release no longer uses. Its images hold
+    // every chunk it uses, so loose chunk files go too.
     await this.cache.prune({
       manifests: new Set([digest]),
       indexes: new Set(manifest.verified.manifest.layers.map((l) => l.chunkIndexDigest)),
-      chunks: new Set(plan.layers.flatMap((l) => l.chunks.map((c) => c.digest))),
+      images: new Set([digest]),
+      chunks: new Set(),
     });
     const wire = this.session?.wireBytes() ?? { read: 0, written: 0 };
     const distinct = new Map(plan.layers.flatMap((l) => l.chunks.map((c) => [c.digest, c.length] as const)));
@@ -302,7 +315,6 @@ export class BootClient {
         fetched: this.counters.fetched,
         repaired: this.cache.repaired.chunks - repairedBefore + (warm ? plan.fetch.length : 0),
       },
-      delivery: this.groupStats,
       timeline: this.timeline.toJSON(),
       totalMs: round(this.timeline.elapsed()),
       files,
@@ -311,65 +323,6 @@ export class BootClient {
     };
     const reported = await this.report(discovery, result, null);
     return { ...result, reported };
-  }
-
-  /**
-   * Brings the cache up to `plan`: boot files that are mostly missing go by TFTP group stream when the
-   * offer allows it (group-fetch.ts), while HTTP/2 fetches the rest (the static delta first on an update);
-   * whatever the group did not deliver verified follows over HTTP/2.
-   */
-  private async transfer(
-    discovery: DiscoveryResult,
-    held: Awaited<ReturnType<BootClient['heldManifest']>>,
-    warm: boolean,
-    digest: Digest,
-    plan: DeltaPlan,
-  ): Promise<void> {
-    const selection = warm ? null : selectGroupFetch(plan, discovery.offer.endpoints, this.config);
-    const controller = new AbortController();
-    const group = selection
-      ? fetchByGroup({
-          selection,
-          manifestDigest: digest,
-          tuning: this.config,
-          log: this.log,
-          signal: controller.signal,
-        })
-      : null;
-    const own = selection
-      ? { ...plan, fetch: plan.fetch.filter((c) => !selection.covers.has(c.digest)) }
-      : plan;
-    try {
-      const rest =
-        held && !warm && own.fetch.length > 0
-          ? await this.fetchDelta(discovery, held.manifest, digest, own)
-          : own.fetch;
-      await this.fetchChunks(discovery, rest);
-    } catch (err) {
-      controller.abort('HTTP/2 transfer failed');
-      await group;
-      throw err;
-    }
-    if (!group || !selection) return;
-    const { chunks, stats } = await group;
-    this.groupStats = stats;
-    const left: ChunkToFetch[] = [];
-    const store: Promise<void>[] = [];
-    for (const c of plan.fetch) {
-      if (!selection.covers.has(c.digest)) continue;
-      const bytes = chunks.get(c.digest);
-      if (!bytes) {
-        left.push(c);
-        continue;
-      }
-      store.push(this.cache.putChunk(c.digest, bytes));
-      this.fresh.set(c.digest, bytes);
-      this.counters.chunks += bytes.length;
-      this.counters.fetched++;
-      if (store.length >= PARALLEL_WRITES) await Promise.all(store.splice(0));
-    }
-    await Promise.all(store);
-    if (left.length > 0) await this.fetchChunks(discovery, left);
   }
 
   private async connect(discovery: DiscoveryResult): Promise<ContentSession> {
@@ -420,10 +373,14 @@ export class BootClient {
     return { envelope: res.body, verified: opened.value };
   }
 
-  /** The delta plan for `manifest` against the chunks present; fetches missing indexes (needs `discovery`). */
+  /**
+   * The delta plan for `manifest` against the chunks present — in the cached images of `manifest` itself
+   * and of `previous` (the held release), and loose — fetching missing indexes (needs `discovery`).
+   */
   private async planFromCache(
     manifest: CachedManifest,
     discovery: DiscoveryResult | null,
+    previous: CachedManifest | null,
   ): Promise<DeltaPlan> {
     const indexes = new Map<Digest, ChunkIndex>();
     for (const layer of manifest.verified.manifest.layers) {
@@ -449,10 +406,27 @@ export class BootClient {
       }
       indexes.set(d, index);
     }
-    const held = await this.cache.chunkDigests();
-    const plan = planDelta(manifest.verified.manifest, indexes, held);
-    if (!plan.ok) throw new ClientError('CLIENT_ERR_PLAN', `${plan.error.code}: ${plan.error.message}`);
-    return plan.value;
+    const layers = planOrThrow(manifest, indexes, new Set()).layers;
+    const located = locateImageChunks(this.cache, manifest.verified.digest, layers);
+    if (previous && previous.verified.digest !== manifest.verified.digest) {
+      const before = await this.cachedLayers(previous);
+      if (before) locateImageChunks(this.cache, previous.verified.digest, before, located);
+    }
+    this.located = located;
+    const loose = await this.cache.chunkDigests();
+    return planOrThrow(manifest, indexes, { has: (d) => loose.has(d) || located.has(d) });
+  }
+
+  /** `manifest`'s layers from the cached indexes alone; null when one is gone. */
+  private async cachedLayers(manifest: CachedManifest): Promise<readonly LayerAssembly[] | null> {
+    const indexes = new Map<Digest, ChunkIndex>();
+    for (const layer of manifest.verified.manifest.layers) {
+      const index = await this.cache.loadIndex(layer.chunkIndexDigest);
+      if (!index) return null;
+      indexes.set(layer.chunkIndexDigest, index);
+    }
+    const plan = planDelta(manifest.verified.manifest, indexes, new Set());
+    return plan.ok ? plan.value.layers : null;
   }
 
   private async fetchChunks(discovery: DiscoveryResult, chunks: readonly ChunkToFetch[]): Promise<void> {
@@ -481,9 +455,11 @@ export class BootClient {
 
   /**
    * Tries the server's static delta from the release we hold to `to`: one brotli stream of the chunks
-   * of `to` that `from` does not use, in order of first use (the same list the agent derives). Every
-   * chunk in it is verified; the ones we need are kept. Returns what still has to be fetched one by one
-   * (everything, when the server has no such delta or our copy of `from`'s indexes is gone).
+   * of `to` that `from` does not use, in order of first use (`staticDeltaChunks`, the list the agent
+   * uses too). The stream is decoded while it arrives and cut into chunks as they complete; every chunk
+   * is verified against its digest and kept in memory for assembly (nothing is written per chunk: the
+   * assembled image is the cache). Returns what still has to be fetched one by one (everything, when the
+   * server has no such delta or our copy of `from`'s indexes is gone; the rest, when the stream breaks).
    */
   private async fetchDelta(
     discovery: DiscoveryResult,
@@ -491,54 +467,62 @@ export class BootClient {
     to: Digest,
     plan: DeltaPlan,
   ): Promise<readonly ChunkToFetch[]> {
-    const fromChunks = new Set<Digest>();
-    for (const layer of from.verified.manifest.layers) {
-      const index = await this.cache.loadIndex(layer.chunkIndexDigest);
-      if (!index) return plan.fetch;
-      for (const c of index.chunks) fromChunks.add(c.digest);
-    }
-    const list: ChunkToFetch[] = [];
-    const listed = new Set<Digest>();
-    for (const layer of plan.layers) {
-      for (const c of layer.chunks) {
-        if (fromChunks.has(c.digest) || listed.has(c.digest)) continue;
-        listed.add(c.digest);
-        list.push({ digest: c.digest, length: c.length });
-      }
-    }
-    const session = await this.connect(discovery);
-    const res = await session.get(`/v1/deltas/${from.verified.digest}/${to}`);
-    if (res.status !== 200) return plan.fetch;
+    const before = await this.cachedLayers(from);
+    if (!before) return plan.fetch;
+    const list = staticDeltaChunks(
+      new Set(before.flatMap((l) => l.chunks.map((c) => c.digest))),
+      plan.layers,
+    );
     const expected = list.reduce((n, c) => n + c.length, 0);
-    if (res.body.length !== expected) {
-      this.log.warn(
-        { got: res.body.length, expected },
-        'static delta has the wrong size; fetching chunks one by one',
-      );
+    const session = await this.connect(discovery);
+    const res = await session.stream(`/v1/deltas/${from.verified.digest}/${to}`);
+    if (res.status !== 200) {
+      res.body.destroy();
       return plan.fetch;
     }
     const need = new Set(plan.fetch.map((c) => c.digest));
-    const take: { digest: Digest; bytes: Buffer }[] = [];
-    let at = 0;
-    for (const c of list) {
-      const bytes = res.body.subarray(at, at + c.length);
-      at += c.length;
-      if (!need.has(c.digest)) continue;
-      if (sha256Hex(bytes) !== c.digest) {
-        throw new ClientError(
-          'CLIENT_ERR_CHUNK_REJECTED',
-          `chunk ${c.digest} in the static delta from ${this.endpointLabel ?? '?'} refused: it digests to ${sha256Hex(bytes)}`,
-        );
+    const all = Buffer.allocUnsafe(expected);
+    let filled = 0;
+    let next = 0;
+    let start = 0;
+    let complete = true;
+    try {
+      for await (const piece of res.body as AsyncIterable<Buffer>) {
+        if (filled + piece.length > expected) {
+          complete = false;
+          break;
+        }
+        piece.copy(all, filled);
+        filled += piece.length;
+        while (next < list.length && start + list[next]!.length <= filled) {
+          const c = list[next++]!;
+          const bytes = all.subarray(start, start + c.length);
+          start += c.length;
+          if (!need.has(c.digest)) continue;
+          if (sha256Hex(bytes) !== c.digest) {
+            throw new ClientError(
+              'CLIENT_ERR_CHUNK_REJECTED',
+              `chunk ${c.digest} in the static delta from ${this.endpointLabel ?? '?'} refused: it digests to ${sha256Hex(bytes)}`,
+            );
+          }
+          this.fresh.set(c.digest, bytes);
+          this.counters.chunks += bytes.length;
+          this.counters.fetched++;
+          need.delete(c.digest);
+        }
       }
-      take.push({ digest: c.digest, bytes });
-      need.delete(c.digest);
+    } catch (err) {
+      if (err instanceof ClientError) throw err;
+      this.log.warn({ err }, 'static delta stream failed; fetching the rest one by one');
+      complete = false;
+    } finally {
+      res.body.destroy();
     }
-    // Verified above; written synchronously (no event-loop hop per file: much faster for many small files).
-    for (const { digest, bytes } of take) {
-      this.cache.putChunkSync(digest, bytes);
-      this.fresh.set(digest, bytes);
-      this.counters.chunks += bytes.length;
-      this.counters.fetched++;
+    if (!complete || filled !== expected) {
+      this.log.warn(
+        { got: filled, expected },
+        'static delta has the wrong size; fetching the rest one by one',
+      );
     }
     this.log.debug({ fromDelta: this.counters.fetched, remaining: need.size }, 'static delta applied');
     return plan.fetch.filter((c) => need.has(c.digest));
@@ -559,13 +543,7 @@ export class BootClient {
         verdict: discovery.offer.verdict,
         outcome: result ? 'booted' : 'failed',
         ...(result
-          ? {
-              decision: result.decision,
-              bytes: result.bytes,
-              chunks: result.chunks,
-              totalMs: result.totalMs,
-              ...(result.delivery ? { delivery: result.delivery } : {}),
-            }
+          ? { decision: result.decision, bytes: result.bytes, chunks: result.chunks, totalMs: result.totalMs }
           : {
               error: {
                 code: (err as ClientError).code ?? 'CLIENT_ERR_BOOT',
@@ -582,6 +560,16 @@ export class BootClient {
       return false;
     }
   }
+}
+
+function planOrThrow(
+  manifest: CachedManifest,
+  indexes: ReadonlyMap<Digest, ChunkIndex>,
+  held: { has(digest: Digest): boolean },
+): DeltaPlan {
+  const plan = planDelta(manifest.verified.manifest, indexes, held);
+  if (!plan.ok) throw new ClientError('CLIENT_ERR_PLAN', `${plan.error.code}: ${plan.error.message}`);
+  return plan.value;
 }
 
 function sleep(ms: number): Promise<void> {

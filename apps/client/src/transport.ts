@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { connect as http2Connect, constants, type ClientHttp2Session } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { brotliDecompress } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { brotliDecompress, createBrotliDecompress } from 'node:zlib';
 import { promisify } from 'node:util';
 import { ClientError } from './errors.js';
 
@@ -26,6 +27,15 @@ export interface FetchedBody {
   readonly status: number;
   readonly body: Buffer;
 }
+
+export interface StreamedBody {
+  readonly status: number;
+  /** The body as it arrives, brotli already decoded (on the thread pool, while more bytes arrive). */
+  readonly body: Readable;
+}
+
+/** Decoder output pieces: large enough that a consumer handles few of them. */
+const DECODE_CHUNK = 256 * 1024;
 
 function normalizeFingerprint(text: string): string {
   return text.replace(/:/g, '').toLowerCase();
@@ -109,6 +119,40 @@ export class ContentSession {
   /** GET `path`; accepts brotli (decoded here). Resolves for any status; the caller checks it. */
   get(path: string): Promise<FetchedBody> {
     return this.request(path, { [constants.HTTP2_HEADER_ACCEPT_ENCODING]: 'br' });
+  }
+
+  /**
+   * GET `path` as a stream: resolves with the status once the response headers arrive; the body is
+   * decoded while it is received. The caller consumes or destroys `body`.
+   */
+  stream(path: string): Promise<StreamedBody> {
+    return new Promise<StreamedBody>((resolve, reject) => {
+      const stream = this.session.request({
+        [constants.HTTP2_HEADER_PATH]: path,
+        [constants.HTTP2_HEADER_ACCEPT_ENCODING]: 'br',
+      });
+      const fail = (err: Error) =>
+        reject(
+          new ClientError('CLIENT_ERR_HTTP', `${path} on ${this.authority}: ${err.message}`, { cause: err }),
+        );
+      stream.once('error', fail);
+      stream.once('response', (h) => {
+        stream.off('error', fail);
+        const status = Number(h[constants.HTTP2_HEADER_STATUS]);
+        const ce = h[constants.HTTP2_HEADER_CONTENT_ENCODING];
+        if (ce === 'br') {
+          const decoder = createBrotliDecompress({ chunkSize: DECODE_CHUNK });
+          stream.on('error', (err: Error) => decoder.destroy(err));
+          resolve({ status, body: stream.pipe(decoder) });
+        } else if (ce === undefined || ce === 'identity') {
+          resolve({ status, body: stream });
+        } else {
+          stream.destroy();
+          reject(new ClientError('CLIENT_ERR_HTTP', `${path}: unexpected content-encoding ${String(ce)}`));
+        }
+      });
+      stream.end();
+    });
   }
 
   post(path: string, json: unknown): Promise<FetchedBody> {
