@@ -23,6 +23,21 @@ export const clientReportSchema = z.object({
   chunks: z.record(z.string(), z.number().int().min(0)).optional(),
   totalMs: z.number().min(0).optional(),
   error: z.object({ code: z.string().max(64), message: z.string().max(2000) }).optional(),
+  /** Boot files fetched by a TFTP group stream (multicast or sbroadcast), when the client used one. */
+  delivery: z
+    .object({
+      endpoint: z.enum(['multicast', 'broadcast']),
+      endpointId: z.number().int().min(0).max(65535),
+      address: z.string().max(64),
+      files: z.number().int().min(0),
+      bytes: z.number().int().min(0),
+      wireRead: z.number().int().min(0),
+      wireWritten: z.number().int().min(0),
+      chunks: z.number().int().min(0),
+      ms: z.number().min(0),
+      fallback: z.string().max(500).optional(),
+    })
+    .optional(),
   timeline: z.array(phase).max(32),
 });
 

@@ -284,6 +284,7 @@ export class ContentServer {
         bytes: report.bytes,
         totalMs: report.totalMs,
         error: report.error?.code,
+        delivery: report.delivery,
       },
       'client report',
     );
