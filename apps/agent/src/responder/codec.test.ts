@@ -1,3 +1,4 @@
+import { collectDhcpOptions, decodeBootp, encodeBootp } from '@bootpt/protocol/dhcp/index';
 import { describe, expect, it } from 'vitest';
 import { decodeRequest, encodeReply, MAX_REQUEST } from './codec.js';
 import type { ReplySpec } from './packet.js';
@@ -18,7 +19,7 @@ describe('decodeRequest', () => {
     const r = decodeRequest(request(null, 236));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.value.hasCookie).toBe(false);
+    expect(r.value.magicCookie).toBe(false);
     expect(r.value.options.size).toBe(0);
     expect(r.value.xid).toBe(0xdeadbeef);
   });
@@ -146,5 +147,45 @@ describe('encodeReply', () => {
     expect(r.ok && r.value.options.get(224)?.length).toBe(300);
     const tooBig = encodeReply(spec({ format: 'dhcp', maxSize: 548, options: [[224, new Uint8Array(400)]] }));
     expect(tooBig.omitted).toEqual([224]);
+  });
+});
+
+describe('encodeReply on random replies (seeded)', () => {
+  it('writes well-formed messages holding exactly the options it did not omit, 82 last, within maxSize', () => {
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let run = 0; run < 500; run++) {
+      const codes = [...new Set(Array.from({ length: next(12) }, () => 1 + next(220)))].filter(
+        (c) => c !== 82,
+      );
+      const options = codes.map(
+        (c) =>
+          [c, Uint8Array.from({ length: next(5) === 0 ? next(600) : next(20) }, () => next(256))] as const,
+      );
+      const relay = next(3) === 0 ? Uint8Array.from({ length: next(40) }, () => next(256)) : undefined;
+      const s = spec({
+        format: 'dhcp',
+        xid: next(0xffffff),
+        maxSize: [300, 548, 576 - 28, 1472][next(4)]!,
+        options,
+        ...(relay ? { relayAgentInfo: relay } : {}),
+      });
+      const { bytes, omitted } = encodeReply(s);
+      expect(bytes.length).toBeLessThanOrEqual(Math.max(300, s.maxSize));
+      expect(bytes.length).toBeGreaterThanOrEqual(300);
+      const full = decodeBootp(bytes);
+      expect(full.ok).toBe(true);
+      if (!full.ok) continue;
+      expect(encodeBootp(full.value)).toEqual(new Uint8Array(bytes));
+      expect(full.value.xid).toBe(s.xid);
+      const kept = [...collectDhcpOptions(full.value)];
+      const expectKept = options.filter(([c]) => !omitted.includes(c));
+      if (relay && !omitted.includes(82)) expectKept.push([82, relay]);
+      expect(kept.map(([c, v]) => [c, [...v]])).toEqual(expectKept.map(([c, v]) => [c, [...v]]));
+      expect([...kept.map(([c]) => c), ...omitted].sort()).toEqual([...codes, ...(relay ? [82] : [])].sort());
+    }
   });
 });

@@ -1,11 +1,9 @@
 import {
   BOOTP_MIN_LENGTH,
   BOOTREPLY,
+  DhcpEncodeError,
   DhcpErrorCode,
-  decodeBootp,
-  encodeBootp,
-  type BootpOption,
-  type BootpPacket,
+  decodeBootpView,
 } from '@bootpt/protocol/dhcp/index';
 import type { ReplySpec, RequestView } from './packet.js';
 
@@ -14,11 +12,14 @@ import type { ReplySpec, RequestView } from './packet.js';
  * concatenation, option 52 overload) to the responder's `RequestView` / `ReplySpec`.
  *
  * Decoding never throws and does bounded work: anything over `MAX_REQUEST` octets is refused before the
- * codec sees it. 236-octet requests without a vend area (klibc ipconfig) and requests without the magic
- * cookie are accepted (then no options are read).
+ * codec sees it. It uses the codec's `decodeBootpView` (no copy of the datagram, no address strings: the
+ * request's option values are views into the datagram's own buffer). 236-octet requests without a vend
+ * area (klibc ipconfig) and requests without the magic cookie are accepted (then no options are read).
  *
- * Encoding never overloads `file`/`sname` (BOOTP clients and PXE ROMs read them as strings,
- * PROTOCOLS.md §2.5): options are written in the given order and one that does not fit is left out.
+ * Encoding writes the reply in one pass into a buffer of its final size. It never overloads
+ * `file`/`sname` (BOOTP clients and PXE ROMs read them as strings, PROTOCOLS.md §2.5): options are
+ * written in the given order, split per RFC 3396 when longer than 255 octets, and one that does not fit
+ * is left out.
  */
 
 /** Largest request accepted: an Ethernet MTU minus IPv4 and UDP headers. */
@@ -31,7 +32,7 @@ export type DecodedRequest =
 
 export function decodeRequest(data: Uint8Array): DecodedRequest {
   if (data.length > MAX_REQUEST) return { ok: false, reason: 'oversized' };
-  const decoded = decodeBootp(data);
+  const decoded = decodeBootpView(data);
   if (!decoded.ok) {
     switch (decoded.error.code) {
       case DhcpErrorCode.TRUNCATED_HEADER:
@@ -42,75 +43,7 @@ export function decodeRequest(data: Uint8Array): DecodedRequest {
         return { ok: false, reason: 'malformed' };
     }
   }
-  const p = decoded.value;
-  // Header addresses straight from the wire (fixed RFC 951 offsets) rather than re-parsing the codec's
-  // dotted-quad strings: this runs for every packet.
-  const header = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  return {
-    ok: true,
-    value: {
-      op: p.op,
-      htype: p.htype,
-      hlen: p.hlen,
-      hops: p.hops,
-      xid: p.xid,
-      secs: p.secs,
-      flags: p.flags,
-      ciaddr: header.getUint32(12),
-      yiaddr: header.getUint32(16),
-      siaddr: header.getUint32(20),
-      giaddr: header.getUint32(24),
-      chaddr: p.chaddr,
-      sname: beforeNul(p.sname),
-      file: beforeNul(p.file),
-      hasCookie: p.magicCookie,
-      options: p.magicCookie ? concatenated(p.options) : new Map(),
-      size: data.length,
-    },
-  };
-}
-
-function beforeNul(field: string): string {
-  const nul = field.indexOf('\0');
-  return nul < 0 ? field : field.slice(0, nul);
-}
-
-/** Every option's value, instances of one code concatenated in parse order (RFC 3396); Pad skipped. */
-function concatenated(options: readonly BootpOption[]): Map<number, Uint8Array> {
-  const parts = new Map<number, Uint8Array[]>();
-  for (const o of options) {
-    if (o.code === 0) continue;
-    const list = parts.get(o.code);
-    if (list) list.push(o.data);
-    else parts.set(o.code, [o.data]);
-  }
-  const out = new Map<number, Uint8Array>();
-  for (const [code, list] of parts) {
-    if (list.length === 1) {
-      out.set(code, list[0]!);
-      continue;
-    }
-    const joined = new Uint8Array(list.reduce((n, d) => n + d.length, 0));
-    let at = 0;
-    for (const d of list) {
-      joined.set(d, at);
-      at += d.length;
-    }
-    out.set(code, joined);
-  }
-  return out;
-}
-
-/** A value as consecutive instances of at most 255 octets (RFC 3396). */
-function instances(code: number, value: Uint8Array): BootpOption[] {
-  if (value.length <= 255) return [{ code, data: value }];
-  const out: BootpOption[] = [];
-  let offset = 0;
-  do {
-    out.push({ code, data: value.subarray(offset, offset + 255) });
-    offset += 255;
-  } while (offset < value.length);
-  return out;
+  return decoded;
 }
 
 export interface EncodedReply {
@@ -121,62 +54,103 @@ export interface EncodedReply {
 
 const COOKIE_AND_END = 4 + 1;
 const HEADER = 236;
+const OPTIONS_AT = HEADER + 4;
 
-function wireLength(parts: readonly BootpOption[]): number {
-  let n = 0;
-  for (const o of parts) n += 2 + o.data.length;
-  return n;
+/** Octets `value` takes as option instances of at most 255 octets each (RFC 3396; empty: one instance). */
+function wireLength(value: Uint8Array): number {
+  return value.length + 2 * Math.max(1, Math.ceil(value.length / 255));
+}
+
+function writeInstances(out: Uint8Array, at: number, code: number, value: Uint8Array): number {
+  if (value.length <= 16) {
+    // Most values are a few octets: a loop beats `set` (and a subarray) at that size.
+    out[at] = code;
+    out[at + 1] = value.length;
+    for (let i = 0; i < value.length; i++) out[at + 2 + i] = value[i]!;
+    return at + 2 + value.length;
+  }
+  let offset = 0;
+  do {
+    const n = Math.min(255, value.length - offset);
+    out[at] = code;
+    out[at + 1] = n;
+    out.set(n === value.length ? value : value.subarray(offset, offset + n), at + 2);
+    at += 2 + n;
+    offset += 255;
+  } while (offset < value.length);
+  return at;
+}
+
+function writeText(out: Uint8Array, at: number, name: string, text: string, max: number): void {
+  const n = Math.min(text.length, max);
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff) throw new DhcpEncodeError(`${name} must be a byte string (U+0000..U+00FF)`);
+    out[at + i] = c;
+  }
 }
 
 /**
  * Encodes a BOOTREPLY of at most `maxSize` octets, padded to 300: a plain BOOTP reply gets
- * `maxSize = 300` (options only in the 64-octet vend area). Option 82 is written last when it fits.
+ * `maxSize = 300` (options only in the 64-octet vend area). Option 82 is written last when it fits;
+ * room for it is kept while the other options are placed. `sname`/`file` keep a terminating NUL.
  */
 export function encodeReply(spec: ReplySpec): EncodedReply {
   const limit = Math.max(BOOTP_MIN_LENGTH, spec.maxSize);
+  const relay = spec.relayAgentInfo;
+  const relayLength = relay ? wireLength(relay) : 0;
+  // Pass 1: which options fit (in order, each leaving room for option 82).
   let room = limit - HEADER - COOKIE_AND_END;
-  const relay = spec.relayAgentInfo ? instances(82, spec.relayAgentInfo) : [];
-  const relayLength = wireLength(relay);
-  const options: BootpOption[] = [];
-  const omitted: number[] = [];
+  let omitted: number[] | undefined;
   for (const [code, value] of spec.options) {
-    const parts = instances(code, value);
-    const need = wireLength(parts);
-    if (need + relayLength <= room) {
-      options.push(...parts);
-      room -= need;
-    } else {
-      omitted.push(code);
-    }
+    if (!Number.isInteger(code) || code < 1 || code > 254)
+      throw new DhcpEncodeError(`option code ${code} is not 1..254`);
+    const need = wireLength(value);
+    if (need + relayLength <= room) room -= need;
+    else (omitted ??= []).push(code);
   }
-  if (relay.length > 0) {
-    if (relayLength <= room) options.push(...relay);
-    else omitted.push(82);
+  const withRelay = relay !== undefined && relayLength <= room;
+  if (relay !== undefined && !withRelay) (omitted ??= []).push(82);
+  const used = limit - HEADER - COOKIE_AND_END - room + (withRelay ? relayLength : 0);
+  const out = new Uint8Array(Math.max(BOOTP_MIN_LENGTH, OPTIONS_AT + used + 1));
+
+  out[0] = BOOTREPLY;
+  out[1] = spec.htype;
+  out[2] = spec.hlen;
+  writeU32(out, 4, spec.xid);
+  out[10] = (spec.flags >>> 8) & 255;
+  out[11] = spec.flags & 255;
+  writeU32(out, 12, spec.ciaddr);
+  writeU32(out, 16, spec.yiaddr);
+  writeU32(out, 20, spec.siaddr);
+  writeU32(out, 24, spec.giaddr);
+  out.set(spec.chaddr.length > 16 ? spec.chaddr.subarray(0, 16) : spec.chaddr, 28);
+  writeText(out, 44, 'sname', spec.sname, 63);
+  writeText(out, 108, 'file', spec.file, 127);
+  out[236] = 99;
+  out[237] = 130;
+  out[238] = 83;
+  out[239] = 99;
+
+  // Pass 2: write what pass 1 placed (the same decisions, recomputed rather than stored).
+  let at = OPTIONS_AT;
+  room = limit - HEADER - COOKIE_AND_END;
+  for (const [code, value] of spec.options) {
+    const need = wireLength(value);
+    if (need + relayLength > room) continue;
+    room -= need;
+    at = writeInstances(out, at, code, value);
   }
-  const packet: BootpPacket = {
-    op: BOOTREPLY,
-    htype: spec.htype,
-    hlen: spec.hlen,
-    hops: 0,
-    xid: spec.xid,
-    secs: 0,
-    flags: spec.flags,
-    // Written below straight into the fixed header (saves four format/parse round trips per reply).
-    ciaddr: '0.0.0.0',
-    yiaddr: '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
-    chaddr: spec.chaddr.subarray(0, 16),
-    sname: spec.sname.slice(0, 63),
-    file: spec.file.slice(0, 127),
-    magicCookie: true,
-    options,
-  };
-  const bytes = encodeBootp(packet, { minLength: BOOTP_MIN_LENGTH });
-  const header = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  header.setUint32(12, spec.ciaddr);
-  header.setUint32(16, spec.yiaddr);
-  header.setUint32(20, spec.siaddr);
-  header.setUint32(24, spec.giaddr);
-  return { bytes, omitted };
+  if (withRelay) at = writeInstances(out, at, 82, relay);
+  out[at] = 255;
+  return { bytes: out, omitted: omitted ?? NONE };
+}
+
+const NONE: readonly number[] = [];
+
+function writeU32(out: Uint8Array, at: number, n: number): void {
+  out[at] = (n >>> 24) & 255;
+  out[at + 1] = (n >>> 16) & 255;
+  out[at + 2] = (n >>> 8) & 255;
+  out[at + 3] = n & 255;
 }

@@ -71,9 +71,8 @@ function req(
     chaddr: chaddr(last),
     sname: '',
     file: '',
-    hasCookie: true,
+    magicCookie: true,
     options: new Map(options.map(([c, v]) => [c, Uint8Array.from(v)])),
-    size: 300,
     ...over,
   };
 }
@@ -109,7 +108,7 @@ const yiaddr = (d: Decision) => (d.action === 'reply' ? d.reply.yiaddr : undefin
 describe('DhcpHandler: plain BOOTP', () => {
   it('answers a reserved host with its address and boot file, broadcast, no DHCP options', () => {
     const { handler, ctx } = setup();
-    const d = handler.handle(req(1, [], { hasCookie: false, size: 236 }), ctx());
+    const d = handler.handle(req(1, [], { magicCookie: false }), ctx());
     expect(d).toMatchObject({
       action: 'reply',
       outcome: 'bootreply',

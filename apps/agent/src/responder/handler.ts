@@ -1,4 +1,4 @@
-import { formatMac, toHex } from '@bootpt/protocol/wire';
+import { toHex } from '@bootpt/protocol/wire';
 import type { HostReservation, SiteView, Subnet } from '../backend/site.js';
 import type { ResponderConfig } from '../config/schema.js';
 import { chooseBoot, classifyClient, type BootDecision, type ClientKind } from './boot-policy.js';
@@ -10,6 +10,7 @@ import {
   DhcpType,
   FLAG_BROADCAST,
   latin1,
+  macText,
   Opt,
   readU16,
   readU32,
@@ -94,7 +95,7 @@ export class DhcpHandler {
   ) {}
 
   handle(req: RequestView, ctx: HandlerContext): Decision {
-    const mac = req.htype === 1 && req.hlen === 6 ? formatMac(req.chaddr, 0, 6) : '';
+    const mac = req.htype === 1 && req.hlen === 6 ? macText(req.chaddr) : '';
     const relayed = req.giaddr !== 0;
     const typeByte = req.options.get(Opt.MESSAGE_TYPE);
     const isDhcp = typeByte !== undefined;
@@ -107,37 +108,31 @@ export class DhcpHandler {
       hasIpxeEncapsulated: req.options.has(Opt.IPXE),
       arch: readU16(req.options.get(Opt.CLIENT_ARCH)),
     });
-    const base = { client: kind, message, mac, relayed, persist: false } as const;
-    const drop = (reason: DropReason): Decision => ({ ...base, action: 'drop', outcome: 'dropped', reason });
-    const ignore = (reason: IgnoreReason, persist = false): Decision => ({
-      ...base,
-      persist,
-      action: 'ignore',
-      outcome: 'ignored',
-      reason,
-    });
+    const early: Common = { client: kind, message, mac, relayed, persist: false };
 
-    if (req.op !== BOOTREQUEST) return drop('not_request');
-    if (mac === '') return drop('bad_htype');
-    if (req.hops > this.config.hopLimit) return drop('hop_limit');
+    if (req.op !== BOOTREQUEST) return drop(early, 'not_request');
+    if (mac === '') return drop(early, 'bad_htype');
+    if (req.hops > this.config.hopLimit) return drop(early, 'hop_limit');
 
-    const located = this.locate(req, ctx, mac);
-    if (located === 'ambiguous') return drop('wrong_interface');
-    if (!located) return ignore('no_subnet');
-    const { subnet, link } = located;
     const host = ctx.site.hostByMac(mac);
+    const located = this.locate(req, ctx, host);
+    if (located === 'ambiguous') return drop(early, 'wrong_interface');
+    if (!located) return ignore(early, 'no_subnet');
+    const { subnet, link } = located;
     const reservation = host && host.subnet.id === subnet.id ? host : undefined;
+    // The reservation's own (equal) strings: they outlive the request in the lease table and event ring.
+    const base: Common = reservation ? { ...early, mac: reservation.macKey } : early;
     // A reservation belongs to the MAC, whatever client id the software on it sends this time.
-    const clientKey = reservation ? `mac:${mac}` : clientIdentity(req, mac);
+    const clientKey = reservation ? reservationKey(reservation) : clientIdentity(req, mac);
     const serverId = link?.addressInt ?? 0;
 
     if (!isDhcp) {
       if (req.sname !== '' && subnet.serverName !== undefined && req.sname !== subnet.serverName) {
-        return ignore('wrong_sname');
+        return ignore(base, 'wrong_sname');
       }
-      if (!reservation) return ignore('no_reservation');
+      if (!reservation) return ignore(base, 'no_reservation');
       const boot = this.boot(kind, req, ctx.site, reservation, subnet);
-      const reply = this.reply(req, 'bootp', subnet, link, reservation.ipInt, boot, undefined, [
+      const reply = this.reply(req, 'bootp', subnet, link, reservation.ipInt, boot, undefined, NO_OPTIONS, [
         ...this.configOptions(ctx.site, subnet, reservation, req, 'bootp'),
       ]);
       return this.send(base, req, ctx, reply, 'bootreply', subnet, link, reservation.ipInt, boot);
@@ -146,8 +141,8 @@ export class DhcpHandler {
     switch (msgType) {
       case DhcpType.DISCOVER: {
         const ip = this.pickAddress(req, subnet, reservation, clientKey, ctx);
-        if (ip === 'in_use') return ignore('reservation_in_use');
-        if (ip === undefined) return ignore('no_address');
+        if (ip === 'in_use') return ignore(base, 'reservation_in_use');
+        if (ip === undefined) return ignore(base, 'no_address');
         const leaseSeconds = this.leaseSeconds(subnet);
         this.table.put(
           {
@@ -161,10 +156,17 @@ export class DhcpHandler {
           ctx.now,
         );
         const boot = this.boot(kind, req, ctx.site, reservation, subnet);
-        const reply = this.reply(req, 'dhcp', subnet, link, ip, boot, DhcpType.OFFER, [
-          ...this.leaseOptions(leaseSeconds),
-          ...this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
-        ]);
+        const reply = this.reply(
+          req,
+          'dhcp',
+          subnet,
+          link,
+          ip,
+          boot,
+          DhcpType.OFFER,
+          leaseOptions(leaseSeconds),
+          this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
+        );
         return this.send(base, req, ctx, reply, 'offer', subnet, link, ip, boot);
       }
 
@@ -176,15 +178,22 @@ export class DhcpHandler {
           const offered = this.table.ofClient(clientKey);
           if (offered?.state === 'offered') {
             this.table.put({ ...offered, expiresAt: ctx.now }, ctx.now);
-            return ignore('wrong_server', true);
+            return ignore(base, 'wrong_server', true);
           }
-          return ignore('wrong_server');
+          return ignore(base, 'wrong_server');
         }
         const wanted = requested ?? req.ciaddr;
-        if (wanted === 0) return ignore('not_our_client');
-        const nak = (text: string) =>
-          this.send(base, req, ctx, this.nak(req, link, text), 'nak', subnet, link);
-        if ((wanted & subnet.mask) >>> 0 !== subnet.network) return nak('address not on this network');
+        if (wanted === 0) return ignore(base, 'not_our_client');
+        if ((wanted & subnet.mask) >>> 0 !== subnet.network)
+          return this.send(
+            base,
+            req,
+            ctx,
+            this.nak(req, link, 'address not on this network'),
+            'nak',
+            subnet,
+            link,
+          );
 
         const known = this.table.ofClient(clientKey);
         const acceptable = reservation
@@ -192,10 +201,11 @@ export class DhcpHandler {
           : this.poolAddressOk(wanted, subnet, clientKey, ctx);
         if (!acceptable) {
           // INIT-REBOOT/RENEW for an address we have no record of, outside our pool: stay silent (§4.3.2).
-          if (!reservation && !known && !inPool(subnet, wanted)) return ignore('not_our_client');
-          return nak(
-            reservation ? "requested address is not this host's reservation" : 'address not available',
-          );
+          if (!reservation && !known && !inPool(subnet, wanted)) return ignore(base, 'not_our_client');
+          const text = reservation
+            ? "requested address is not this host's reservation"
+            : 'address not available';
+          return this.send(base, req, ctx, this.nak(req, link, text), 'nak', subnet, link);
         }
         const leaseSeconds = this.leaseSeconds(subnet);
         const expiresAt = leaseSeconds === INFINITE ? Number.MAX_SAFE_INTEGER : ctx.now + leaseSeconds * 1000;
@@ -212,12 +222,20 @@ export class DhcpHandler {
           },
           ctx.now,
         );
-        if (!stored) return nak('address not available');
+        if (!stored)
+          return this.send(base, req, ctx, this.nak(req, link, 'address not available'), 'nak', subnet, link);
         const boot = this.boot(kind, req, ctx.site, reservation, subnet);
-        const reply = this.reply(req, 'dhcp', subnet, link, wanted, boot, DhcpType.ACK, [
-          ...this.leaseOptions(leaseSeconds),
-          ...this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
-        ]);
+        const reply = this.reply(
+          req,
+          'dhcp',
+          subnet,
+          link,
+          wanted,
+          boot,
+          DhcpType.ACK,
+          leaseOptions(leaseSeconds),
+          this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
+        );
         // A reserved address needs no durable record: the reservation itself already binds it to the MAC.
         return {
           ...this.send(base, req, ctx, reply, 'ack', subnet, link, wanted, boot),
@@ -229,30 +247,38 @@ export class DhcpHandler {
         const ip = readU32(req.options.get(Opt.REQUESTED_IP));
         const chosenServer = readU32(req.options.get(Opt.SERVER_ID));
         if (ip === undefined || (chosenServer !== undefined && chosenServer !== serverId && !ctx.loopback)) {
-          return ignore('wrong_server');
+          return ignore(base, 'wrong_server');
         }
         const lease = this.table.at(ip);
-        if (!lease || lease.client !== clientKey) return ignore('not_our_client');
+        if (!lease || lease.client !== clientKey) return ignore(base, 'not_our_client');
         this.table.decline(ip, clientKey, mac, subnet.id, this.config.declineHoldSeconds * 1000, ctx.now);
-        return ignore('not_our_client', true);
+        return ignore(base, 'not_our_client', true);
       }
 
       case DhcpType.RELEASE: {
         const released = this.table.release(req.ciaddr, clientKey, ctx.now);
-        return ignore('not_our_client', released);
+        return ignore(base, 'not_our_client', released);
       }
 
       case DhcpType.INFORM: {
-        if (req.ciaddr === 0) return ignore('not_our_client');
+        if (req.ciaddr === 0) return ignore(base, 'not_our_client');
         const boot = this.boot(kind, req, ctx.site, reservation, subnet);
-        const reply = this.reply(req, 'dhcp', subnet, link, 0, boot, DhcpType.ACK, [
-          ...this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
-        ]);
+        const reply = this.reply(
+          req,
+          'dhcp',
+          subnet,
+          link,
+          0,
+          boot,
+          DhcpType.ACK,
+          NO_OPTIONS,
+          this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
+        );
         return this.send(base, req, ctx, reply, 'ack', subnet, link, undefined, boot);
       }
 
       default:
-        return ignore('unsupported_message');
+        return ignore(base, 'unsupported_message');
     }
   }
 
@@ -260,16 +286,12 @@ export class DhcpHandler {
   private locate(
     req: RequestView,
     ctx: HandlerContext,
-    mac: string,
+    host: HostReservation | undefined,
   ): { subnet: Subnet; link: Link | undefined } | 'ambiguous' | undefined {
-    const linkFor = (subnet: Subnet) =>
-      ctx.link ??
-      ctx.links.find((l) => (l.addressInt & subnet.mask) >>> 0 === subnet.network) ??
-      ctx.links[0];
     if (req.giaddr !== 0) {
       const selector = linkSelection(req.options.get(Opt.RELAY_AGENT_INFO)) ?? req.giaddr;
       const subnet = ctx.site.subnetContaining(selector);
-      return subnet ? { subnet, link: linkFor(subnet) } : undefined;
+      return subnet ? { subnet, link: ctx.link ?? linkOn(subnet, ctx.links) ?? ctx.links[0] } : undefined;
     }
     const direct = ctx.link ?? (ctx.links.length === 1 ? ctx.links[0] : undefined);
     if (direct && !ctx.loopback) {
@@ -277,11 +299,9 @@ export class DhcpHandler {
       return subnet ? { subnet, link: direct } : undefined;
     }
     // The shared broadcast socket with several links, or loopback mode: use what the request says.
-    const hint = req.ciaddr !== 0 ? ctx.site.subnetContaining(req.ciaddr) : ctx.site.hostByMac(mac)?.subnet;
+    const hint = req.ciaddr !== 0 ? ctx.site.subnetContaining(req.ciaddr) : host?.subnet;
     if (hint) {
-      const link = ctx.loopback
-        ? ctx.links[0]
-        : ctx.links.find((l) => (l.addressInt & hint.mask) >>> 0 === hint.network);
+      const link = ctx.loopback ? ctx.links[0] : linkOn(hint, ctx.links);
       return link ? { subnet: hint, link } : undefined;
     }
     if (ctx.loopback && ctx.site.subnets.length === 1)
@@ -322,15 +342,6 @@ export class DhcpHandler {
     return subnet.leaseSeconds ?? this.config.defaultLeaseSeconds;
   }
 
-  private leaseOptions(seconds: number): [number, Uint8Array][] {
-    if (seconds === INFINITE) return [[Opt.LEASE_TIME, u32(INFINITE)]];
-    return [
-      [Opt.LEASE_TIME, u32(seconds)],
-      [Opt.RENEWAL_T1, u32(Math.floor(seconds / 2))],
-      [Opt.REBINDING_T2, u32(Math.floor((seconds * 7) / 8))],
-    ];
-  }
-
   private boot(
     kind: ClientKind,
     req: RequestView,
@@ -351,13 +362,14 @@ export class DhcpHandler {
     reservation: HostReservation | undefined,
     req: RequestView,
     format: 'bootp' | 'dhcp',
-  ): [number, Uint8Array][] {
-    const out: [number, Uint8Array][] = [[Opt.SUBNET_MASK, u32(subnet.mask)]];
-    if (subnet.routers.length > 0) out.push([Opt.ROUTER, ipList(subnet.routers)]);
-    if (subnet.dnsServers.length > 0) out.push([Opt.DNS, ipList(subnet.dnsServers)]);
+  ): Option[] {
+    const fixed = subnetOptions(subnet);
+    const out: Option[] = [fixed.mask];
+    if (fixed.routers) out.push(fixed.routers);
+    if (fixed.dns) out.push(fixed.dns);
     if (reservation?.hostname) out.push([Opt.HOSTNAME, ascii(reservation.hostname)]);
-    if (subnet.domainName) out.push([Opt.DOMAIN_NAME, ascii(subnet.domainName)]);
-    out.push([Opt.BROADCAST, u32(subnet.broadcast)]);
+    if (fixed.domain) out.push(fixed.domain);
+    out.push(fixed.broadcast);
     const rootPath = site.profile(reservation?.profile ?? subnet.profile)?.rootPath;
     if (rootPath) out.push([Opt.ROOT_PATH, ascii(rootPath)]);
     if (format === 'dhcp') {
@@ -375,16 +387,16 @@ export class DhcpHandler {
     yiaddr: number,
     boot: BootDecision,
     dhcpType: number | undefined,
-    rest: [number, Uint8Array][],
+    lease: readonly Option[],
+    rest: readonly Option[],
   ): ReplySpec {
     const serverId = link?.addressInt ?? 0;
     const siaddr = subnet.nextServer ? ipInt(subnet.nextServer) : serverId;
-    const prl = req.options.get(Opt.PARAM_REQUEST) ?? new Uint8Array(0);
-    const options: [number, Uint8Array][] = [];
-    if (dhcpType !== undefined) {
-      options.push([Opt.MESSAGE_TYPE, Uint8Array.of(dhcpType)], [Opt.SERVER_ID, u32(serverId)]);
-    }
-    options.push(...rest);
+    const prl = req.options.get(Opt.PARAM_REQUEST) ?? NO_BYTES;
+    const options: Option[] = [];
+    if (dhcpType !== undefined) options.push(messageTypeOption(dhcpType), serverIdOption(serverId));
+    for (const o of lease) options.push(o);
+    for (const o of rest) options.push(o);
     if (boot.vendorClass) options.push([Opt.VENDOR_CLASS, ascii(boot.vendorClass)]);
     if (format === 'dhcp' && boot.file && prl.includes(Opt.TFTP_SERVER) && !boot.file.includes('://')) {
       options.push([Opt.TFTP_SERVER, ascii(ipText(siaddr))]);
@@ -394,7 +406,7 @@ export class DhcpHandler {
     }
     if (format === 'dhcp' && req.options.has(Opt.IPXE)) {
       // iPXE: 175.176 = 1 "no ProxyDHCP": do not wait for proxy offers (TESTBED.md, ~2 s saved).
-      options.push([Opt.IPXE, Uint8Array.of(0xb0, 1, 1)]);
+      options.push(IPXE_NO_PROXY);
     }
     const clientMax = readU16(req.options.get(Opt.MAX_MESSAGE_SIZE));
     const maxSize =
@@ -494,9 +506,108 @@ export function destination(
   config: Pick<ResponderConfig, 'port' | 'clientPort'>,
 ): Destination {
   if (ctx.loopback) return ctx.from;
-  if (req.giaddr !== 0) return { address: ipText(req.giaddr), port: config.port };
+  if (req.giaddr !== 0) return { address: relayText(req.giaddr), port: config.port };
   if (!isNak && req.ciaddr !== 0) return { address: ipText(req.ciaddr), port: config.clientPort };
   return { address: '255.255.255.255', port: config.clientPort };
+}
+
+type Option = readonly [number, Uint8Array];
+
+const NO_OPTIONS: readonly Option[] = [];
+const NO_BYTES = new Uint8Array(0);
+const IPXE_NO_PROXY: Option = [Opt.IPXE, Uint8Array.of(0xb0, 1, 1)];
+const MESSAGE_TYPES: readonly Option[] = Array.from({ length: 9 }, (_, t) => [
+  Opt.MESSAGE_TYPE,
+  Uint8Array.of(t),
+]);
+
+/*
+ * Per-packet allocations are kept down with caches of read-only option values: the encoder only reads
+ * them, and a reply's option list is a fresh array that merely points at them. Objects from a site
+ * snapshot key WeakMaps, so a reloaded site drops its entries; the maps keyed by number are bounded.
+ */
+
+function messageTypeOption(type: number): Option {
+  return MESSAGE_TYPES[type] ?? [Opt.MESSAGE_TYPE, Uint8Array.of(type)];
+}
+
+/** `make`, remembered for up to `limit` keys (then forgotten all at once). */
+function memo<K, V>(limit: number, make: (key: K) => V): (key: K) => V {
+  const cache = new Map<K, V>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      if (cache.size >= limit) cache.clear();
+      value = make(key);
+      cache.set(key, value);
+    }
+    return value;
+  };
+}
+
+const serverIdOption = memo(256, (address: number): Option => [Opt.SERVER_ID, u32(address)]);
+
+/** A relay's address as text (replies go back to a handful of relays). */
+const relayText = memo(1024, (address: number) => ipText(address));
+
+/** Options 51, 58, 59 for a lease time (a few distinct values). */
+const leaseOptions = memo(64, (seconds: number): readonly Option[] =>
+  seconds === INFINITE
+    ? [[Opt.LEASE_TIME, u32(INFINITE)]]
+    : [
+        [Opt.LEASE_TIME, u32(seconds)],
+        [Opt.RENEWAL_T1, u32(Math.floor(seconds / 2))],
+        [Opt.REBINDING_T2, u32(Math.floor((seconds * 7) / 8))],
+      ],
+);
+
+interface SubnetOptions {
+  readonly mask: Option;
+  readonly routers?: Option;
+  readonly dns?: Option;
+  readonly domain?: Option;
+  readonly broadcast: Option;
+}
+
+const subnetOptionCache = new WeakMap<Subnet, SubnetOptions>();
+function subnetOptions(subnet: Subnet): SubnetOptions {
+  let options = subnetOptionCache.get(subnet);
+  if (!options) {
+    options = {
+      mask: [Opt.SUBNET_MASK, u32(subnet.mask)],
+      ...(subnet.routers.length > 0 ? { routers: [Opt.ROUTER, ipList(subnet.routers)] as const } : {}),
+      ...(subnet.dnsServers.length > 0 ? { dns: [Opt.DNS, ipList(subnet.dnsServers)] as const } : {}),
+      ...(subnet.domainName ? { domain: [Opt.DOMAIN_NAME, ascii(subnet.domainName)] as const } : {}),
+      broadcast: [Opt.BROADCAST, u32(subnet.broadcast)],
+    };
+    subnetOptionCache.set(subnet, options);
+  }
+  return options;
+}
+
+const reservationKeys = new WeakMap<HostReservation, string>();
+/** `mac:<mac>`: the lease-table identity of a reserved host, one string per reservation. */
+function reservationKey(host: HostReservation): string {
+  let key = reservationKeys.get(host);
+  if (key === undefined) {
+    key = `mac:${host.macKey}`;
+    reservationKeys.set(host, key);
+  }
+  return key;
+}
+
+function drop(base: Common, reason: DropReason): Decision {
+  return { ...base, action: 'drop', outcome: 'dropped', reason };
+}
+
+function ignore(base: Common, reason: IgnoreReason, persist = false): Decision {
+  return { ...base, persist, action: 'ignore', outcome: 'ignored', reason };
+}
+
+/** The link whose address lies in `subnet`. */
+function linkOn(subnet: Subnet, links: readonly Link[]): Link | undefined {
+  for (const l of links) if ((l.addressInt & subnet.mask) >>> 0 === subnet.network) return l;
+  return undefined;
 }
 
 function messageLabel(type: number | undefined): MessageLabel {

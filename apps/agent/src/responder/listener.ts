@@ -199,12 +199,23 @@ export class Listener {
     this.accepting = false;
   }
 
-  send(link: Link, data: Uint8Array, address: string, port: number): Promise<void> {
-    const bound = this.links.find((b) => b.link === link) ?? this.links[0];
-    if (!bound) return Promise.reject(new Error('responder has no socket'));
-    return new Promise((resolve, reject) => {
-      bound.socket.send(data, port, address, (err) => (err ? reject(err) : resolve()));
-    });
+  /**
+   * Hands a reply to the kernel from the socket of `link` (the first socket when `link` is not ours).
+   * No promise and no closure per packet: `done` is called with the error, if any, once Node has sent it.
+   */
+  send(link: Link, data: Uint8Array, address: string, port: number, done: (err: Error | null) => void): void {
+    let bound = this.links[0];
+    for (const b of this.links) {
+      if (b.link === link) {
+        bound = b;
+        break;
+      }
+    }
+    if (!bound) {
+      done(new Error('responder has no socket'));
+      return;
+    }
+    bound.socket.send(data, port, address, done);
   }
 
   port(): number {

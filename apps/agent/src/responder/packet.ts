@@ -1,7 +1,8 @@
+import type { BootpView } from '@bootpt/protocol/dhcp/index';
+
 /**
- * The responder's view of one BOOTP/DHCP message, independent of the codec that produced it
- * (`codec.ts` adapts `@bootpt/protocol`). Addresses are unsigned 32-bit integers; options are raw bytes,
- * already concatenated per RFC 3396 and with overload (option 52) resolved.
+ * Constants and small helpers of the responder: requests are read as the protocol codec's `BootpView`
+ * (`RequestView` below), replies are described by a `ReplySpec` and encoded by `codec.ts`.
  */
 
 export const BOOTREQUEST = 1;
@@ -49,28 +50,11 @@ export const Opt = {
   IPXE: 175,
 } as const;
 
-export interface RequestView {
-  readonly op: number;
-  readonly htype: number;
-  readonly hlen: number;
-  readonly hops: number;
-  readonly xid: number;
-  readonly secs: number;
-  readonly flags: number;
-  readonly ciaddr: number;
-  readonly yiaddr: number;
-  readonly siaddr: number;
-  readonly giaddr: number;
-  /** 16 bytes as on the wire. */
-  readonly chaddr: Uint8Array;
-  readonly sname: string;
-  readonly file: string;
-  /** False for klibc-style 236-byte requests and for requests without the RFC 1497 cookie. */
-  readonly hasCookie: boolean;
-  readonly options: ReadonlyMap<number, Uint8Array>;
-  /** Bytes on the wire. */
-  readonly size: number;
-}
+/**
+ * A decoded request: the protocol codec's `BootpView` (addresses as numbers, options concatenated per
+ * RFC 3396 with overload resolved, `sname`/`file` up to the first NUL; views into the datagram).
+ */
+export type RequestView = BootpView;
 
 export interface ReplySpec {
   readonly htype: number;
@@ -110,6 +94,13 @@ export function readU32(b: Uint8Array | undefined): number | undefined {
 export function readU16(b: Uint8Array | undefined): number | undefined {
   if (!b || b.length < 2) return undefined;
   return (b[0]! << 8) | b[1]!;
+}
+
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** The first six octets of `chaddr` as `aa:bb:cc:dd:ee:ff` (what `formatMac` gives, without its arrays). */
+export function macText(chaddr: Uint8Array): string {
+  return `${HEX[chaddr[0]!]}:${HEX[chaddr[1]!]}:${HEX[chaddr[2]!]}:${HEX[chaddr[3]!]}:${HEX[chaddr[4]!]}:${HEX[chaddr[5]!]}`;
 }
 
 export function ascii(text: string): Uint8Array {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Backend } from '../backend/backend.js';
 import type { ResponderConfig } from '../config/schema.js';
 import type { Service } from '../lib/service.js';
-import type { BootEventBuffer } from '../telemetry/events.js';
+import type { BootEvent, BootEventBuffer } from '../telemetry/events.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
 import { decodeRequest, encodeReply } from './codec.js';
 import { DhcpHandler, type Decision } from './handler.js';
@@ -30,6 +30,17 @@ export interface ResponderOptions {
   /** This agent's TFTP service, when enabled (offered to Turbo clients as tftp/broadcast/multicast). */
   readonly tftp?: LocalTftp;
 }
+
+/** A decided request, waiting to be sent and recorded. */
+interface Prepared {
+  readonly decision: Decision;
+  readonly now: number;
+  readonly delayMs: number;
+  readonly verdict?: string | undefined;
+  readonly manifest?: string | undefined;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const HOUSEKEEPING_MS = 10_000;
 const FORGET_EXPIRED_AFTER_MS = 7 * 24 * 3600 * 1000;
@@ -110,77 +121,111 @@ export class Responder implements Service {
     await this.flush();
   }
 
+  /**
+   * Decides and, in the common case (nothing to persist, no delay), answers synchronously inside the
+   * socket's 'message' callback: no promise, timer or other event-loop hop between receive and send.
+   * Requests that must wait for a lease write or for pacing continue asynchronously and count against
+   * `maxInFlight`.
+   */
   private onPacket(packet: Inbound): void {
-    const { metrics } = this.options;
     if (this.inFlight >= this.options.config.maxInFlight) {
-      metrics.drop('overloaded');
+      this.options.metrics.drop('overloaded');
+      return;
+    }
+    let prepared: Prepared | undefined;
+    try {
+      prepared = this.prepare(packet);
+      if (prepared === undefined) return;
+      if (!prepared.decision.persist && prepared.delayMs === 0) {
+        this.finish(packet, prepared);
+        return;
+      }
+    } catch (err) {
+      this.failed(err);
       return;
     }
     this.inFlight++;
-    this.process(packet)
-      .catch((err: unknown) => {
-        this.options.log.error({ err }, 'request handling failed');
-        metrics.requests.inc({ client: 'dhcp', message: 'other', outcome: 'error' });
-      })
+    this.finishLater(packet, prepared)
+      .catch((err: unknown) => this.failed(err))
       .finally(() => {
         this.inFlight--;
         if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
       });
   }
 
-  private async process(packet: Inbound): Promise<void> {
+  private failed(err: unknown): void {
+    this.options.log.error({ err }, 'request handling failed');
+    this.options.metrics.requests.inc({ client: 'dhcp', message: 'other', outcome: 'error' });
+  }
+
+  /** Called by Node once a reply is sent (one function for every reply, not a closure per packet). */
+  private readonly sent = (err: Error | null): void => {
+    if (err) this.failed(err);
+  };
+
+  /** Decode and decide; undefined when the packet was dropped while decoding. */
+  private prepare(packet: Inbound): Prepared | undefined {
     const { metrics, log } = this.options;
     const decoded = decodeRequest(packet.data);
     if (!decoded.ok) {
       metrics.drop(decoded.reason);
-      log.debug(
-        { from: packet.from.address, size: packet.data.length, reason: decoded.reason },
-        'packet dropped',
-      );
-      return;
+      if (log.isLevelEnabled('debug'))
+        log.debug(
+          { from: packet.from.address, size: packet.data.length, reason: decoded.reason },
+          'packet dropped',
+        );
+      return undefined;
     }
     const now = Date.now();
     const site = this.options.backend.current();
-    const ctx = {
+    const links = this.listener.allLinks();
+    const decision = this.handler.handle(decoded.value, {
       site,
-      link: this.options.config.loopback ? this.listener.allLinks()[0] : packet.link,
-      links: this.listener.allLinks(),
+      link: this.options.config.loopback ? links[0] : packet.link,
+      links,
       loopback: this.options.config.loopback,
       from: packet.from,
       now,
+    });
+    if (decision.action !== 'reply') return { decision, now, delayMs: 0 };
+    const turbo = this.turbo.apply(decision, site, now);
+    return {
+      decision: turbo.decision,
+      now,
+      delayMs: turbo.delayMs,
+      verdict: turbo.verdict,
+      manifest: turbo.manifest,
     };
-    let decision: Decision = this.handler.handle(decoded.value, ctx);
-    let delayMs = 0;
-    let turboVerdict: string | undefined;
-    let manifest: string | undefined;
-    if (decision.action === 'reply') {
-      const turbo = this.turbo.apply(decision, site, now);
-      decision = turbo.decision;
-      delayMs = turbo.delayMs;
-      turboVerdict = turbo.verdict;
-      manifest = turbo.manifest;
-    }
+  }
 
-    if (decision.persist) await this.persist();
+  private async finishLater(packet: Inbound, prepared: Prepared): Promise<void> {
+    if (prepared.decision.persist) await this.persist();
+    if (prepared.delayMs > 0 && prepared.decision.action === 'reply') await this.sleep(prepared.delayMs);
+    this.finish(packet, prepared);
+  }
 
+  /** Sends the reply (if any) and records the request: metrics, boot event, debug log. */
+  private finish(packet: Inbound, { decision, now, verdict, manifest }: Prepared): void {
+    const { metrics, log } = this.options;
     if (decision.action === 'reply') {
-      if (delayMs > 0) await this.sleep(delayMs);
       const encoded = encodeReply(decision.reply);
       if (encoded.omitted.length > 0)
         log.warn({ omitted: encoded.omitted, mac: decision.mac }, 'options left out of a full reply');
-      await this.listener.send(
+      this.listener.send(
         decision.link ?? this.listener.allLinks()[0]!,
         encoded.bytes,
         decision.to.address,
         decision.to.port,
+        this.sent,
       );
     } else if (decision.action === 'drop') {
       metrics.drop(decision.reason);
     }
 
+    // Receive to hand-over to the socket (the send itself completes on the next tick).
     const seconds = Number(process.hrtime.bigint() - packet.receivedAt) / 1e9;
     this.series(decision.client, decision.message, decision.outcome, seconds);
-    this.options.events.record({
+    const event: Mutable<BootEvent> = {
       at: now,
       mac: decision.mac,
       kind: decision.client,
@@ -189,12 +234,15 @@ export class Responder implements Service {
         decision.action === 'reply' ? (decision.outcome === 'nak' ? 'nak' : 'replied') : decision.outcome,
       latencyMs: seconds * 1000,
       relayed: decision.relayed,
-      ...(decision.action !== 'reply' ? { reason: decision.reason } : {}),
-      ...(decision.action === 'reply' && decision.ip ? { ip: decision.ip } : {}),
-      ...(decision.action === 'reply' && decision.bootFile ? { bootFile: decision.bootFile } : {}),
-      ...(manifest ? { manifest } : {}),
-      ...(turboVerdict ? { cacheVerdict: turboVerdict } : {}),
-    });
+    };
+    if (decision.action !== 'reply') event.reason = decision.reason;
+    else {
+      if (decision.ip) event.ip = decision.ip;
+      if (decision.bootFile) event.bootFile = decision.bootFile;
+    }
+    if (manifest) event.manifest = manifest;
+    if (verdict) event.cacheVerdict = verdict;
+    this.options.events.record(event);
     if (!log.isLevelEnabled('debug')) return;
     if (decision.action === 'reply') {
       log.debug(

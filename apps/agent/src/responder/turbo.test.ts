@@ -80,9 +80,8 @@ function request(last: number, discover?: TurboDiscover, over: Partial<RequestVi
     chaddr,
     sname: '',
     file: '',
-    hasCookie: true,
+    magicCookie: true,
     options,
-    size: 300,
     ...over,
   };
 }

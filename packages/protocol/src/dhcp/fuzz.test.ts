@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { concatBytes, utf8Encode } from '../wire.js';
+import { concatBytes, ipv4ToInt, utf8Encode } from '../wire.js';
 import { DHCP_ERROR_CODES } from './codes.js';
 import { GOLDEN_PACKETS, PXE_DISCOVER, RELAYED_REQUEST } from './golden.js';
 import { renderBootpJson } from './json.js';
-import { getDhcpOption } from './options.js';
+import { collectDhcpOptions, getDhcpOption } from './options.js';
 import { decodeBootp, encodeBootp } from './packet.js';
 import { buildBootpReply, fitDhcpOptions } from './reply.js';
 import { decodeIpxeOptions, decodePxeOptions, decodeRelayAgentInfo } from './suboptions.js';
 import type { BootpPacket } from './types.js';
-import { DhcpMessageType } from './types.js';
+import { bootpFieldText, DhcpMessageType } from './types.js';
+import { decodeBootpView } from './view.js';
 
 /** mulberry32: small, fast, seeded; the same seed gives the same run on every machine. */
 function prng(seed: number): () => number {
@@ -140,4 +141,57 @@ describe('fuzz: mutated packets', () => {
     }
     // About 2 s on an idle machine; the limit leaves room for a loaded CI runner.
   }, 60_000);
+});
+
+describe('fuzz: decodeBootpView against decodeBootp', () => {
+  it('accepts and refuses the same inputs (same error, same offset) and reads the same values', () => {
+    const rand = prng(0x0b5e_55ed);
+    const seeds = corpus();
+    const problems: string[] = [];
+    let accepted = 0;
+    for (let i = 0; i < 50_000 && problems.length <= 10; i++) {
+      const input = i < seeds.length ? seeds[i]! : mutate(seeds[i % seeds.length]!, rand);
+      const full = decodeBootp(input);
+      const view = decodeBootpView(input);
+      if (!full.ok || !view.ok) {
+        if (full.ok !== view.ok || JSON.stringify(full) !== JSON.stringify(view))
+          problems.push(
+            `run ${i}: ${JSON.stringify(full.ok || full.error)} vs ${JSON.stringify(view.ok || view.error)}`,
+          );
+        continue;
+      }
+      accepted++;
+      const p = full.value;
+      const v = view.value;
+      const expected = {
+        header: [p.op, p.htype, p.hlen, p.hops, p.xid, p.secs, p.flags, p.magicCookie],
+        addresses: [p.ciaddr, p.yiaddr, p.siaddr, p.giaddr].map(ipv4ToInt),
+        chaddr: [...p.chaddr],
+        sname: bootpFieldText(p.sname),
+        file: bootpFieldText(p.file),
+        options: [...collectDhcpOptions(p)].map(([code, value]) => [code, [...value]]),
+      };
+      const got = {
+        header: [v.op, v.htype, v.hlen, v.hops, v.xid, v.secs, v.flags, v.magicCookie],
+        addresses: [v.ciaddr, v.yiaddr, v.siaddr, v.giaddr],
+        chaddr: [...v.chaddr],
+        sname: v.sname,
+        file: v.file,
+        options: [...v.options].map(([code, value]) => [code, [...value]]),
+      };
+      if (JSON.stringify(expected) !== JSON.stringify(got)) problems.push(`run ${i}: values differ`);
+    }
+    expect(problems).toEqual([]);
+    expect(accepted).toBeGreaterThan(5000);
+  }, 60_000);
+
+  it('reads a Node Buffer without copying it', () => {
+    const input = Buffer.from(RELAYED_REQUEST);
+    const r = decodeBootpView(input);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.chaddr.buffer).toBe(input.buffer);
+    expect(Buffer.isBuffer(r.value.chaddr)).toBe(false);
+    expect(r.value.giaddr).toBe(ipv4ToInt(decoded(RELAYED_REQUEST).giaddr));
+  });
 });

@@ -1,6 +1,8 @@
 /**
  * BOOTP/DHCP/PXE codec (RFC 951, 1542, 2131, 2132, 3396, 3046, 4578; PXE 2.1; iPXE option 175).
  *
+ * - `decodeBootpView(bytes)` accepts and refuses what `decodeBootp` does but returns a read-only view for
+ *   servers (numeric addresses, options concatenated per code, views into the input): no copy, no strings.
  * - `decodeBootp(bytes)` never throws; errors carry a `DhcpErrorCode` and the byte offset.
  *   `encodeBootp(packet, { minLength })` and `bootpEncodingLength` throw `DhcpEncodeError` only for
  *   packets that cannot exist on the wire.
@@ -26,3 +28,4 @@ export * from './suboptions.js';
 export * from './json.js';
 export * from './reply.js';
 export * from './chaddr.js';
+export * from './view.js';

@@ -1,6 +1,7 @@
 import type { DecodeResult } from '../wire.js';
 import { fail, formatIPv4, latin1Decode, ok, parseIPv4 } from '../wire.js';
 import { DhcpEncodeError, DhcpErrorCode } from './codes.js';
+import { checkHeader } from './header.js';
 import type {
   BootpAreaEnding,
   BootpAreaEndings,
@@ -10,8 +11,6 @@ import type {
 } from './types.js';
 import {
   BOOTP_HEADER_LENGTH,
-  BOOTREPLY,
-  BOOTREQUEST,
   BOOTP_CHADDR_LENGTH,
   BOOTP_FILE_LENGTH,
   BOOTP_FILE_OFFSET,
@@ -52,23 +51,6 @@ import {
  * options field, then `file`, then `sname` (RFC 2131 §4.1); repeated codes are concatenated in that order
  * (RFC 3396). A 236-octet request with no vendor area is accepted (klibc ipconfig sends them).
  */
-
-const HEADER_FIELDS: readonly (readonly [name: string, offset: number, length: number])[] = [
-  ['op', 0, 1],
-  ['htype', 1, 1],
-  ['hlen', 2, 1],
-  ['hops', 3, 1],
-  ['xid', 4, 4],
-  ['secs', 8, 2],
-  ['flags', 10, 2],
-  ['ciaddr', 12, 4],
-  ['yiaddr', 16, 4],
-  ['siaddr', 20, 4],
-  ['giaddr', 24, 4],
-  ['chaddr', 28, 16],
-  ['sname', 44, 64],
-  ['file', 108, 128],
-];
 
 const EMPTY = new Uint8Array(0);
 
@@ -152,30 +134,10 @@ function overloadOf(options: readonly BootpOption[]): { value: number; valid: bo
  * fields are views into one private copy of `input`, so later changes to `input` do not affect it.
  */
 export function decodeBootp(input: Uint8Array): DecodeResult<BootpPacket> {
-  if (input.length < BOOTP_HEADER_LENGTH) return truncatedHeader(input.length);
-  const op = input[0]!;
-  if (op !== BOOTREQUEST && op !== BOOTREPLY) {
-    return fail(DhcpErrorCode.BAD_OP, 0, `op ${op} is neither BOOTREQUEST (1) nor BOOTREPLY (2)`);
-  }
-  const hlen = input[2]!;
-  if (hlen > BOOTP_CHADDR_LENGTH) {
-    return fail(
-      DhcpErrorCode.BAD_HLEN,
-      2,
-      `hlen ${hlen} exceeds the ${BOOTP_CHADDR_LENGTH}-octet chaddr field`,
-    );
-  }
+  const bad = checkHeader(input);
+  if (bad) return bad;
   // A real copy: Buffer#slice (Node) would share memory with a socket buffer that gets reused.
-  return decodeValidHeader(new Uint8Array(input), op, hlen);
-}
-
-function truncatedHeader(length: number): DecodeResult<never> {
-  const field = HEADER_FIELDS.find(([, offset, size]) => offset + size > length)!;
-  return fail(
-    DhcpErrorCode.TRUNCATED_HEADER,
-    field[1],
-    `BOOTP header needs ${BOOTP_HEADER_LENGTH} octets, got ${length}; ${field[0]} is incomplete`,
-  );
+  return decodeValidHeader(new Uint8Array(input), input[0]!, input[2]!);
 }
 
 function decodeValidHeader(bytes: Uint8Array, op: number, hlen: number): DecodeResult<BootpPacket> {
