@@ -7,7 +7,7 @@ const USAGE = `usage: bootpt-agent [--config FILE]
 
 Runs the BOOTP Turbo agent. Configuration: the JSON file given by --config (or BOOTPT_AGENT_CONFIG),
 overlaid with BOOTPT_AGENT_* environment variables (see apps/agent/README.md).
-Signals: SIGINT/SIGTERM stop gracefully, SIGHUP re-reads the site data file.`;
+Signals: SIGINT/SIGTERM stop gracefully, SIGHUP re-reads the site data file and syncs content.`;
 
 async function main(): Promise<number> {
   let args;
@@ -52,7 +52,10 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGHUP', () => void agent.backend.reload());
+  process.on('SIGHUP', () => {
+    const sync = () => agent.content?.requestSync('SIGHUP');
+    void agent.backend.reload().then(sync, sync);
+  });
 
   try {
     await agent.start();

@@ -22,6 +22,7 @@ import { agentConfigSchema, crossFieldProblems, type AgentConfig } from './schem
  * | BOOTPT_AGENT_PXE_SERVER       | responder.pxeServer         |
  * | BOOTPT_AGENT_BACKEND_FILE     | backend = { kind: "file", path } |
  * | BOOTPT_AGENT_TURBO_KEYS       | responder.turbo.keys as `id:hex,id:hex` |
+ * | BOOTPT_AGENT_CONTROL_PLANE_TOKEN | content.upstream.token (a `control-plane` upstream set in the file) |
  *
  * Every problem (unreadable file, bad JSON, bad variable, schema violations) is collected and
  * reported in one `ConfigError`, so an operator fixes them in one pass.
@@ -49,6 +50,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'BOOTPT_AGENT_PXE_SERVER', path: ['responder', 'pxeServer'], kind: 'bool' },
   { name: 'BOOTPT_AGENT_BACKEND_FILE', path: ['backend', 'path'], kind: 'string' },
   { name: 'BOOTPT_AGENT_TURBO_KEYS', path: ['responder', 'turbo', 'keys'], kind: 'keys' },
+  { name: 'BOOTPT_AGENT_CONTROL_PLANE_TOKEN', path: ['content', 'upstream', 'token'], kind: 'string' },
 ];
 
 export class ConfigError extends Error {

@@ -13,7 +13,7 @@ const digest = z.string().regex(/^[0-9a-f]{64}$/, 'expected a SHA-256 digest (64
 export const upstreamSchema = z.discriminatedUnion('kind', [
   /** A publish directory (same layout as the store): `manifests/`, `indexes/`, `chunks/`. */
   z.object({ kind: z.literal('directory'), path: z.string().min(1) }).strict(),
-  /** Another content server (an agent, later the control plane) speaking the same `/v1/...` API. */
+  /** Another agent's content server speaking the same `/v1/...` API over HTTP/2. */
   z
     .object({
       kind: z.literal('http2'),
@@ -24,6 +24,50 @@ export const upstreamSchema = z.discriminatedUnion('kind', [
         .pipe(z.string().regex(/^[0-9a-f]{64}$/))
         .optional(),
       caFile: z.string().min(1).optional(),
+    })
+    .strict(),
+  /**
+   * The control plane's agent content API (`<url>/api/agent/v1/...`, HTTP/1.1 over TLS), authenticated
+   * with an API token holding `release.read` (`token`, `tokenFile`, or BOOTPT_AGENT_CONTROL_PLANE_TOKEN).
+   */
+  z
+    .object({
+      kind: z.literal('control-plane'),
+      /** Base URL of the control plane, e.g. `https://bootpt.example.org`. */
+      url: z.url({ protocol: /^https?$/ }),
+      token: z.string().min(1).max(4096).optional(),
+      /** A file holding the token (trailing whitespace ignored), read when the service starts. */
+      tokenFile: z.string().min(1).optional(),
+      /** PEM CA bundle (or the control plane's self-signed certificate) replacing the system CAs. */
+      caFile: z.string().min(1).optional(),
+      /** `http://` URLs are refused unless set: the token and the trusted keys would travel in clear. */
+      allowPlaintext: z.boolean().default(false),
+      /**
+       * Which manifests to pull besides `content.manifests` and the site data's: every published
+       * release (`published`), those assigned to the hosts of `site` (`site`: boot-profile entries and
+       * desired releases), or none (`none`).
+       */
+      manifests: z.enum(['published', 'site', 'none']).default('published'),
+      /** Site id (UUID) for `manifests: "site"`. */
+      site: z.uuid().optional(),
+      /** Fetch the control plane's manifest-signing trust set and verify manifests against it. */
+      trustKeys: z.boolean().default(true),
+      /** When non-empty, only these key ids (16 hex) of the control plane's trust set are accepted. */
+      pinnedKeyIds: z
+        .array(z.string().regex(/^[0-9a-f]{16}$/, 'expected a 16-hex-digit key id'))
+        .max(64)
+        .default([]),
+      /** Per request: connect, and every idle gap while receiving. */
+      timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+      /** Retries of a request after a transient failure (network error, 408, 429, 5xx), with backoff. */
+      retries: z.number().int().min(0).max(10).default(4),
+      /** Largest manifest or chunk index accepted (chunks must have the length their index says). */
+      maxObjectBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(1 << 30)
+        .default(64 << 20),
     })
     .strict(),
 ]);
@@ -52,6 +96,8 @@ export const contentConfigSchema = z
     /** When set, synced manifests must verify against these keys before anything is pulled. */
     trustedKeys: z.array(TrustedKeySchema).max(64).default([]),
     syncConcurrency: z.number().int().min(1).max(256).default(16),
+    /** Seconds between syncs after the first (0: only at start and on SIGHUP). */
+    syncIntervalSec: z.number().int().min(0).max(86_400).default(300),
     /** Where assembled files (`<manifest>/kernel`, `<manifest>/initramfs`) are exported, e.g. the TFTP root. */
     exportDir: z.string().min(1).optional(),
     /** Largest accepted client report body. */
@@ -59,7 +105,18 @@ export const contentConfigSchema = z
     /** Client reports kept in memory for inspection (they also go to the boot-event ring). */
     reportCapacity: z.number().int().min(1).max(100_000).default(1000),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const up = c.upstream;
+    if (up?.kind !== 'control-plane') return;
+    const problem = (message: string, key: string) =>
+      ctx.addIssue({ code: 'custom', message, path: ['upstream', key] });
+    if (up.token === undefined && up.tokenFile === undefined)
+      problem('set token, tokenFile or BOOTPT_AGENT_CONTROL_PLANE_TOKEN', 'token');
+    if (up.url.startsWith('http:') && !up.allowPlaintext)
+      problem('an http:// control plane needs allowPlaintext: true (token and keys travel in clear)', 'url');
+    if (up.manifests === 'site' && up.site === undefined) problem('manifests: "site" needs site', 'site');
+  });
 
 export type ContentConfig = z.infer<typeof contentConfigSchema>;
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;

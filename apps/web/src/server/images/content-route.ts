@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import { isDigest } from '@bootpt/protocol';
+import { z } from 'zod';
 import { DomainError } from '../api/errors';
 import { getDb } from '../db/client';
-import { getImageDeps } from './deps';
+import { bareDigest, getImageDeps, storedDigest } from './deps';
 import { errorResponse, requirePermission } from './http';
 import { signedManifestByDigest } from './releases';
 import { logger } from '../logger';
@@ -13,17 +14,38 @@ import { logger } from '../logger';
  *   GET /api/agent/v1/manifests/<digest>  signed manifest envelope (canonical JSON) of a published release
  *   GET /api/agent/v1/indexes/<digest>    encoded chunk index
  *   GET /api/agent/v1/chunks/<digest>     chunk bytes
+ *   GET /api/agent/v1/manifests?limit=&after=&site=
+ *       the manifests an agent should hold: `{ manifests: [{ digest, releaseId, image, version,
+ *       publishedAt }], next }`, PUBLISHED releases only, ordered by digest; `limit` 1..1000 (default
+ *       100), `after` = the previous page's `next` (a digest; null on the last page). With `site` (a site
+ *       id) only the releases assigned to that site's hosts: their boot profiles' entries and their
+ *       desired releases (set by rollouts). Unknown site → 404.
+ *   GET /api/agent/v1/trusted-keys        the manifest-signing trust set (`trusted-keys-route.ts`, public)
  *
- * Everything is content-addressed and immutable once it exists. Callers authenticate like the API
- * (session or API token with `release.read`); the agent credential scheme plugs in here when enrollment
- * lands.
+ * Objects are content-addressed and immutable once they exist. Callers authenticate like the API
+ * (session or API token with `release.read`, as `Authorization: Bearer bpt_…`); the agent credential
+ * scheme plugs in here when enrollment lands. Not part of the /api/v1 OpenAPI document.
  */
 type Params = { params: Promise<{ kind: string; digest: string }> };
 
 const IMMUTABLE = 'private, max-age=31536000, immutable';
 
-export async function GET(req: Request, { params }: Params): Promise<Response> {
+/** Runs a handler with the API's error body for domain errors and a logged 500 for the rest. */
+async function handled(run: () => Promise<Response>): Promise<Response> {
   try {
+    return await run();
+  } catch (err) {
+    if (err instanceof DomainError) return errorResponse(err);
+    logger.error({ err }, 'agent content request failed');
+    return Response.json(
+      { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', field: null },
+      { status: 500 },
+    );
+  }
+}
+
+export function GET(req: Request, { params }: Params): Promise<Response> {
+  return handled(async () => {
     const { kind, digest } = await params;
     if (!['manifests', 'indexes', 'chunks'].includes(kind) || !isDigest(digest)) {
       throw new DomainError('NOT_FOUND', 'Not found');
@@ -50,12 +72,65 @@ export async function GET(req: Request, { params }: Params): Promise<Response> {
         ETag: `"${digest}"`,
       },
     });
-  } catch (err) {
-    if (err instanceof DomainError) return errorResponse(err);
-    logger.error({ err }, 'agent content request failed');
+  });
+}
+
+const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  after: z.string().refine(isDigest, 'must be a digest (64 lower-case hex digits)').optional(),
+  site: z.uuid().optional(),
+});
+
+/** `GET /api/agent/v1/manifests` (see above). */
+export function LIST(req: Request): Promise<Response> {
+  return handled(async () => {
+    const db = getDb();
+    await requirePermission(db, req.headers, 'release.read');
+    const parsed = listQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new DomainError('BAD_REQUEST', `${String(issue.path[0] ?? 'query')}: ${issue.message}`, null);
+    }
+    const { limit, after, site } = parsed.data;
+    if (site && !(await db.site.findUnique({ where: { id: site }, select: { id: true } })))
+      throw new DomainError('NOT_FOUND', `No site ${site}`, 'site');
+    const rows = await db.release.findMany({
+      where: {
+        status: 'PUBLISHED',
+        manifestDigest: after ? { gt: storedDigest(after) } : { not: null },
+        ...(site
+          ? {
+              OR: [
+                { desiredBy: { some: { siteId: site } } },
+                { profileEntries: { some: { profile: { hosts: { some: { siteId: site } } } } } },
+              ],
+            }
+          : {}),
+      },
+      orderBy: { manifestDigest: 'asc' },
+      take: limit + 1,
+      select: {
+        id: true,
+        version: true,
+        manifestDigest: true,
+        publishedAt: true,
+        image: { select: { name: true } },
+      },
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
     return Response.json(
-      { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', field: null },
-      { status: 500 },
+      {
+        manifests: page.map((r) => ({
+          digest: bareDigest(r.manifestDigest!),
+          releaseId: r.id,
+          image: r.image.name,
+          version: r.version,
+          publishedAt: r.publishedAt?.toISOString() ?? null,
+        })),
+        next: rows.length > limit && last ? bareDigest(last.manifestDigest!) : null,
+      },
+      { headers: { 'Cache-Control': 'no-cache' } },
     );
-  }
+  });
 }
