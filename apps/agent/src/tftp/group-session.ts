@@ -36,8 +36,8 @@ export interface GroupSessionOptions {
   readonly retry: RetryPolicy;
   /**
    * Blocks sent per master request when the master did not negotiate `windowsize` (RFC 2090 clients such
-   * as atftp never do, and ACK every block): with the sliding-window filter this keeps this many blocks in
-   * flight instead of one. The option is only given to the group machine, never put in the client's OACK
+   * as atftp never do, and ACK every block): the group machine's sliding window then keeps this many blocks
+   * in flight instead of one. The option is only given to the group machine, never put in the client's OACK
    * (RFC 2347: no unrequested options). 1 = plain RFC 2090 lock-step.
    */
   readonly pipelineWindow: number;
@@ -61,16 +61,9 @@ export class GroupSession {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private deadline = Infinity;
-  /** When each block last went to the group (performance.now()), for the sliding-window filter. */
-  private readonly sentAt: Float64Array;
-  private lastMasterAck = -1;
-  /** Blocks sent within this many ms are not sent again in answer to a progressing ACK. */
-  private readonly resendGuardMs: number;
 
   constructor(private readonly options: GroupSessionOptions) {
     this.reader = new BlockReader(options.snapshot, options.blksize, 1 << 20);
-    this.sentAt = new Float64Array(this.reader.lastBlock + 1).fill(-Infinity);
-    this.resendGuardMs = options.retry.timeoutMs;
     const reader = this.reader;
     this.state = createGroup({
       delivery: options.delivery,
@@ -174,20 +167,8 @@ export class GroupSession {
     this.timer = setTimeout(() => this.onTimer(), Math.max(0, at - performance.now()));
   }
 
-  /**
-   * The group machine answers every master ACK n with the whole window n+1..n+windowsize ("an ACK is a
-   * request"). Masters that ACK each block (atftp does, windowsize or not) would then get every block
-   * windowsize times. So, like a sliding window: when the master's ACK moves forward, blocks that went out
-   * less than one retransmission timeout ago are not sent again; a repeated or backward ACK (a real
-   * re-request, a new master) and the machine's own timeouts resend in full.
-   */
   private step(event: Parameters<typeof groupStep>[1]): void {
     const now = performance.now();
-    let guard = false;
-    if (event.type === 'packet' && event.packet.opcode === 'ACK' && event.client === this.state.master) {
-      guard = event.packet.block > this.lastMasterAck && this.state.masterPhase === 'window';
-      this.lastMasterAck = event.packet.block;
-    }
     const masterBefore = this.state.master;
     let result;
     try {
@@ -201,11 +182,10 @@ export class GroupSession {
     if (result.effects.length > 0 && event.type === 'timer' && masterBefore !== null) {
       this.options.tally.retransmissions++;
     }
-    if (result.state.master !== masterBefore) this.lastMasterAck = -1;
-    this.apply(result.effects, guard, now);
+    this.apply(result.effects);
   }
 
-  private apply(effects: readonly TftpEffect[], guard: boolean, now: number): void {
+  private apply(effects: readonly TftpEffect[]): void {
     const socket = this.socket!;
     const tally = this.options.tally;
     for (const effect of effects) {
@@ -227,8 +207,6 @@ export class GroupSession {
         case 'sendGroup': {
           const packet = effect.packet;
           if (packet.opcode !== 'DATA' && packet.opcode !== 'BDATA') break;
-          if (guard && now - this.sentAt[packet.block]! < this.resendGuardMs) break;
-          this.sentAt[packet.block] = now;
           const datagram =
             packet.opcode === 'DATA' ? BlockReader.datagram(packet.data) : Buffer.from(encodeTftp(packet));
           socket.send(datagram, this.options.delivery.port, this.options.destination);

@@ -7,7 +7,9 @@
  *   `dallyMs`, re-ACKing a repeated final DATA (RFC 1350 §6), then reports `done`.
  * - group (RFC 2090 multicast or IBM sbroadcast): blocks arrive from the group in any order and are kept
  *   in a bitmap. A non-master stays silent; a master ACKs the block just before its first missing one
- *   ("send me the next") whenever a requested window has gone by, and on timeout. When every block up to
+ *   ("send me the next") once half a window of new blocks has come in since its last ACK (pipelining: the
+ *   server's sliding window then sends only the blocks beyond those in flight), when the end of the
+ *   requested window has gone by, and on timeout. When every block up to
  *   the final short one is in, the client ACKs the final block (RFC 2090: every client ends that way) and
  *   is done. Group transfers never roll over (negotiation caps them at 65,535 blocks).
  *
@@ -54,6 +56,10 @@ export interface GroupReception {
   readonly count: number;
   /** The first block of the window the master last asked for. */
   readonly requestedFrom: number;
+  /** `count` when the master last asked (new blocks since then trigger the next ACK). */
+  readonly countAtRequest: number;
+  /** Every block below this one is held (the first hole is never below it). */
+  readonly holeHint: number;
   readonly lastHeard: number;
 }
 
@@ -331,7 +337,17 @@ function groupReception(
   master: boolean,
   now: number,
 ): GroupReception {
-  return { kind, sbid, master, have: new Uint8Array(8192), count: 0, requestedFrom: 1, lastHeard: now };
+  return {
+    kind,
+    sbid,
+    master,
+    have: new Uint8Array(8192),
+    count: 0,
+    requestedFrom: 1,
+    countAtRequest: 0,
+    holeHint: 1,
+    lastHeard: now,
+  };
 }
 
 function onData(
@@ -376,7 +392,7 @@ function hasBlock(have: Uint8Array, block: number): boolean {
 
 function firstMissing(group: GroupReception, lastBlock: number | null): number {
   const limit = lastBlock ?? 65535;
-  for (let b = 1; b <= limit; b++) if (!hasBlock(group.have, b)) return b;
+  for (let b = group.holeHint; b <= limit; b++) if (!hasBlock(group.have, b)) return b;
   return limit + 1;
 }
 
@@ -385,7 +401,10 @@ function requestMissing(state: ClientReadState, now: number, effects: TftpEffect
   const group = state.group!;
   const first = firstMissing(group, state.lastBlock);
   ack(first - 1, effects);
-  const next = { ...state, group: { ...group, requestedFrom: first } };
+  const next = {
+    ...state,
+    group: { ...group, requestedFrom: first, countAtRequest: group.count, holeHint: first },
+  };
   return { state: arm(next, now + backoff(state.retry, state.retries), effects), effects };
 }
 
@@ -445,7 +464,12 @@ function onGroupPacket(
     return finish(next, 'complete', effects);
   }
   if (next.group!.master) {
-    if (block >= group.requestedFrom + state.windowsize - 1 || block === lastBlock) {
+    const fresh = next.group!.count - group.countAtRequest;
+    if (
+      fresh >= Math.ceil(state.windowsize / 2) ||
+      block >= group.requestedFrom + state.windowsize - 1 ||
+      block === lastBlock
+    ) {
       return requestMissing(next, now, effects);
     }
     if (next.retries === 0) return { state: arm(next, now + backoff(state.retry, 0), effects), effects };

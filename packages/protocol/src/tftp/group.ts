@@ -6,11 +6,15 @@
  * fills in: `addr,port,mc` (multicast) or `port,sbid,master` (sbroadcast), with mc/master = 1 for the one
  * master client and 0 for the others. Clients keep join order; the oldest is master.
  *
- * The master's ACK n means "send me n+1": the machine sends the window n+1 .. n+windowsize (the master's
- * negotiated windowsize, cut at the last block) to the group — DATA for multicast, BDATA for sbroadcast —
- * and waits for the next ACK. An ACK is a request, so a repeated ACK resends a window (that is how a
- * master asks again for a block it missed). Non-masters collect blocks and stay silent; their ACK 0 (after
- * the OACK) is ignored.
+ * The master's ACK n means "I hold every block up to n, send me n+1": the machine answers with the window
+ * n+1 .. n+windowsize (the master's negotiated windowsize, cut at the last block) to the group — DATA for
+ * multicast, BDATA for sbroadcast — like a sliding window: blocks of that window that already went out for
+ * this master less than one retransmission timeout ago are in flight and not sent again, so a master may
+ * ACK before a window has fully arrived (pipelining) and get only the blocks beyond it. A repeated ACK n is
+ * a re-request: block n+1 is sent again even if it is in flight (the master lost it). The machine's own
+ * timeout resends the whole window; so does a new master's first ACK (blocks sent before it was master
+ * count as not in flight). Non-masters collect blocks and stay silent; their ACK 0 (after the OACK) is
+ * ignored.
  *
  * Mastership passes when the master ACKs the last block (it has the whole file and leaves) or goes silent:
  * after `retry.maxRetries` unanswered retransmissions the master is dropped (ERROR 0 to it) and the next
@@ -21,6 +25,9 @@
  *
  * Data access is the same injected `readBlock(block)` as the unicast read; the file size is known (group
  * transfers require it), so the last block is `floor(size / blksize) + 1` ≤ 65535 and never wraps.
+ *
+ * `sentAt` (when each block last went to the group) is mutated in place: treat every state as consumed once
+ * passed to `groupStep`.
  */
 import { TFTP_ERROR_CODES } from './packet.js';
 import type { TftpOption, TftpPacket } from './packet.js';
@@ -66,6 +73,10 @@ export interface GroupState {
   readonly lastRequest: number;
   readonly retries: number;
   readonly deadline: number;
+  /** When the current master got its role (blocks sent before were not sent for it). */
+  readonly masterSince: number;
+  /** Time each block (index = block number) last went to the group; -Infinity = never. */
+  readonly sentAt: Float64Array;
   readonly phase: 'running' | 'done';
   /** Group datagrams sent (metrics). */
   readonly blocksSent: number;
@@ -74,15 +85,18 @@ export interface GroupState {
 type Step = TftpStep<GroupState>;
 
 export function createGroup(config: GroupConfig): GroupState {
+  const lastBlock = Math.floor(config.fileSize / config.blksize) + 1;
   return {
     config,
-    lastBlock: Math.floor(config.fileSize / config.blksize) + 1,
+    lastBlock,
     members: [],
     master: null,
     masterPhase: 'oack',
     lastRequest: 0,
     retries: 0,
     deadline: 0,
+    masterSince: 0,
+    sentAt: new Float64Array(lastBlock + 1).fill(-Infinity),
     phase: 'running',
     blocksSent: 0,
   };
@@ -165,7 +179,7 @@ function onJoin(
     return { state: next, effects };
   }
   effects.push({ type: 'send', to: client, packet: oackFor(state, member, true) });
-  const mastered: GroupState = { ...next, master: client, masterPhase: 'oack', retries: 0 };
+  const mastered: GroupState = { ...next, master: client, masterPhase: 'oack', retries: 0, masterSince: now };
   return { state: arm(mastered, now, effects), effects };
 }
 
@@ -201,19 +215,39 @@ function onPacket(
   }
   if (packet.block === state.lastBlock) return leave(state, client, 'complete', now, effects);
   if (client !== state.master || packet.block > state.lastBlock) return { state, effects };
+  // First ACK of a new master: everything. Otherwise skip blocks in flight, but a repeated ACK n says
+  // n+1 was lost.
+  const resend: Resend =
+    state.masterPhase === 'oack' ? 'all' : packet.block === state.lastRequest ? 'first' : 'none';
   return sendWindow(
     { ...state, masterPhase: 'window', lastRequest: packet.block, retries: 0 },
     member,
+    resend,
     now,
     effects,
   );
 }
 
-function sendWindow(state: GroupState, master: GroupMember, now: number, effects: TftpEffect[]): Step {
-  const { config } = state;
+/** Which in-flight blocks of the window go out again: none, the first (re-requested), all (timeout). */
+type Resend = 'none' | 'first' | 'all';
+
+function sendWindow(
+  state: GroupState,
+  master: GroupMember,
+  resend: Resend,
+  now: number,
+  effects: TftpEffect[],
+): Step {
+  const { config, sentAt } = state;
   const from = state.lastRequest + 1;
   const to = Math.min(state.lastRequest + master.windowsize, state.lastBlock);
+  const inFlightAfter = Math.max(state.masterSince, now - config.retry.timeoutMs);
+  let sent = 0;
   for (let block = from; block <= to; block++) {
+    const inFlight = sentAt[block]! >= inFlightAfter;
+    if (inFlight && !(resend === 'all' || (resend === 'first' && block === from))) continue;
+    sentAt[block] = now;
+    sent++;
     const data = config.readBlock(block);
     if (data.length > config.blksize) throw new RangeError(`readBlock(${block}) returned more than blksize`);
     const packet: TftpPacket =
@@ -222,7 +256,7 @@ function sendWindow(state: GroupState, master: GroupMember, now: number, effects
         : { opcode: 'BDATA', block, sbid: config.delivery.sbid, data };
     effects.push({ type: 'sendGroup', packet });
   }
-  const next = { ...state, blocksSent: state.blocksSent + Math.max(0, to - from + 1) };
+  const next = { ...state, blocksSent: state.blocksSent + sent };
   return { state: arm(next, now, effects), effects };
 }
 
@@ -251,7 +285,11 @@ function passMastership(state: GroupState, now: number, effects: TftpEffect[]): 
     fields: { client: heir.client },
   });
   return {
-    state: arm({ ...state, master: heir.client, masterPhase: 'oack', retries: 0 }, now, effects),
+    state: arm(
+      { ...state, master: heir.client, masterPhase: 'oack', retries: 0, masterSince: now },
+      now,
+      effects,
+    ),
     effects,
   };
 }
@@ -277,5 +315,5 @@ function onTimer(state: GroupState, now: number, effects: TftpEffect[]): Step {
     effects.push({ type: 'send', to: master.client, packet: oackFor(state, master, true) });
     return { state: arm(next, now, effects), effects };
   }
-  return sendWindow(next, master, now, effects);
+  return sendWindow(next, master, 'all', now, effects);
 }

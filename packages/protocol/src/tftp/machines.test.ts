@@ -346,6 +346,52 @@ describe('client read machine', () => {
     expect(done(c.effects)).toMatchObject({ outcome: 'complete', bytes: 20, blocks: 3 });
   });
 
+  it('group master pipelines: ACKs after half a window of new blocks, and at the end of the window', () => {
+    let c = client(
+      [
+        { name: 'blksize', value: '8' },
+        { name: 'tsize', value: '0' },
+        { name: 'windowsize', value: '4' },
+        { name: 'multicast', value: '' },
+      ],
+      { groupIdleMs: 1000 },
+    );
+    c = clientReadStep(
+      c.state,
+      oack([
+        { name: 'blksize', value: '8' },
+        { name: 'tsize', value: '200' },
+        { name: 'windowsize', value: '4' },
+        { name: 'multicast', value: '239.255.1.1,1758,1' },
+      ]),
+      1,
+    );
+    expect(sends(c.effects)).toEqual([{ opcode: 'ACK', block: 0 }]);
+    const acks: number[] = [];
+    const feed = (block: number, at: number) => {
+      c = clientReadStep(c.state, data(block, 8, 'group'), at);
+      for (const p of sends(c.effects)) if (p.opcode === 'ACK') acks.push(p.block);
+    };
+    feed(1, 2);
+    expect(acks).toEqual([]);
+    feed(2, 3);
+    expect(acks).toEqual([2]);
+    feed(3, 4);
+    feed(4, 5);
+    expect(acks).toEqual([2, 4]);
+    // Block 5 lost: 6 and 7 are two new blocks, so the master asks again from 5 (the server resends it).
+    feed(6, 6);
+    feed(7, 7);
+    expect(acks).toEqual([2, 4, 4]);
+    // An old duplicate is not new: no ACK.
+    feed(3, 8);
+    expect(acks).toEqual([2, 4, 4]);
+    // The resent block fills the gap: the next hole is 8.
+    feed(5, 9);
+    feed(8, 10);
+    expect(acks).toEqual([2, 4, 4, 8]);
+  });
+
   it('group non-master gives up after groupIdleMs of silence', () => {
     let c = client([{ name: 'multicast', value: '' }], { groupIdleMs: 1000 });
     c = clientReadStep(c.state, oack([{ name: 'multicast', value: '239.1.1.1,1758,0' }]), 0);
@@ -383,6 +429,26 @@ describe('group server machine', () => {
     ],
   });
   const from = (client: string, packet: TftpPacket) => ({ type: 'packet' as const, client, packet });
+
+  /** A multicast group over a zero-filled file of `size` octets in 8-octet blocks. */
+  const groupOf = (size: number): GroupState => {
+    const body = new Uint8Array(size);
+    return createGroup({
+      delivery: { kind: 'multicast', address: '239.255.1.1', port: 1758 },
+      blksize: 8,
+      fileSize: size,
+      retry: RETRY,
+      readBlock: (b) => body.subarray((b - 1) * 8, Math.min(b * 8, size)),
+    });
+  };
+  const joinWindow = (client: string, windowsize: number) => ({
+    type: 'join' as const,
+    client,
+    oack: [
+      { name: 'multicast', value: '' },
+      { name: 'windowsize', value: String(windowsize) },
+    ],
+  });
 
   it('OACKs the first client as master and later ones as not, then streams on the master’s ACKs', () => {
     let g = groupStep(g0(), join('a'), 0);
@@ -429,6 +495,41 @@ describe('group server machine', () => {
       { type: 'left', client: 'b', reason: 'complete' },
       { type: 'done', outcome: 'complete', bytes: 20, blocks: 3 },
     ]);
+  });
+
+  it('sliding window: a progressing ACK sends only blocks beyond those in flight; a repeat resends the first', () => {
+    let g = groupStep(groupOf(8 * 20 + 3), joinWindow('a', 4), 0);
+    const blocks = (step: typeof g) => sends(step.effects).map((p) => (p.opcode === 'DATA' ? p.block : -1));
+    g = groupStep(g.state, from('a', { opcode: 'ACK', block: 0 }), 1);
+    expect(blocks(g)).toEqual([1, 2, 3, 4]);
+    // Pipelined: ACK 2 while 3 and 4 are still in flight.
+    g = groupStep(g.state, from('a', { opcode: 'ACK', block: 2 }), 2);
+    expect(blocks(g)).toEqual([5, 6]);
+    // ACK 2 again: block 3 was lost; only it goes out again.
+    g = groupStep(g.state, from('a', { opcode: 'ACK', block: 2 }), 3);
+    expect(blocks(g)).toEqual([3]);
+    g = groupStep(g.state, from('a', { opcode: 'ACK', block: 6 }), 4);
+    expect(blocks(g)).toEqual([7, 8, 9, 10]);
+    // After one timeout (100 ms) without progress the whole window goes out again.
+    g = groupStep(g.state, { type: 'timer' }, 104);
+    expect(blocks(g)).toEqual([7, 8, 9, 10]);
+    // Blocks sent longer than a timeout ago are no longer in flight.
+    g = groupStep(g.state, from('a', { opcode: 'ACK', block: 8 }), 250);
+    expect(blocks(g)).toEqual([9, 10, 11, 12]);
+    expect(g.state.blocksSent).toBe(4 + 2 + 1 + 4 + 4 + 4);
+  });
+
+  it('a new master’s first ACK gets its whole window, even blocks just sent for the previous master', () => {
+    let g = groupStep(groupOf(8 * 10), joinWindow('a', 4), 0);
+    g = groupStep(g.state, joinWindow('b', 4), 0);
+    g = groupStep(g.state, from('a', { opcode: 'ACK', block: 0 }), 1);
+    g = groupStep(g.state, from('a', { opcode: 'ERROR', errorCode: 0, errorMessage: 'gone' }), 2);
+    expect(sends(g.effects)).toMatchObject([{ opcode: 'OACK' }]);
+    // b joined before block 1 went out but missed blocks 1 and 2 (say its socket was not ready yet).
+    g = groupStep(g.state, from('b', { opcode: 'ACK', block: 0 }), 3);
+    expect(sends(g.effects).map((p) => p.opcode === 'DATA' && p.block)).toEqual([1, 2, 3, 4]);
+    g = groupStep(g.state, from('b', { opcode: 'ACK', block: 2 }), 4);
+    expect(sends(g.effects).map((p) => p.opcode === 'DATA' && p.block)).toEqual([5, 6]);
   });
 
   it('answers strangers with ERROR 5 and drops members that send something illegal', () => {
