@@ -12,7 +12,8 @@ import { AgentProcess } from '../testing/agent-process.js';
 
 const capability = hasNetns();
 const tag = process.pid % 100000;
-const net = `10.214.${100 + (process.pid % 60) * 2 + 40}`;
+// 10.214.220-254: a valid third octet for every PID (the former 140 + 2 × (pid % 60) reached 258).
+const net = `10.214.${220 + (process.pid % 35)}`;
 const AGENTS = { 'agent-a': `${net}.1`, 'agent-b': `${net}.2` } as const;
 const DIGEST = 'ab'.repeat(32);
 const PROBE = join(import.meta.dirname, '../testing/turbo-probe.ts');
