@@ -40,6 +40,12 @@ export interface TftpReadOptions {
   readonly maxRetries?: number;
   /** Group non-master: give up after this long without hearing the group. Default 60 s. */
   readonly groupIdleMs?: number;
+  /**
+   * Receive buffer asked for the group socket (SO_RCVBUF; the kernel caps it at net.core.rmem_max). The
+   * master paces the stream, so a member the scheduler leaves behind for a moment must hold the blocks
+   * that arrive meanwhile or fetch them again later. Default 4 MiB.
+   */
+  readonly groupRecvBufferSize?: number;
   /** Block data at its byte offset in the file. Throwing aborts the transfer (outcome `aborted`). */
   readonly onData: (data: Uint8Array, offset: number) => void;
   /** The server's tsize from the OACK, before any data (throwing aborts, e.g. when the file is too big). */
@@ -66,6 +72,7 @@ export interface TftpReadResult {
 const DEFAULT_TIMEOUT_MS = 1000;
 const DEFAULT_MAX_RETRIES = 8;
 const DEFAULT_GROUP_IDLE_MS = 60_000;
+const DEFAULT_GROUP_RECV_BUFFER = 4 * 1024 * 1024;
 /** The final ACK is queued with `done`: close the sockets once it has left. */
 const CLOSE_DELAY_MS = 20;
 
@@ -176,7 +183,11 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
 
     function joinGroup(kind: 'multicast' | 'sbroadcast', address: string | null, port: number): void {
       if (groupSocket) return;
-      const g = createSocket({ type: 'udp4', reuseAddr: true });
+      const g = createSocket({
+        type: 'udp4',
+        reuseAddr: true,
+        recvBufferSize: options.groupRecvBufferSize ?? DEFAULT_GROUP_RECV_BUFFER,
+      });
       groupSocket = g;
       g.on('error', (err) => fail(`group socket: ${err.message}`));
       g.on('message', (msg, rinfo) => {
