@@ -1,18 +1,37 @@
 /**
  * `storm`: a boot storm over veth — 4, 16 and 32 clients (one namespace each) fetch one file at once from
  * the agent's TFTP service by unicast, by subnet-directed broadcast (`sbroadcast`) and by RFC 2090 multicast,
- * against atftpd's multicast. Per cell: the slowest client's time and the octets that crossed the server's
- * interface (eth0 tx_bytes, headers included) as a multiple of the file size.
+ * against atftpd's multicast. Per cell: the slowest client's time, that time as a multiple of one client
+ * alone on the same server, mode and client program, and the octets that crossed the server's interface
+ * (eth0 tx_bytes, headers included) as a multiple of the file size.
  *
  * Clients: atftp (blksize 1468, windowsize 8 for unicast; `--option multicast` for both multicast servers);
- * sbroadcast uses `tests/tftp/client.ts` (no Debian client speaks it), whose time is measured from its RRQ
- * (Node start-up excluded). File 32 MiB (8 MiB with --quick).
+ * sbroadcast uses `tests/tftp/client.ts` (no Debian client speaks it; windowsize 8, blksize 1464: BDATA has
+ * an 8-octet header, so that is the block whose datagram is the same 1,500-octet IP packet as a 1468-octet
+ * DATA block — 1468 would be IP-fragmented).
+ *
+ * Every cell starts its clients the same way: each client is started and loaded first (atftp behind a
+ * shell, ours after Node has loaded), then blocks reading one FIFO; the bench releases them all at once by
+ * opening and closing the FIFO. A client's time runs from that release to the end of its transfer by its
+ * own clock (`date` after atftp exits; `end` from ours, after writing the file). File 32 MiB (8 MiB with
+ * --quick). The 1-minute load average when each cell started is in the notes.
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  constants,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hasNetns, TestLan } from '../lib/netns.js';
-import type { LanHost } from '../lib/netns.js';
+import type { LanHost, NetnsProcess } from '../lib/netns.js';
 import { atftpdBinary, startServer } from '../tftp/peers.js';
 import type { ServerName } from '../tftp/peers.js';
 import { result } from './lib.js';
@@ -21,13 +40,28 @@ import type { BenchResult } from './lib.js';
 const COUNTS = [4, 16, 32];
 const CLIENT = resolve(import.meta.dirname, '../tftp/client.ts');
 const REPO = resolve(import.meta.dirname, '../..');
+/** Waits on the FIFO in $1, runs the rest, prints the end time in epoch ms, keeps the exit status. */
+const GATE = 'echo ready; read _ < "$1"; shift; "$@"; s=$?; echo "end $(date +%s%3N)"; exit $s';
 
 type Mode = 'unicast' | 'sbroadcast' | 'multicast';
+
+interface Cell {
+  readonly server: ServerName;
+  readonly mode: Mode;
+}
 
 interface Run {
   slowestSeconds: number;
   wireRatio: number;
+  load: number;
 }
+
+const OURS: readonly Cell[] = [
+  { server: 'ours', mode: 'unicast' },
+  { server: 'ours', mode: 'sbroadcast' },
+  { server: 'ours', mode: 'multicast' },
+];
+const ATFTPD: Cell = { server: 'atftpd', mode: 'multicast' };
 
 export default async function stormBench({ quick }: { quick: boolean }): Promise<BenchResult[]> {
   const cap = hasNetns();
@@ -42,24 +76,18 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
   for (const h of lan.hosts) lan.addMulticastRoute(h);
   const server = lan.host(1);
   const clients = lan.hosts.slice(1);
+  const cells = atftpdBinary() ? [...OURS, ATFTPD] : OURS;
   const runs = new Map<string, Run>();
+  const key = (cell: Cell, count: number): string => `${cell.server}|${cell.mode}|${count}`;
 
   async function txBytes(): Promise<number> {
     const r = await lan.exec(server.namespace, ['cat', '/sys/class/net/eth0/statistics/tx_bytes']);
     return Number(r.stdout.trim());
   }
 
-  async function fetchOne(host: LanHost, mode: Mode, viaAtftp: boolean): Promise<number> {
-    const out = join(work, `out-${host.index}`);
-    const started = process.hrtime.bigint();
-    let argv: string[];
-    if (viaAtftp) {
-      argv = ['atftp', '-g', '-r', 'image.bin', '-l', out, '--option', 'blksize 1468'];
-      if (mode === 'multicast') argv.push('--option', 'multicast');
-      else argv.push('--option', 'windowsize 8');
-      argv.push(server.address!, '69');
-    } else {
-      argv = [
+  function clientArgv(host: LanHost, mode: Mode, out: string, fifo: string): string[] {
+    if (mode === 'sbroadcast') {
+      return [
         process.execPath,
         '--conditions=source',
         '--import',
@@ -70,47 +98,89 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
         'image.bin',
         out,
         '--blksize',
-        '1468',
+        '1464',
         '--windowsize',
         '8',
         '--sbroadcast',
         '255.255.255.0',
+        '--wait',
+        fifo,
       ];
     }
-    const r = await lan.exec(host.namespace, argv, { timeoutMs: 300_000, cwd: REPO });
-    const wall = Number(process.hrtime.bigint() - started) / 1e9;
-    const got = r.code === 0 ? statSync(out).size : -1;
-    rmSync(out, { force: true });
-    if (got !== size) throw new Error(`${mode} client ${host.index} failed: ${r.stderr}${r.stdout}`);
-    const reported = /done complete \d+ (\d+)/.exec(r.stdout);
-    return reported ? Number(reported[1]) / 1000 : wall;
+    const atftp = ['atftp', '-g', '-r', 'image.bin', '-l', out, '--option', 'blksize 1468'];
+    if (mode === 'multicast') atftp.push('--option', 'multicast');
+    else atftp.push('--option', 'windowsize 8');
+    atftp.push(server.address!, '69');
+    return ['sh', '-c', GATE, 'gate', fifo, ...atftp];
   }
 
-  async function storm(name: ServerName, mode: Mode, count: number): Promise<Run> {
-    const proc = await startServer(lan, server.namespace, name, {
+  /** Opens and closes the FIFO (releasing every reader blocked on it) while `pending` is true. */
+  async function release(fifo: string, pending: () => boolean): Promise<void> {
+    for (let i = 0; i < 60_000 && pending(); i++) {
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // ENXIO: nobody is waiting right now.
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  async function storm(cell: Cell, count: number): Promise<Run> {
+    const load = loadavg()[0]!;
+    const proc = await startServer(lan, server.namespace, cell.server, {
       address: server.address!,
       root,
       multicast: { first: '239.255.216.1', last: '239.255.216.200' },
     });
+    const fifo = join(work, 'go');
+    rmSync(fifo, { force: true });
+    if (spawnSync('mkfifo', [fifo]).status !== 0) throw new Error('mkfifo failed');
+    const procs: { host: LanHost; out: string; proc: NetnsProcess }[] = [];
     try {
+      for (const host of clients.slice(0, count)) {
+        const out = join(work, `out-${host.index}`);
+        const argv = clientArgv(host, cell.mode, out, fifo);
+        procs.push({ host, out, proc: lan.spawn(host.namespace, argv, { cwd: REPO }) });
+      }
+      await Promise.all(procs.map((p) => p.proc.waitForOutput('ready', 300_000)));
       const before = await txBytes();
-      const times = await Promise.all(
-        clients.slice(0, count).map((h) => fetchOne(h, mode, mode !== 'sbroadcast')),
-      );
+      const exits = Promise.all(procs.map((p) => p.proc.exited));
+      let running = true;
+      void exits.then(() => (running = false));
+      const releasedAt = Date.now();
+      const releasing = release(fifo, () => running);
+      const timeout = setTimeout(() => {
+        for (const p of procs) void p.proc.stop('SIGKILL', 0);
+      }, 300_000);
+      const results = await exits;
+      clearTimeout(timeout);
+      await releasing;
       const after = await txBytes();
-      return { slowestSeconds: Math.max(...times), wireRatio: (after - before) / size };
+      const ends = results.map((r, i) => {
+        const { host, out } = procs[i]!;
+        const got = r.code === 0 ? statSync(out).size : -1;
+        rmSync(out, { force: true });
+        const end = /^end (\d+)$/m.exec(r.stdout);
+        if (got !== size || !end) {
+          throw new Error(`${cell.server} ${cell.mode} client ${host.index} failed: ${r.stderr}${r.stdout}`);
+        }
+        return Number(end[1]);
+      });
+      return {
+        slowestSeconds: (Math.max(...ends) - releasedAt) / 1000,
+        wireRatio: (after - before) / size,
+        load,
+      };
     } finally {
+      for (const p of procs) await p.proc.stop('SIGKILL', 0);
       await proc.stop('SIGTERM', 3000);
     }
   }
 
   try {
-    runs.set('single', await storm('ours', 'unicast', 1));
-    for (const count of COUNTS) {
-      for (const mode of ['unicast', 'sbroadcast', 'multicast'] as const) {
-        runs.set(`ours|${mode}|${count}`, await storm('ours', mode, count));
-      }
-      if (atftpdBinary()) runs.set(`atftpd|multicast|${count}`, await storm('atftpd', 'multicast', count));
+    for (const count of [1, ...COUNTS]) {
+      for (const cell of cells) runs.set(key(cell, count), await storm(cell, count));
     }
   } finally {
     await lan.destroy();
@@ -118,37 +188,64 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
   }
 
   const out: BenchResult[] = [];
-  const single = runs.get('single')!;
-  const note = `${size / 1048576} MiB file over veth`;
-  out.push(
-    result('storm', 'single client unicast time', round(single.slowestSeconds), 's', 'lower', {}, note),
-  );
+  const note = (r: Run): string => `${size / 1048576} MiB file over veth; load ${r.load.toFixed(1)}`;
+  const peerOf = (cell: Cell, count: number, pick: (r: Run) => number): Record<string, number> => {
+    const peer =
+      cell.mode === 'multicast' || cell.mode === 'sbroadcast' ? runs.get(key(ATFTPD, count)) : undefined;
+    return peer ? { 'atftpd multicast': round(pick(peer)) } : {};
+  };
+  for (const cell of OURS) {
+    const r = runs.get(key(cell, 1))!;
+    out.push(
+      result(
+        'storm',
+        `1 client ${cell.mode}: time`,
+        round(r.slowestSeconds),
+        's',
+        'lower',
+        peerOf(cell, 1, (p) => p.slowestSeconds),
+        note(r),
+      ),
+    );
+  }
   for (const count of COUNTS) {
-    const peer = runs.get(`atftpd|multicast|${count}`);
-    for (const mode of ['unicast', 'sbroadcast', 'multicast'] as const) {
-      const r = runs.get(`ours|${mode}|${count}`)!;
-      const peers: Record<string, number> = peer ? { 'atftpd multicast': round(peer.slowestSeconds) } : {};
-      const wirePeers: Record<string, number> = peer ? { 'atftpd multicast': round(peer.wireRatio) } : {};
+    for (const cell of OURS) {
+      const r = runs.get(key(cell, count))!;
+      const single = runs.get(key(cell, 1))!;
+      const atftpdSingle = runs.get(key(ATFTPD, 1));
       out.push(
         result(
           'storm',
-          `${count} clients ${mode}: slowest client`,
+          `${count} clients ${cell.mode}: slowest client`,
           round(r.slowestSeconds),
           's',
           'lower',
-          peers,
-          `${note}; ${round(r.slowestSeconds / single.slowestSeconds)}x single-client time`,
+          peerOf(cell, count, (p) => p.slowestSeconds),
+          note(r),
         ),
       );
       out.push(
         result(
           'storm',
-          `${count} clients ${mode}: wire bytes`,
+          `${count} clients ${cell.mode}: slowest / 1 client`,
+          round(r.slowestSeconds / single.slowestSeconds),
+          'x',
+          'lower',
+          atftpdSingle && cell.mode !== 'unicast'
+            ? peerOf(cell, count, (p) => p.slowestSeconds / atftpdSingle.slowestSeconds)
+            : {},
+          `same server, mode and client program alone: ${round(single.slowestSeconds)} s`,
+        ),
+      );
+      out.push(
+        result(
+          'storm',
+          `${count} clients ${cell.mode}: wire bytes`,
           round(r.wireRatio),
           'x file',
           'lower',
-          wirePeers,
-          note,
+          peerOf(cell, count, (p) => p.wireRatio),
+          note(r),
         ),
       );
     }

@@ -4,12 +4,21 @@
  * protocol's client machine `clientReadStep`).
  *
  *   node --conditions=source --import tsx tests/tftp/client.ts SERVER PORT FILE OUT \
- *     [--blksize N] [--windowsize N] [--sbroadcast MASK | --multicast] [--local ADDR] [--timeout MS]
+ *     [--blksize N] [--windowsize N] [--sbroadcast MASK | --multicast] [--local ADDR] [--timeout MS] \
+ *     [--wait FIFO]
  *
  * Prints `done <outcome> <bytes> <ms>` (ms from the RRQ to the end) and exits 0 only on `complete`.
  * `--local` is this host's address: the interface for multicast membership.
+ *
+ * `--wait FIFO` (benchmarks: start many clients at once, Node's start-up excluded): once loaded, print
+ * `ready`, read FIFO to its end (blocks until a writer opens and closes it), then send the RRQ; at the end
+ * also print `end <epoch ms>`.
+ *
+ * Blocks are kept in memory when the server sent tsize and the file is written once at the end (like a
+ * buffered stdio client), otherwise written as they come.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { tftpRead, type TftpGroupMode } from '../../apps/client/src/tftp-read.js';
 
@@ -22,6 +31,7 @@ const { values, positionals } = parseArgs({
     multicast: { type: 'boolean' },
     local: { type: 'string' },
     timeout: { type: 'string' },
+    wait: { type: 'string' },
   },
 });
 const [server, portText, filename, outPath] = positionals;
@@ -36,6 +46,13 @@ const group: TftpGroupMode | undefined = values.sbroadcast
     ? { kind: 'multicast' }
     : undefined;
 const out = openSync(outPath, 'w');
+/** The whole file, when tsize is known and fits one buffer. */
+const held: { image: Buffer | null } = { image: null };
+if (values.wait) {
+  process.stdout.write('ready\n');
+  readFileSync(values.wait);
+}
+const startedAt = performance.timeOrigin + performance.now();
 const result = await tftpRead({
   server,
   port: Number(portText),
@@ -45,9 +62,23 @@ const result = await tftpRead({
   ...(group ? { group } : {}),
   ...(values.local ? { localAddress: values.local } : {}),
   timeoutMs: Number(values.timeout ?? 1000),
-  onData: (data, offset) => writeSync(out, data, 0, data.length, offset),
+  onSize: (tsize) => {
+    if (tsize <= 1 << 30) held.image = Buffer.alloc(tsize);
+  },
+  onData: (data, offset) => {
+    const image = held.image;
+    if (image && offset + data.length <= image.length) image.set(data, offset);
+    else writeSync(out, data, 0, data.length, offset);
+  },
 });
+const writeStarted = performance.now();
+if (result.outcome === 'complete' && held.image) writeSync(out, held.image, 0, result.bytes, 0);
 closeSync(out);
 const { outcome, bytes, ms, error } = result;
 process.stdout.write(`done ${outcome} ${bytes} ${ms}${error ? ` ${error.message}` : ''}\n`);
+if (values.wait) {
+  // The transfer's end by this host's clock (the library closes its sockets a moment later), plus the write.
+  const end = startedAt + ms + (performance.now() - writeStarted);
+  process.stdout.write(`end ${Math.round(end)}\n`);
+}
 process.exitCode = outcome === 'complete' ? 0 : 1;
