@@ -470,13 +470,29 @@ describe('refusals', () => {
     }
   });
 
-  it('keys outside pinnedKeyIds are not trusted: nothing syncs', async () => {
-    const svc = service(join(tmp, 'pinned'), { pinnedKeyIds: ['0123456789abcdef'] });
+  it('with pinnedKeys only the pinned control-plane keys are trusted', async () => {
+    const other = service(join(tmp, 'pinned-other'), { pinnedKeys: ['A'.repeat(43)] });
     try {
-      await expect(svc.start()).rejects.toThrow(/no usable manifest-signing key/);
-      expect(await svc.store.manifestDigests()).toEqual([]);
+      await expect(other.start()).rejects.toThrow(/no usable manifest-signing key/);
+      expect(await other.store.manifestDigests()).toEqual([]);
     } finally {
-      await svc.close();
+      await other.close();
+    }
+    // Pinning the key that signed the releases (whatever other runs rotated to since) syncs them.
+    const signed = decodeSignedManifest(
+      new Uint8Array(await (await route(authed(`manifests/${v1.digest}`))).arrayBuffer()),
+    );
+    if (!signed.ok) throw new Error(signed.error.message);
+    const { keys } = (await (await getTrustedKeys()).json()) as {
+      keys: { keyId: string; publicKey: string }[];
+    };
+    const signer = keys.find((k) => k.keyId === signed.value.signatures[0]!.keyId)!;
+    const pinned = service(join(tmp, 'pinned-signer'), { pinnedKeys: [signer.publicKey] });
+    try {
+      await pinned.start();
+      expect((await pinned.store.manifestDigests()).sort()).toEqual([v1.digest, v2.digest].sort());
+    } finally {
+      await pinned.close();
     }
   });
 });

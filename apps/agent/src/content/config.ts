@@ -52,9 +52,12 @@ export const upstreamSchema = z.discriminatedUnion('kind', [
       site: z.uuid().optional(),
       /** Fetch the control plane's manifest-signing trust set and verify manifests against it. */
       trustKeys: z.boolean().default(true),
-      /** When non-empty, only these key ids (16 hex) of the control plane's trust set are accepted. */
-      pinnedKeyIds: z
-        .array(z.string().regex(/^[0-9a-f]{16}$/, 'expected a 16-hex-digit key id'))
+      /**
+       * When non-empty, only the control plane's keys whose raw public key (base64url, 43 characters, as
+       * the trust set lists it) is here are used: the pin, not the channel, is then the trust root.
+       */
+      pinnedKeys: z
+        .array(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a raw Ed25519 public key in base64url'))
         .max(64)
         .default([]),
       /** Per request: connect, and every idle gap while receiving. */

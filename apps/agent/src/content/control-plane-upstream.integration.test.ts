@@ -201,6 +201,6 @@ describe('control-plane upstream config', () => {
     expect(problems({ url: 'http://cp.example', allowPlaintext: true })).toEqual([]);
     expect(problems({ manifests: 'site' })).toEqual(['upstream.site']);
     expect(problems({ url: 'ftp://cp.example' })).toEqual(['upstream.url']);
-    expect(problems({ pinnedKeyIds: ['XYZ'] })).toEqual(['upstream.pinnedKeyIds.0']);
+    expect(problems({ pinnedKeys: ['3f2a9c0d1e4b5a67'] })).toEqual(['upstream.pinnedKeys.0']);
   });
 });

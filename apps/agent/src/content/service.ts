@@ -235,7 +235,7 @@ export class ContentService {
 
   /**
    * The keys manifests must verify against this round: `content.trustedKeys`, plus the control plane's
-   * trust set when `trustKeys` (only `pinnedKeyIds` when set; a local entry wins over the control
+   * trust set when `trustKeys` (only `pinnedKeys` when set; a local entry wins over the control
    * plane's for the same key, so a key can be revoked locally). None at all is a failure, not "skip".
    */
   private async roundTrust(signal: AbortSignal): Promise<TrustStore | undefined> {
@@ -243,7 +243,7 @@ export class ContentService {
     if (!remote || !this.source?.trustedKeys) return this.staticTrust;
     const local = this.options.config.trustedKeys;
     const localIds = new Set(this.staticTrust?.keys.map((k) => k.keyId));
-    const pins = new Set(remote.pinnedKeyIds);
+    const pins = new Set(remote.pinnedKeys);
     const merged: TrustedKeyInput[] = [...local];
     for (const key of await this.source.trustedKeys(signal)) {
       let keyId: string;
@@ -254,8 +254,8 @@ export class ContentService {
         continue;
       }
       if (localIds.has(keyId)) continue;
-      if (pins.size > 0 && !pins.has(keyId)) {
-        this.options.log.warn({ keyId }, 'control plane key not in pinnedKeyIds; ignored');
+      if (pins.size > 0 && !pins.has(key.publicKey)) {
+        this.options.log.warn({ keyId }, 'control plane key not in pinnedKeys; ignored');
         continue;
       }
       merged.push({ ...key, keyId });
