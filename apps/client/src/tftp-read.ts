@@ -129,8 +129,7 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
             break;
           }
           case 'setTimer':
-            if (timer) clearTimeout(timer);
-            timer = setTimeout(() => step({ type: 'timer' }), Math.max(0, e.at - performance.now()));
+            arm(e.at);
             break;
           case 'data':
             if (!deliver(e.data, e.offset)) return;
@@ -152,6 +151,21 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
             break;
         }
       }
+    }
+
+    /**
+     * Node timers may fire a fraction of a millisecond before `performance.now()` reaches the deadline,
+     * and the machine ignores a timer before its deadline (without re-arming): wait out the rest here.
+     */
+    function arm(at: number): void {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(
+        () => {
+          if (state && performance.now() < state.deadline) arm(state.deadline);
+          else step({ type: 'timer' });
+        },
+        Math.max(0, Math.ceil(at - performance.now())),
+      );
     }
 
     /** Hands data to the caller; false when the caller refused it (the transfer is then aborted). */
