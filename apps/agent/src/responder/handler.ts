@@ -135,7 +135,18 @@ export class DhcpHandler {
       const reply = this.reply(req, 'bootp', subnet, link, reservation.ipInt, boot, undefined, NO_OPTIONS, [
         ...this.configOptions(ctx.site, subnet, reservation, req, 'bootp'),
       ]);
-      return this.send(base, req, ctx, reply, 'bootreply', subnet, link, reservation.ipInt, boot);
+      return this.send(
+        base,
+        req,
+        ctx,
+        reply,
+        'bootreply',
+        subnet,
+        link,
+        reservation.ipInt,
+        boot,
+        reservation,
+      );
     }
 
     switch (msgType) {
@@ -167,7 +178,7 @@ export class DhcpHandler {
           leaseOptions(leaseSeconds),
           this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
         );
-        return this.send(base, req, ctx, reply, 'offer', subnet, link, ip, boot);
+        return this.send(base, req, ctx, reply, 'offer', subnet, link, ip, boot, reservation);
       }
 
       case DhcpType.REQUEST: {
@@ -237,10 +248,19 @@ export class DhcpHandler {
           this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
         );
         // A reserved address needs no durable record: the reservation itself already binds it to the MAC.
-        return {
-          ...this.send(base, req, ctx, reply, 'ack', subnet, link, wanted, boot),
-          persist: reservation === undefined,
-        };
+        return this.send(
+          base,
+          req,
+          ctx,
+          reply,
+          'ack',
+          subnet,
+          link,
+          wanted,
+          boot,
+          reservation,
+          reservation === undefined,
+        );
       }
 
       case DhcpType.DECLINE: {
@@ -472,6 +492,8 @@ export class DhcpHandler {
     link: Link | undefined,
     ip?: number,
     boot?: BootDecision,
+    reservation?: HostReservation,
+    persist = base.persist,
   ): Decision {
     // Built field by field (no spreads): this runs once per reply on the hot path.
     const decision: Decision & { ip?: string; bootFile?: string } = {
@@ -479,7 +501,7 @@ export class DhcpHandler {
       message: base.message,
       mac: base.mac,
       relayed: base.relayed,
-      persist: base.persist,
+      persist,
       action: 'reply',
       outcome,
       reply,
@@ -488,7 +510,7 @@ export class DhcpHandler {
       subnet,
       request: req,
     };
-    if (ip !== undefined && ip !== 0) decision.ip = ipText(ip);
+    if (ip !== undefined && ip !== 0) decision.ip = ip === reservation?.ipInt ? reservation.ip : ipText(ip);
     if (boot?.file) decision.bootFile = boot.file;
     return decision;
   }

@@ -77,13 +77,14 @@ export class LeaseStore {
   }
 
   private async writeAtomically(leases: readonly Lease[]): Promise<void> {
+    // Serialized before the first await: the table updates lease records in place.
+    const text = JSON.stringify({ version: 1, leases } satisfies LeaseFileV1);
     const dir = dirname(this.path);
     await mkdir(dir, { recursive: true });
     const tmp = join(dir, `.${process.pid}.${++this.tmpCounter}.leases.tmp`);
-    const body: LeaseFileV1 = { version: 1, leases };
     const handle = await open(tmp, 'w', 0o640);
     try {
-      await handle.writeFile(JSON.stringify(body));
+      await handle.writeFile(text);
       await handle.sync();
     } finally {
       await handle.close();

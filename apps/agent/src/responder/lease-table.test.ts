@@ -74,4 +74,22 @@ describe('LeaseTable', () => {
     expect(t.ofClient('c')?.ip).toBe(3);
     expect(t.at(2)).toBeUndefined();
   });
+
+  it('moves one client through offered → bound on one record, seen the same way by both indexes', () => {
+    const t = new LeaseTable();
+    expect(t.put(lease(7, 'a', 'offered', 100), 0)).toBe(true);
+    const record = t.at(7);
+    const version = t.changes;
+    expect(t.put(lease(7, 'a', 'bound', 5000), 50)).toBe(true);
+    expect(t.changes).toBe(version + 1);
+    expect(t.at(7)).toBe(record);
+    expect(t.ofClient('a')).toBe(record);
+    expect(t.all()).toEqual([lease(7, 'a', 'bound', 5000)]);
+    // Another client, or a hostname to add, still gets a record of its own.
+    expect(t.put(lease(7, 'b', 'offered', 9000), 6000)).toBe(true);
+    expect(t.at(7)).not.toBe(record);
+    expect(t.ofClient('a')).toBeUndefined();
+    expect(t.put({ ...lease(7, 'b', 'bound', 9500), hostname: 'h' }, 6000)).toBe(true);
+    expect(t.at(7)).toEqual({ ...lease(7, 'b', 'bound', 9500), hostname: 'h' });
+  });
 });

@@ -22,6 +22,8 @@ export interface Lease {
   readonly hostname?: string;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export class LeaseTable {
   private readonly byIp = new Map<number, Lease>();
   private readonly byClient = new Map<string, Lease>();
@@ -59,6 +61,25 @@ export class LeaseTable {
   put(lease: Lease, now: number): boolean {
     if (!this.isFreeFor(lease.ip, lease.client, now)) return false;
     const previousAtIp = this.byIp.get(lease.ip);
+    if (
+      previousAtIp !== undefined &&
+      previousAtIp.client === lease.client &&
+      this.byClient.get(lease.client) === previousAtIp &&
+      lease.state !== 'declined' &&
+      previousAtIp.hostname === undefined &&
+      lease.hostname === undefined
+    ) {
+      // The same client's binding of the same address moves on (offered → bound, renewed): update the
+      // record in place rather than replacing it, so the steady DISCOVER/REQUEST traffic of known hosts
+      // leaves no long-lived garbage. Both maps keep pointing at this one record.
+      const record = previousAtIp as Mutable<Lease>;
+      record.mac = lease.mac;
+      record.subnet = lease.subnet;
+      record.state = lease.state;
+      record.expiresAt = lease.expiresAt;
+      this.version++;
+      return true;
+    }
     if (previousAtIp && this.byClient.get(previousAtIp.client) === previousAtIp)
       this.byClient.delete(previousAtIp.client);
     const previousOfClient = this.byClient.get(lease.client);

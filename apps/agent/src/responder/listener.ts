@@ -311,12 +311,7 @@ export class Listener {
     });
     socket.on('message', (data, rinfo) => {
       if (!this.accepting) return;
-      this.onPacket({
-        data,
-        from: { address: rinfo.address, port: rinfo.port },
-        link,
-        receivedAt: process.hrtime.bigint(),
-      });
+      this.onPacket({ data, from: rinfo, link, receivedAt: process.hrtime.bigint() });
     });
     socket.on('error', (err) => this.log.error({ err, address, link: link?.name }, 'responder socket error'));
     return new Promise((resolve, reject) => {

@@ -30,6 +30,27 @@ describe('BootEventRing', () => {
     expect(ring.drain().map((e) => e.at)).toEqual([5, 6, 7]);
   });
 
+  it('gives back every field as recorded, optional ones only when they were set', () => {
+    const ring = new BootEventRing(2);
+    const full: BootEvent = {
+      ...ev(1_763_900_000_123),
+      outcome: 'dropped',
+      reason: 'paced_out',
+      ip: '10.0.0.5',
+      bootFile: 'pxelinux.0',
+      manifest: 'ab'.repeat(32),
+      cacheVerdict: 'stale',
+      latencyMs: 0.0375,
+      relayed: true,
+    };
+    const bare = ev(2);
+    // Three records into two slots: the slot reused for `bare` must not keep `full`'s optional fields.
+    ring.record(full);
+    ring.record(full);
+    ring.record(bare);
+    expect(ring.drain()).toStrictEqual([full, bare]);
+  });
+
   it('rejects a zero capacity', () => {
     expect(() => new BootEventRing(0)).toThrow(RangeError);
   });

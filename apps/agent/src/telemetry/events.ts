@@ -35,8 +35,24 @@ export interface BootEventBuffer extends BootEventSink {
   readonly dropped: number;
 }
 
+/**
+ * Stored column by column: numbers in typed arrays, strings in arrays (mostly constants and strings the
+ * site data already holds). Recording a request's event then leaves nothing behind for the garbage
+ * collector to copy or promote: the event object the caller built dies young, whatever the ring holds.
+ */
 export class BootEventRing implements BootEventBuffer {
-  private readonly slots: (BootEvent | undefined)[];
+  private readonly at: Float64Array;
+  private readonly latencyMs: Float64Array;
+  private readonly relayed: Uint8Array;
+  private readonly mac: string[] = [];
+  private readonly kind: string[] = [];
+  private readonly messageType: string[] = [];
+  private readonly outcome: BootEventOutcome[] = [];
+  private readonly reason: (string | undefined)[] = [];
+  private readonly ip: (string | undefined)[] = [];
+  private readonly bootFile: (string | undefined)[] = [];
+  private readonly manifest: (string | undefined)[] = [];
+  private readonly cacheVerdict: (string | undefined)[] = [];
   private head = 0;
   private size = 0;
   private droppedCount = 0;
@@ -44,12 +60,25 @@ export class BootEventRing implements BootEventBuffer {
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError('capacity must be a positive integer');
-    this.slots = new Array<BootEvent | undefined>(capacity);
+    this.at = new Float64Array(capacity);
+    this.latencyMs = new Float64Array(capacity);
+    this.relayed = new Uint8Array(capacity);
   }
 
   record(event: BootEvent): void {
-    const tail = (this.head + this.size) % this.capacity;
-    this.slots[tail] = event;
+    const i = (this.head + this.size) % this.capacity;
+    this.at[i] = event.at;
+    this.latencyMs[i] = event.latencyMs;
+    this.relayed[i] = event.relayed ? 1 : 0;
+    this.mac[i] = event.mac;
+    this.kind[i] = event.kind;
+    this.messageType[i] = event.messageType;
+    this.outcome[i] = event.outcome;
+    this.reason[i] = event.reason;
+    this.ip[i] = event.ip;
+    this.bootFile[i] = event.bootFile;
+    this.manifest[i] = event.manifest;
+    this.cacheVerdict[i] = event.cacheVerdict;
     if (this.size < this.capacity) {
       this.size++;
     } else {
@@ -62,9 +91,31 @@ export class BootEventRing implements BootEventBuffer {
   drain(max = this.capacity): BootEvent[] {
     const n = Math.min(max, this.size);
     const out: BootEvent[] = [];
-    for (let i = 0; i < n; i++) {
-      out.push(this.slots[this.head]!);
-      this.slots[this.head] = undefined;
+    for (let k = 0; k < n; k++) {
+      const i = this.head;
+      const event: { -readonly [K in keyof BootEvent]: BootEvent[K] } = {
+        at: this.at[i]!,
+        mac: this.mac[i]!,
+        kind: this.kind[i]!,
+        messageType: this.messageType[i]!,
+        outcome: this.outcome[i]!,
+        latencyMs: this.latencyMs[i]!,
+        relayed: this.relayed[i] === 1,
+      };
+      const reason = this.reason[i];
+      const ip = this.ip[i];
+      const bootFile = this.bootFile[i];
+      const manifest = this.manifest[i];
+      const cacheVerdict = this.cacheVerdict[i];
+      if (reason !== undefined) event.reason = reason;
+      if (ip !== undefined) event.ip = ip;
+      if (bootFile !== undefined) event.bootFile = bootFile;
+      if (manifest !== undefined) event.manifest = manifest;
+      if (cacheVerdict !== undefined) event.cacheVerdict = cacheVerdict;
+      out.push(event);
+      // Let the strings go (the numbers are overwritten in place).
+      this.reason[i] = this.ip[i] = this.bootFile[i] = this.manifest[i] = this.cacheVerdict[i] = undefined;
+      this.mac[i] = this.kind[i] = this.messageType[i] = '';
       this.head = (this.head + 1) % this.capacity;
     }
     this.size -= n;
