@@ -128,10 +128,10 @@ function startAdapter(): Promise<void> {
   );
 }
 
-async function uploadLayer(data: Buffer): Promise<string> {
+async function uploadLayer(data: Buffer, image = imageId): Promise<string> {
   const api = callerFor(db, operator);
   const upload = await api.image.createUpload({
-    imageId,
+    imageId: image,
     size: data.length,
     digest: sha(data),
     mediaType: 'application/vnd.bootpt.initramfs.cpio',
@@ -150,9 +150,13 @@ async function uploadLayer(data: Buffer): Promise<string> {
   return done.layerId!;
 }
 
-async function publish(version: string, layerIds: string[]): Promise<{ id: string; digest: Digest }> {
+async function publish(
+  version: string,
+  layerIds: string[],
+  image = imageId,
+): Promise<{ id: string; digest: Digest }> {
   const api = callerFor(db, operator);
-  const draft = await api.release.create({ imageId, version, layerIds });
+  const draft = await api.release.create({ imageId: image, version, layerIds });
   const published = await api.release.publish({ id: draft.id });
   return { id: published.id, digest: bareDigest(published.manifestDigest!) };
 }
@@ -541,6 +545,29 @@ describe('a sync killed half way', () => {
       expect(await assertStoreSound(d)).toBe(total);
     } finally {
       await up.close();
+    }
+  });
+});
+
+describe('static deltas', () => {
+  it('are built between releases of the same image only', async () => {
+    const other = (
+      await callerFor(db, operator).image.create({ name: `cp-sync-other-${tag}`, description: '' })
+    ).id;
+    const v3 = await publish('9.0.0', [await uploadLayer(randomBytes(64 * KiB), other)], other);
+    await assignToSite(v3.id, 3);
+    const svc = service(join(tmp, 'deltas'));
+    try {
+      await svc.start();
+      expect((await svc.store.manifestDigests()).sort()).toEqual([v1.digest, v2.digest, v3.digest].sort());
+      expect(await svc.store.deltaSize(v1.digest, v2.digest)).toBeGreaterThan(0);
+      expect(await svc.store.deltaSize(v2.digest, v1.digest)).toBeGreaterThan(0);
+      for (const d of [v1.digest, v2.digest]) {
+        expect(await svc.store.deltaSize(d, v3.digest)).toBeNull();
+        expect(await svc.store.deltaSize(v3.digest, d)).toBeNull();
+      }
+    } finally {
+      await svc.close();
     }
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Digest, TrustStore, TrustedKeyInput } from '@bootpt/protocol';
-import { createTrustStore } from '@bootpt/protocol';
+import { createTrustStore, decodeManifest, decodeSignedManifest } from '@bootpt/protocol';
 import type { BootEventSink } from '../telemetry/events.js';
 import type { ContentConfig } from './config.js';
 import { buildDelta } from './deltas.js';
@@ -215,14 +215,7 @@ export class ContentService {
           firstError ??= asError(err);
         }
       }
-      // Static deltas between every pair of synced releases (a site holds a handful at a time).
-      for (const from of synced) {
-        for (const to of synced) {
-          if (from === to) continue;
-          const bytes = await buildDelta(this.store, from, to);
-          log.debug({ from, to, bytes }, 'static delta ready');
-        }
-      }
+      await this.buildDeltas(synced);
     } catch (err) {
       if (!signal.aborted) this.metrics.failures.inc({ reason: failureReason(err) });
       firstError = asError(err);
@@ -231,6 +224,32 @@ export class ContentService {
     if (firstError !== undefined) throw firstError;
     this.metrics.lastSuccess.set(Date.now() / 1000);
     return out;
+  }
+
+  /**
+   * Static deltas between every ordered pair of synced releases of the same image (`release.name`): a
+   * host moves between versions of its image, and a control plane lists every published release, so all
+   * pairs across images would grow with the square of the whole catalogue.
+   */
+  private async buildDeltas(synced: readonly Digest[]): Promise<void> {
+    const byImage = new Map<string, Digest[]>();
+    for (const digest of synced) {
+      const envelope = await this.store.read('manifests', digest);
+      const signed = envelope ? decodeSignedManifest(envelope) : null;
+      const manifest = signed?.ok ? decodeManifest(signed.value.payload) : null;
+      if (!manifest?.ok) continue;
+      const name = manifest.value.release.name;
+      byImage.set(name, [...(byImage.get(name) ?? []), digest]);
+    }
+    for (const group of byImage.values()) {
+      for (const from of group) {
+        for (const to of group) {
+          if (from === to) continue;
+          const bytes = await buildDelta(this.store, from, to);
+          this.options.log.debug({ from, to, bytes }, 'static delta ready');
+        }
+      }
+    }
   }
 
   /**
