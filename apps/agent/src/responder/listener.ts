@@ -50,7 +50,8 @@ export interface Inbound {
   readonly from: { readonly address: string; readonly port: number };
   /** Set when the receiving socket identifies the link; undefined for the shared broadcast socket. */
   readonly link: Link | undefined;
-  readonly receivedAt: bigint;
+  /** `performance.now()` when the packet was read (milliseconds, monotonic). */
+  readonly receivedAt: number;
 }
 
 export type PacketHandler = (packet: Inbound) => void;
@@ -311,7 +312,7 @@ export class Listener {
     });
     socket.on('message', (data, rinfo) => {
       if (!this.accepting) return;
-      this.onPacket({ data, from: rinfo, link, receivedAt: process.hrtime.bigint() });
+      this.onPacket({ data, from: rinfo, link, receivedAt: performance.now() });
     });
     socket.on('error', (err) => this.log.error({ err, address, link: link?.name }, 'responder socket error'));
     return new Promise((resolve, reject) => {

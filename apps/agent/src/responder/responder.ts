@@ -223,7 +223,7 @@ export class Responder implements Service {
     }
 
     // Receive to hand-over to the socket (the send itself completes on the next tick).
-    const seconds = Number(process.hrtime.bigint() - packet.receivedAt) / 1e9;
+    const seconds = (performance.now() - packet.receivedAt) / 1000;
     this.series(decision.client, decision.message, decision.outcome, seconds);
     const event: Mutable<BootEvent> = {
       at: now,
