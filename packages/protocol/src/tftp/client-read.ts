@@ -447,18 +447,23 @@ function onGroupPacket(
   if (lastBlock !== null && (block > lastBlock || short !== (block === lastBlock))) return { state, effects };
   if (short) lastBlock = block;
 
-  let next: ClientReadState = { ...state, lastBlock, group: { ...group, lastHeard: now } };
-  if (!hasBlock(group.have, block)) {
+  // Every group datagram passes here (for each member): one new state and one new reception object.
+  const fresh = !hasBlock(group.have, block);
+  if (fresh) {
     group.have[block >>> 3]! |= 1 << (block & 7);
     effects.push({ type: 'data', block, offset: (block - 1) * state.blksize, data });
-    next = {
-      ...next,
-      received: state.received + 1,
-      bytes: state.bytes + data.length,
-      retries: 0,
-      group: { ...next.group!, count: group.count + 1 },
-    };
   }
+  const idle = state.config.groupIdleMs ?? DEFAULT_GROUP_IDLE_MS;
+  const next: ClientReadState = {
+    ...state,
+    lastBlock,
+    received: fresh ? state.received + 1 : state.received,
+    bytes: fresh ? state.bytes + data.length : state.bytes,
+    retries: fresh ? 0 : state.retries,
+    // A non-master's deadline is its idle limit, moved by every datagram.
+    deadline: group.master ? state.deadline : now + idle,
+    group: { ...group, lastHeard: now, count: fresh ? group.count + 1 : group.count },
+  };
   if (lastBlock !== null && next.group!.count === lastBlock) {
     ack(lastBlock, effects);
     return finish(next, 'complete', effects);
@@ -472,9 +477,7 @@ function onGroupPacket(
     ) {
       return requestMissing(next, now, effects);
     }
-    if (next.retries === 0) return { state: arm(next, now + backoff(state.retry, 0), effects), effects };
-    return { state: next, effects };
+    // The retransmission timer runs from the last ACK (armed by requestMissing), not from every block.
   }
-  const idle = state.config.groupIdleMs ?? DEFAULT_GROUP_IDLE_MS;
-  return { state: { ...next, deadline: now + idle }, effects };
+  return { state: next, effects };
 }
