@@ -3,7 +3,8 @@
  * the agent's TFTP service by unicast, by subnet-directed broadcast (`sbroadcast`) and by RFC 2090 multicast,
  * against atftpd's multicast. Per cell: the slowest client's time, that time as a multiple of one client
  * alone on the same server, mode and client program, and the octets that crossed the server's interface
- * (eth0 tx_bytes, headers included) as a multiple of the file size.
+ * (eth0 tx_bytes, headers included, with UDP segmentation offload off on that veth so that a GSO send
+ * counts as the datagrams it carries) as a multiple of the file size.
  *
  * Clients: atftp (blksize 1468, windowsize 8 for unicast; `--option multicast` for both multicast servers);
  * sbroadcast uses `tests/tftp/client.ts` (no Debian client speaks it; windowsize 8, blksize 1464: BDATA has
@@ -76,6 +77,10 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
   for (const h of lan.hosts) lan.addMulticastRoute(h);
   const server = lan.host(1);
   const clients = lan.hosts.slice(1);
+  // veth passes a UDP GSO send through as one packet with one set of headers: with the offload off the
+  // kernel cuts it into datagrams before the interface, so tx_bytes counts what a real wire carries.
+  const uso = await lan.exec(server.namespace, ['ethtool', '-K', 'eth0', 'tx-udp-segmentation', 'off']);
+  if (uso.code !== 0) throw new Error(`ethtool failed: ${uso.stderr}`);
   const cells = atftpdBinary() ? [...OURS, ATFTPD] : OURS;
   const runs = new Map<string, Run>();
   const key = (cell: Cell, count: number): string => `${cell.server}|${cell.mode}|${count}`;
