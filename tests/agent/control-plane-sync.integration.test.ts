@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -65,6 +65,8 @@ const net = testNetwork();
 /** What the adapter does besides forwarding: counts, tampering, holding chunk responses. */
 const wire = {
   served: { manifests: 0, indexes: 0, chunks: 0 },
+  /** Trusted-keys requests: one per sync round of a control-plane agent. */
+  keyFetches: 0,
   tamper: new Set<string>(),
   /** Chunk responses beyond this many are held (never answered) while set. */
   holdAfter: Infinity,
@@ -93,7 +95,10 @@ function tampered(kind: string, body: Buffer): Buffer {
 async function route(req: Request): Promise<Response> {
   const path = new URL(req.url).pathname;
   if (path === '/api/agent/v1/manifests') return LIST(req);
-  if (path === '/api/agent/v1/trusted-keys') return getTrustedKeys();
+  if (path === '/api/agent/v1/trusted-keys') {
+    wire.keyFetches++;
+    return getTrustedKeys();
+  }
   const m = /^\/api\/agent\/v1\/([a-z]+)\/([^/]+)$/.exec(path);
   if (!m) return new Response(null, { status: 404 });
   return getContent(req, { params: Promise.resolve({ kind: m[1]!, digest: m[2]! }) });
@@ -569,5 +574,68 @@ describe('static deltas', () => {
     } finally {
       await svc.close();
     }
+  });
+});
+
+describe('the bootpt-agent process', () => {
+  it('takes the token from BOOTPT_AGENT_CONTROL_PLANE_TOKEN, never logs it, and re-syncs on SIGHUP', async () => {
+    const d = join(tmp, 'process');
+    await mkdir(d, { recursive: true });
+    await writeFile(join(d, 'site.json'), '{}');
+    await writeFile(
+      join(d, 'agent.json'),
+      JSON.stringify({
+        agentId: 'cp-sync-test',
+        dataDir: join(d, 'data'),
+        backend: { kind: 'file', path: join(d, 'site.json') },
+        responder: { enabled: false },
+        metrics: { enabled: false },
+        content: {
+          enabled: true,
+          port: 0,
+          syncIntervalSec: 0,
+          upstream: {
+            kind: 'control-plane',
+            url: cpUrl,
+            allowPlaintext: true,
+            manifests: 'site',
+            site: siteId,
+          },
+        },
+      }),
+    );
+    const bin = join(__dirname, '../../apps/agent/src/bin/bootpt-agent.ts');
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', bin, '--config', join(d, 'agent.json')],
+      {
+        env: { ...process.env, BOOTPT_AGENT_CONTROL_PLANE_TOKEN: token, NODE_NO_WARNINGS: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const waitFor = async (what: () => boolean) => {
+      for (let i = 0; i < 600 && !what() && child.exitCode === null; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(what(), output).toBe(true);
+    };
+    const synced = () => output.split('\n').filter((l) => l.includes('"manifest synced"')).length;
+    try {
+      await waitFor(() => output.includes('"agent started"'));
+      const rounds = wire.keyFetches;
+      const first = synced();
+      expect(first).toBeGreaterThanOrEqual(2);
+      child.kill('SIGHUP');
+      await waitFor(() => synced() >= 2 * first);
+      expect(wire.keyFetches).toBe(rounds + 1);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    expect(output).not.toContain(token);
   });
 });
