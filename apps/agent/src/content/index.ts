@@ -13,4 +13,13 @@ export {
 } from './store.js';
 export { syncManifest, type SyncStats } from './sync.js';
 export { certificateFingerprint, loadOrCreateTls, type TlsMaterial } from './tls.js';
-export { DirectoryUpstream, Http2Upstream, createUpstream, type Upstream } from './upstream.js';
+export { ContentSyncMetrics } from './metrics.js';
+export {
+  ControlPlaneUpstream,
+  DirectoryUpstream,
+  Http2Upstream,
+  UpstreamAuthError,
+  createUpstream,
+  type GetOptions,
+  type Upstream,
+} from './upstream.js';
