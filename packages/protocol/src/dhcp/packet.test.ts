@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toHex } from '../wire.js';
+import { parseIPv4, toHex } from '../wire.js';
 import { DHCP_ERROR_CODES, DhcpEncodeError } from './codes.js';
 import {
   BOOTP_236,
@@ -183,6 +183,45 @@ describe('encoding', () => {
   ])('rejects %s', (_name, change) => {
     expect(() => encodeBootp({ ...base, ...change })).toThrow(DhcpEncodeError);
     expect(() => bootpEncodingLength({ ...base, ...change })).toThrow(DhcpEncodeError);
+  });
+});
+
+describe('address fields', () => {
+  it('accepts exactly the dotted quads parseIPv4 accepts, and writes the same octets (seeded)', () => {
+    const base = decoded(PXE_DISCOVER);
+    let seed = 99;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const alphabet = '0123456789....25 a';
+    const samples = [
+      '1.2.3.4',
+      '255.255.255.255',
+      '010.1.1.1',
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.',
+      '',
+      '1..2.3',
+    ];
+    for (let i = 0; i < 20_000; i++) {
+      const text =
+        i < samples.length
+          ? samples[i]!
+          : i % 2
+            ? Array.from({ length: 4 }, () => String(next(300))).join('.')
+            : Array.from({ length: next(16) }, () => alphabet[next(alphabet.length)]).join('');
+      const want = parseIPv4(text);
+      let got: Uint8Array | null;
+      try {
+        got = encodeBootp({ ...base, giaddr: text }).subarray(24, 28);
+      } catch (err) {
+        expect(err).toBeInstanceOf(DhcpEncodeError);
+        got = null;
+      }
+      expect(got && [...got], text).toEqual(want && [...want]);
+    }
   });
 });
 

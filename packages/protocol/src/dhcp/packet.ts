@@ -1,5 +1,5 @@
 import type { DecodeResult } from '../wire.js';
-import { fail, formatIPv4, latin1Decode, ok, parseIPv4 } from '../wire.js';
+import { fail, formatIPv4, latin1Decode, ok } from '../wire.js';
 import { DhcpEncodeError, DhcpErrorCode } from './codes.js';
 import { checkHeader } from './header.js';
 import type {
@@ -137,14 +137,23 @@ export function decodeBootp(input: Uint8Array): DecodeResult<BootpPacket> {
   const bad = checkHeader(input);
   if (bad) return bad;
   // A real copy: Buffer#slice (Node) would share memory with a socket buffer that gets reused.
-  return decodeValidHeader(new Uint8Array(input), input[0]!, input[2]!);
+  return decodeValidHeader(new Uint8Array(input));
 }
 
-function decodeValidHeader(bytes: Uint8Array, op: number, hlen: number): DecodeResult<BootpPacket> {
-  const header = {
-    op,
+type Building = { -readonly [K in keyof BootpPacket]: BootpPacket[K] };
+
+/** The packet with every field but `vend`/`endings`, as one literal (no spreads: this runs per packet). */
+function packetOf(
+  bytes: Uint8Array,
+  sname: string,
+  file: string,
+  magicCookie: boolean,
+  options: BootpOption[],
+): Building {
+  return {
+    op: bytes[0]!,
     htype: bytes[1]!,
-    hlen,
+    hlen: bytes[2]!,
     hops: bytes[3]!,
     xid: ((bytes[4]! << 24) | (bytes[5]! << 16) | (bytes[6]! << 8) | bytes[7]!) >>> 0,
     secs: (bytes[8]! << 8) | bytes[9]!,
@@ -154,8 +163,14 @@ function decodeValidHeader(bytes: Uint8Array, op: number, hlen: number): DecodeR
     siaddr: formatIPv4(bytes, 20),
     giaddr: formatIPv4(bytes, 24),
     chaddr: bytes.subarray(28, 28 + BOOTP_CHADDR_LENGTH),
+    sname,
+    file,
+    magicCookie,
+    options,
   };
+}
 
+function decodeValidHeader(bytes: Uint8Array): DecodeResult<BootpPacket> {
   const hasCookie =
     bytes.length >= BOOTP_OPTIONS_OFFSET &&
     bytes[236] === DHCP_MAGIC_COOKIE[0] &&
@@ -164,14 +179,15 @@ function decodeValidHeader(bytes: Uint8Array, op: number, hlen: number): DecodeR
     bytes[239] === DHCP_MAGIC_COOKIE[3];
   if (!hasCookie) {
     const vend = bytes.subarray(BOOTP_HEADER_LENGTH);
-    return ok({
-      ...header,
-      sname: readField(bytes, BOOTP_SNAME_OFFSET, BOOTP_SNAME_LENGTH),
-      file: readField(bytes, BOOTP_FILE_OFFSET, BOOTP_FILE_LENGTH),
-      magicCookie: false,
-      ...(vend.length > 0 ? { vend } : {}),
-      options: [],
-    });
+    const packet = packetOf(
+      bytes,
+      readField(bytes, BOOTP_SNAME_OFFSET, BOOTP_SNAME_LENGTH),
+      readField(bytes, BOOTP_FILE_OFFSET, BOOTP_FILE_LENGTH),
+      false,
+      [],
+    );
+    if (vend.length > 0) packet.vend = vend;
+    return ok(packet);
   }
 
   const options: BootpOption[] = [];
@@ -183,13 +199,13 @@ function decodeValidHeader(bytes: Uint8Array, op: number, hlen: number): DecodeR
     for (const o of options.slice(0, overload.index)) offset += instanceLength(o);
     return fail(DhcpErrorCode.BAD_OVERLOAD, offset, 'option 52 must hold one octet with value 1, 2 or 3');
   }
-  const endings: { -readonly [K in keyof BootpAreaEndings]: BootpAreaEnding } = {};
-  if (!isCanonical(main.value)) endings.options = main.value;
+  let endings: { -readonly [K in keyof BootpAreaEndings]: BootpAreaEnding } | undefined;
+  if (!isCanonical(main.value)) endings = { options: main.value };
   if (overload.value & 1) {
     const file = parseArea(bytes, BOOTP_FILE_OFFSET, BOOTP_FILE_OFFSET + BOOTP_FILE_LENGTH, 'file', options);
     if (!file.ok) return file;
     const ending = { end: file.value.end, trailer: trimZeros(file.value.trailer) };
-    if (!isCanonical(ending)) endings.file = ending;
+    if (!isCanonical(ending)) (endings ??= {}).file = ending;
   }
   if (overload.value & 2) {
     const sname = parseArea(
@@ -201,16 +217,16 @@ function decodeValidHeader(bytes: Uint8Array, op: number, hlen: number): DecodeR
     );
     if (!sname.ok) return sname;
     const ending = { end: sname.value.end, trailer: trimZeros(sname.value.trailer) };
-    if (!isCanonical(ending)) endings.sname = ending;
+    if (!isCanonical(ending)) (endings ??= {}).sname = ending;
   }
-  const packet: BootpPacket = {
-    ...header,
-    sname: overload.value & 2 ? '' : readField(bytes, BOOTP_SNAME_OFFSET, BOOTP_SNAME_LENGTH),
-    file: overload.value & 1 ? '' : readField(bytes, BOOTP_FILE_OFFSET, BOOTP_FILE_LENGTH),
-    magicCookie: true,
+  const packet = packetOf(
+    bytes,
+    overload.value & 2 ? '' : readField(bytes, BOOTP_SNAME_OFFSET, BOOTP_SNAME_LENGTH),
+    overload.value & 1 ? '' : readField(bytes, BOOTP_FILE_OFFSET, BOOTP_FILE_LENGTH),
+    true,
     options,
-    ...(Object.keys(endings).length > 0 ? { endings } : {}),
-  };
+  );
+  if (endings) packet.endings = endings;
   return ok(packet);
 }
 
@@ -237,23 +253,42 @@ function instanceLength(o: BootpOption): number {
 interface Layout {
   readonly overload: number;
   readonly mainLength: number;
-  /** ciaddr, yiaddr, siaddr, giaddr as 16 octets. */
-  readonly addresses: Uint8Array;
+  /** ciaddr, yiaddr, siaddr, giaddr as unsigned 32-bit numbers. */
+  readonly addresses: readonly [number, number, number, number];
 }
 
-const ADDRESS_FIELDS = ['ciaddr', 'yiaddr', 'siaddr', 'giaddr'] as const;
-
-function ipBytes(name: string, text: string): Uint8Array {
-  const b = parseIPv4(text);
-  if (!b) throw new DhcpEncodeError(`${name} is not a dotted-quad IPv4 address: ${JSON.stringify(text)}`);
-  return b;
+/** A dotted quad as an unsigned 32-bit number; what `parseIPv4` accepts, without a regex or an array. */
+function ipValue(name: string, text: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && digits > 0 && part <= 255 && dots < 4) {
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else {
+      dots = -1;
+      break;
+    }
+  }
+  if (dots !== 4)
+    throw new DhcpEncodeError(`${name} is not a dotted-quad IPv4 address: ${JSON.stringify(text)}`);
+  return value;
 }
 
 function checkText(name: string, text: string, size: number): void {
   if (text.length > size) throw new DhcpEncodeError(`${name} is longer than ${size} octets`);
-  // eslint-disable-next-line no-control-regex -- the allowed range is every byte value
-  if (/[^\u0000-\u00ff]/.test(text))
-    throw new DhcpEncodeError(`${name} must be a byte string (U+0000..U+00FF)`);
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0xff)
+      throw new DhcpEncodeError(`${name} must be a byte string (U+0000..U+00FF)`);
+  }
 }
 
 function checkInt(name: string, value: number, max: number): void {
@@ -277,8 +312,12 @@ function layoutOf(packet: BootpPacket): Layout {
   checkInt('xid', packet.xid, 0xffffffff);
   checkInt('secs', packet.secs, 0xffff);
   checkInt('flags', packet.flags, 0xffff);
-  const addresses = new Uint8Array(16);
-  ADDRESS_FIELDS.forEach((name, k) => addresses.set(ipBytes(name, packet[name]), 4 * k));
+  const addresses = [
+    ipValue('ciaddr', packet.ciaddr),
+    ipValue('yiaddr', packet.yiaddr),
+    ipValue('siaddr', packet.siaddr),
+    ipValue('giaddr', packet.giaddr),
+  ] as const;
   if (packet.chaddr.length > BOOTP_CHADDR_LENGTH)
     throw new DhcpEncodeError('chaddr is longer than 16 octets');
   checkText('sname', packet.sname, BOOTP_SNAME_LENGTH);
@@ -344,6 +383,13 @@ export function bootpEncodingLength(packet: BootpPacket, opts: BootpEncodeOption
   return Math.max(rawLength(packet, layoutOf(packet)), opts.minLength ?? 0);
 }
 
+function writeU32(out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24;
+  out[at + 1] = (n >>> 16) & 255;
+  out[at + 2] = (n >>> 8) & 255;
+  out[at + 3] = n & 255;
+}
+
 function writeText(out: Uint8Array, offset: number, text: string): void {
   for (let i = 0; i < text.length; i++) out[offset + i] = text.charCodeAt(i);
 }
@@ -385,15 +431,16 @@ export function encodeBootp(packet: BootpPacket, opts: BootpEncodeOptions = {}):
   } else {
     out = new Uint8Array(length);
   }
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   out[0] = packet.op;
   out[1] = packet.htype;
   out[2] = packet.hlen;
   out[3] = packet.hops;
-  view.setUint32(4, packet.xid);
-  view.setUint16(8, packet.secs);
-  view.setUint16(10, packet.flags);
-  out.set(layout.addresses, 12);
+  writeU32(out, 4, packet.xid);
+  out[8] = packet.secs >>> 8;
+  out[9] = packet.secs & 255;
+  out[10] = packet.flags >>> 8;
+  out[11] = packet.flags & 255;
+  for (let k = 0; k < 4; k++) writeU32(out, 12 + 4 * k, layout.addresses[k]!);
   out.set(packet.chaddr, 28);
   if (layout.overload & 2)
     writeArea(out, BOOTP_SNAME_OFFSET, packet, 'sname', packet.endings?.sname ?? DEFAULT_ENDING);
