@@ -98,9 +98,25 @@ export function readU16(b: Uint8Array | undefined): number | undefined {
 
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
-/** The first six octets of `chaddr` as `aa:bb:cc:dd:ee:ff` (what `formatMac` gives, without its arrays). */
+const macTexts = new Map<number, string>();
+const MAC_TEXTS_MAX = 65_536;
+
+/**
+ * The first six octets of `chaddr` as `aa:bb:cc:dd:ee:ff` (what `formatMac` gives). The strings of the
+ * last 65,536 distinct MACs are kept: a returning client's MAC costs no new string, and its hash (for
+ * the reservation and lease maps) is already computed.
+ */
 export function macText(chaddr: Uint8Array): string {
-  return `${HEX[chaddr[0]!]}:${HEX[chaddr[1]!]}:${HEX[chaddr[2]!]}:${HEX[chaddr[3]!]}:${HEX[chaddr[4]!]}:${HEX[chaddr[5]!]}`;
+  const key =
+    (((chaddr[0]! << 8) | chaddr[1]!) >>> 0) * 0x1_0000_0000 +
+    (((chaddr[2]! << 24) | (chaddr[3]! << 16) | (chaddr[4]! << 8) | chaddr[5]!) >>> 0);
+  let text = macTexts.get(key);
+  if (text === undefined) {
+    text = `${HEX[chaddr[0]!]}:${HEX[chaddr[1]!]}:${HEX[chaddr[2]!]}:${HEX[chaddr[3]!]}:${HEX[chaddr[4]!]}:${HEX[chaddr[5]!]}`;
+    if (macTexts.size >= MAC_TEXTS_MAX) macTexts.clear();
+    macTexts.set(key, text);
+  }
+  return text;
 }
 
 export function ascii(text: string): Uint8Array {
