@@ -3,7 +3,9 @@
  * and atftpd, at blksize 512/1468/8192 × windowsize 1/8/32. One client for every server: atftp
  * (C, RFC 2348/7440). File 64 MiB (16 MiB with --quick), median of 3 runs (1 with --quick), the runs of a
  * cell alternating between the servers. tftpd-hpa has no RFC 7440, so it is a peer only in the
- * windowsize-1 cells.
+ * windowsize-1 cells. Each result's note also gives the server's CPU time per block (ours, atftpd), which
+ * a shared machine disturbs far less than MB/s: lock-step throughput is a round trip per block and moves
+ * with everyone else's load.
  *
  * The 8192 × 32 cell measures a stall, not throughput: a window of 32 datagrams of 8196 octets, each
  * reassembled from six IP fragments, needs more than the client socket's default receive buffer
@@ -13,7 +15,7 @@
  * global value — not something a benchmark may change under other work. The cell is kept (servers are
  * treated alike) and marked stalled.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hasNetns, TestLan } from '../lib/netns.js';
@@ -46,6 +48,12 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
   const lan = await TestLan.create({ subnet: '10.215.200', hosts: servers.length + 1, tag: 'tfb' });
   const client = lan.host(servers.length + 1);
   const figures = new Map<string, number>();
+  /**
+   * Median server CPU time per block (µs, user + system) — steadier than MB/s on a loaded machine. Not for
+   * tftpd-hpa: it forks a child per request and leaves reaping to the kernel (SIGCHLD ignored), so the
+   * child's time is never reported to it.
+   */
+  const cpuPerBlock = new Map<string, number>();
   const stalled = new Set<string>();
   const procs: NetnsProcess[] = [];
   try {
@@ -58,12 +66,15 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
         // tftpd-hpa has no RFC 7440.
         const cell = servers.filter((name) => windowsize === 1 || name !== 'tftpd-hpa');
         const rates = new Map<ServerName, number[]>(cell.map((name) => [name, []]));
+        const cpu = new Map<ServerName, number[]>(cell.map((name) => [name, []]));
         for (let run = 0; run < runs; run++) {
           for (let k = 0; k < cell.length; k++) {
             const name = cell[(run + k) % cell.length]!;
             const key = `${name}|${blksize}|${windowsize}`;
             if (stalled.has(key)) continue;
-            const address = lan.host(servers.indexOf(name) + 1).address!;
+            const index = servers.indexOf(name);
+            const address = lan.host(index + 1).address!;
+            const cpuBefore = cpuSeconds(procs[index]!.pid);
             const out = join(work, 'out.bin');
             const argv = ['atftp', '-g', '-r', 'image.bin', '-l', out, '--option', `blksize ${blksize}`];
             if (windowsize > 1) argv.push('--option', `windowsize ${windowsize}`);
@@ -84,9 +95,16 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
               throw new Error(`${name} ${blksize}/${windowsize}: ${r.stderr} (got ${got})`);
             }
             rates.get(name)!.push(size / seconds / 1e6);
+            const blocks = Math.floor(size / blksize) + 1;
+            if (name !== 'tftpd-hpa') {
+              cpu.get(name)!.push(((cpuSeconds(procs[index]!.pid) - cpuBefore) / blocks) * 1e6);
+            }
           }
         }
         for (const [name, values] of rates) figures.set(`${name}|${blksize}|${windowsize}`, median(values));
+        for (const [name, values] of cpu) {
+          if (values.length > 0) cpuPerBlock.set(`${name}|${blksize}|${windowsize}`, median(values));
+        }
       }
     }
   } finally {
@@ -112,6 +130,10 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
           'higher',
           peers,
           `${size / 1048576} MiB over veth, atftp client, median of ${runs}` +
+            `; server CPU µs/block ${servers
+              .filter((name) => cpuPerBlock.has(`${name}|${blksize}|${windowsize}`))
+              .map((name) => `${name} ${cpuPerBlock.get(`${name}|${blksize}|${windowsize}`)!.toFixed(1)}`)
+              .join(', ')}` +
             ([...stalled].some((k) => k.endsWith(`|${blksize}|${windowsize}`))
               ? `; stalled (client receive buffer overflow) for ${[...stalled]
                   .filter((k) => k.endsWith(`|${blksize}|${windowsize}`))
@@ -123,4 +145,11 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
     }
   }
   return out;
+}
+
+/** CPU seconds used by a process, all threads (utime + stime). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // Fields 14 and 15 of proc(5); index 0 here is field 3 (state). In USER_HZ (100 on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
