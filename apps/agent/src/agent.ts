@@ -119,6 +119,23 @@ export class Agent {
     }
     this.http?.setHealthy(true);
     this.log.info('agent started');
+    if (this.tftp && this.content) void this.assembleBootFiles(this.content);
+  }
+
+  /**
+   * Builds the TFTP boot files of the site's manifests in the background, so the first RRQ of a boot
+   * storm is not held up by assembly (a client's RRQ retries last about 10 s; it falls back to HTTP/2).
+   */
+  private async assembleBootFiles(content: ContentService): Promise<void> {
+    for (const { digest } of this.backend.current().data.manifests) {
+      if (this.closing) return;
+      try {
+        await content.files.assemble(digest.toLowerCase());
+        this.log.debug({ manifest: digest }, 'boot files assembled');
+      } catch (err) {
+        this.log.warn({ err, manifest: digest }, 'boot files not assembled');
+      }
+    }
   }
 
   close(): Promise<void> {
