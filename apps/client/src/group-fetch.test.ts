@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   chunkIndexDigest,
+  encodeTurbo,
   createManifest,
   indexLayer,
   planDelta,
@@ -72,7 +73,12 @@ function fileNames(plan: DeltaPlan, endpoints: TurboEndpoint[], over: Partial<Gr
 
 describe('group delivery policy', () => {
   it('accepts the group endpoint types the config allows, http2 always', () => {
-    expect(acceptedEndpointTypes('auto')).toEqual([1, 4, 3]);
+    expect(acceptedEndpointTypes('auto')).toEqual([1, 3, 4]);
+    // Every form encodes as an ACCEPT list (ascending, unique).
+    for (const group of ['auto', 'multicast', 'broadcast', 'off'] as const) {
+      const accept = acceptedEndpointTypes(group);
+      expect(() => encodeTurbo({ kind: 'discover', accept })).not.toThrow();
+    }
     expect(acceptedEndpointTypes('multicast')).toEqual([1, 4]);
     expect(acceptedEndpointTypes('broadcast')).toEqual([1, 3]);
     expect(acceptedEndpointTypes('off')).toEqual([1]);

