@@ -9,7 +9,8 @@
  * Clients: atftp (blksize 1468, windowsize 8 for unicast; `--option multicast` for both multicast servers);
  * sbroadcast uses `tests/tftp/client.ts` (no Debian client speaks it; windowsize 8, blksize 1464: BDATA has
  * an 8-octet header, so that is the block whose datagram is the same 1,500-octet IP packet as a 1468-octet
- * DATA block — 1468 would be IP-fragmented).
+ * DATA block — 1468 would be IP-fragmented). The row `multicast, client.ts` runs that same client against
+ * our multicast (blksize 1468), to tell the client program's cost from the delivery mode's.
  *
  * Every cell starts its clients the same way: each client is started and loaded first (atftp behind a
  * shell, ours after Node has loaded), then blocks reading one FIFO; the bench releases them all at once by
@@ -49,6 +50,10 @@ type Mode = 'unicast' | 'sbroadcast' | 'multicast';
 interface Cell {
   readonly server: ServerName;
   readonly mode: Mode;
+  /** Client program: atftp, or tests/tftp/client.ts. */
+  readonly client: 'atftp' | 'ours';
+  /** Row name. */
+  readonly label: string;
 }
 
 interface Run {
@@ -58,11 +63,13 @@ interface Run {
 }
 
 const OURS: readonly Cell[] = [
-  { server: 'ours', mode: 'unicast' },
-  { server: 'ours', mode: 'sbroadcast' },
-  { server: 'ours', mode: 'multicast' },
+  { server: 'ours', mode: 'unicast', client: 'atftp', label: 'unicast' },
+  { server: 'ours', mode: 'sbroadcast', client: 'ours', label: 'sbroadcast' },
+  { server: 'ours', mode: 'multicast', client: 'atftp', label: 'multicast' },
+  // Same client program as the sbroadcast row: tells the client's cost from the delivery mode's.
+  { server: 'ours', mode: 'multicast', client: 'ours', label: 'multicast, client.ts' },
 ];
-const ATFTPD: Cell = { server: 'atftpd', mode: 'multicast' };
+const ATFTPD: Cell = { server: 'atftpd', mode: 'multicast', client: 'atftp', label: 'atftpd multicast' };
 
 export default async function stormBench({ quick }: { quick: boolean }): Promise<BenchResult[]> {
   const cap = hasNetns();
@@ -83,15 +90,16 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
   if (uso.code !== 0) throw new Error(`ethtool failed: ${uso.stderr}`);
   const cells = atftpdBinary() ? [...OURS, ATFTPD] : OURS;
   const runs = new Map<string, Run>();
-  const key = (cell: Cell, count: number): string => `${cell.server}|${cell.mode}|${count}`;
+  const key = (cell: Cell, count: number): string => `${cell.label}|${count}`;
 
   async function txBytes(): Promise<number> {
     const r = await lan.exec(server.namespace, ['cat', '/sys/class/net/eth0/statistics/tx_bytes']);
     return Number(r.stdout.trim());
   }
 
-  function clientArgv(host: LanHost, mode: Mode, out: string, fifo: string): string[] {
-    if (mode === 'sbroadcast') {
+  function clientArgv(host: LanHost, cell: Cell, out: string, fifo: string): string[] {
+    const { mode } = cell;
+    if (cell.client === 'ours') {
       return [
         process.execPath,
         '--conditions=source',
@@ -103,11 +111,12 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
         'image.bin',
         out,
         '--blksize',
-        '1464',
+        mode === 'sbroadcast' ? '1464' : '1468',
         '--windowsize',
         '8',
-        '--sbroadcast',
-        '255.255.255.0',
+        ...(mode === 'sbroadcast'
+          ? ['--sbroadcast', '255.255.255.0']
+          : ['--multicast', '--local', host.address!]),
         '--wait',
         fifo,
       ];
@@ -145,7 +154,7 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
     try {
       for (const host of clients.slice(0, count)) {
         const out = join(work, `out-${host.index}`);
-        const argv = clientArgv(host, cell.mode, out, fifo);
+        const argv = clientArgv(host, cell, out, fifo);
         procs.push({ host, out, proc: lan.spawn(host.namespace, argv, { cwd: REPO }) });
       }
       await Promise.all(procs.map((p) => p.proc.waitForOutput('ready', 300_000)));
@@ -168,7 +177,7 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
         rmSync(out, { force: true });
         const end = /^end (\d+)$/m.exec(r.stdout);
         if (got !== size || !end) {
-          throw new Error(`${cell.server} ${cell.mode} client ${host.index} failed: ${r.stderr}${r.stdout}`);
+          throw new Error(`${cell.label} client ${host.index} failed: ${r.stderr}${r.stdout}`);
         }
         return Number(end[1]);
       });
@@ -204,7 +213,7 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
     out.push(
       result(
         'storm',
-        `1 client ${cell.mode}: time`,
+        `1 client ${cell.label}: time`,
         round(r.slowestSeconds),
         's',
         'lower',
@@ -221,7 +230,7 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
       out.push(
         result(
           'storm',
-          `${count} clients ${cell.mode}: slowest client`,
+          `${count} clients ${cell.label}: slowest client`,
           round(r.slowestSeconds),
           's',
           'lower',
@@ -232,7 +241,7 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
       out.push(
         result(
           'storm',
-          `${count} clients ${cell.mode}: slowest / 1 client`,
+          `${count} clients ${cell.label}: slowest / 1 client`,
           round(r.slowestSeconds / single.slowestSeconds),
           'x',
           'lower',
@@ -245,7 +254,7 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
       out.push(
         result(
           'storm',
-          `${count} clients ${cell.mode}: wire bytes`,
+          `${count} clients ${cell.label}: wire bytes`,
           round(r.wireRatio),
           'x file',
           'lower',
