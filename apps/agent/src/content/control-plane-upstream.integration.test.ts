@@ -1,10 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { contentConfigSchema, upstreamSchema } from './config.js';
 import { ContentError } from './store.js';
-import { ControlPlaneUpstream, UpstreamAuthError } from './upstream.js';
+import { loadOrCreateTls } from './tls.js';
+import { ControlPlaneUpstream, UpstreamAuthError, createUpstream } from './upstream.js';
 
 /**
  * The control-plane upstream's HTTP behaviour against a scripted node:http server on loopback: status
@@ -202,5 +207,48 @@ describe('control-plane upstream config', () => {
     expect(problems({ manifests: 'site' })).toEqual(['upstream.site']);
     expect(problems({ url: 'ftp://cp.example' })).toEqual(['upstream.url']);
     expect(problems({ pinnedKeys: ['3f2a9c0d1e4b5a67'] })).toEqual(['upstream.pinnedKeys.0']);
+  });
+});
+
+describe('ControlPlaneUpstream over TLS', () => {
+  it('verifies the certificate against caFile; an unverified one fails at once, not after retries', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bpt-cp-tls-'));
+    const tls = await loadOrCreateTls({ dir });
+    const body = randomBytes(3000);
+    let hits = 0;
+    const secure = createHttpsServer({ cert: tls.cert, key: tls.key }, (_req, res) => {
+      hits++;
+      res.end(body);
+    });
+    let connections = 0;
+    secure.on('connection', () => connections++);
+    await new Promise<void>((resolve) => secure.listen(0, '127.0.0.1', resolve));
+    const secureUrl = `https://127.0.0.1:${(secure.address() as AddressInfo).port}`;
+    await writeFile(join(dir, 'ca.pem'), tls.cert);
+    const make = (caFile?: string) =>
+      createUpstream(
+        upstreamSchema.parse({
+          kind: 'control-plane',
+          url: secureUrl,
+          token: TOKEN,
+          retries: 3,
+          ...(caFile ? { caFile } : {}),
+        }),
+        { concurrency: 2 },
+      );
+    try {
+      const trusted = await make(join(dir, 'ca.pem'));
+      expect(Buffer.from((await trusted.get('chunks', digest(body)))!).equals(body)).toBe(true);
+      await trusted.close();
+      expect([hits, connections]).toEqual([1, 1]);
+      const untrusted = await make();
+      await expect(untrusted.get('chunks', digest(body))).rejects.toThrow(/TLS: .*caFile/);
+      await untrusted.close();
+      expect([hits, connections]).toEqual([1, 2]); // one handshake, no retries, no request
+    } finally {
+      secure.closeAllConnections();
+      await new Promise((resolve) => secure.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -155,6 +155,7 @@ class TransientError extends ContentError {
   }
 }
 
+const TLS_VERIFY_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME_MISMATCH/;
 const RETRY_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 const MAX_BACKOFF_MS = 10_000;
 const LIST_PAGE = 500;
@@ -322,7 +323,14 @@ export class ControlPlaneUpstream implements Upstream {
         headers: { authorization: `Bearer ${this.token}`, 'accept-encoding': 'identity' },
       });
       // Attached first and never removed: a destroyed request may still report its socket's end.
-      req.on('error', (err: Error) => settle(new TransientError(`${where}: ${err.message}`)));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A certificate that does not verify will not verify on a retry either.
+        if (TLS_VERIFY_ERROR.test(err.code ?? '')) {
+          const hint = 'check caFile and the URL host name';
+          return settle(new ContentError('CONTENT_ERR_UPSTREAM', `${where}: TLS: ${err.message} (${hint})`));
+        }
+        settle(new TransientError(`${where}: ${err.message}`));
+      });
       signal?.addEventListener('abort', onAbort, { once: true });
       req.setTimeout(this.config.timeoutMs, () =>
         settle(new TransientError(`${where}: no data for ${this.config.timeoutMs} ms`)),
