@@ -170,6 +170,37 @@ describe('negotiateOptions', () => {
     ).toEqual([]);
   });
 
+  it('sbroadcast clamps blksize 4 below maxBlksize (BDATA header), so blocks fit the MTU', () => {
+    const policy = { fileSize: 100_000, maxBlksize: 1468, enabled: { sbroadcast: true, multicast: true } };
+    const ask = (group: string, value: string) =>
+      negotiateOptions(
+        rrq([
+          ['blksize', '1468'],
+          [group, value],
+        ]),
+        policy,
+      );
+    expect(ask('sbroadcast', '255.255.255.0')).toMatchObject({
+      ok: true,
+      oack: [
+        { name: 'blksize', value: '1464' },
+        { name: 'sbroadcast', value: '' },
+      ],
+      params: { blksize: 1464, group: 'sbroadcast' },
+    });
+    expect(ask('multicast', '')).toMatchObject({ params: { blksize: 1468, group: 'multicast' } });
+    // Without sbroadcast granted (no size known) the unicast transfer keeps the full block.
+    expect(
+      negotiateOptions(
+        rrq([
+          ['blksize', '1468'],
+          ['sbroadcast', '255.255.255.0'],
+        ]),
+        { ...policy, fileSize: null },
+      ),
+    ).toMatchObject({ params: { blksize: 1468, group: null } });
+  });
+
   it('group needs a known size within 65535 blocks, octet mode, RRQ', () => {
     const policy = { enabled: { multicast: true } } as const;
     expect(oack(rrq([['multicast', '']]), { ...policy, fileSize: null })).toEqual([]);

@@ -10,7 +10,9 @@
  * - `multicast` / `sbroadcast` are granted (at most one, the first requested) only for an octet RRQ of a
  *   file whose size is known and fits in 65,535 blocks (group transfers never roll over), and only if the
  *   negotiated blksize can equal a running group's. Their OACK value is left empty here: the group machine
- *   (`group.ts`) fills in `addr,port,mc` / `port,sbid,master` per client.
+ *   (`group.ts`) fills in `addr,port,mc` / `port,sbid,master` per client. A BDATA header is 4 octets longer
+ *   than DATA's, so an sbroadcast transfer's blksize is clamped 4 below `maxBlksize` (the path-MTU clamp
+ *   for DATA): BDATA blocks then fit the same MTU unfragmented (SPEC §11).
  */
 import { TFTP_DEFAULT_BLKSIZE, TFTP_ERROR_CODES, TFTP_MAX_BLKSIZE, TFTP_MIN_BLKSIZE } from './packet.js';
 import type { TftpOption, TftpRequestPacket } from './packet.js';
@@ -72,6 +74,8 @@ const DEFAULT_ENABLED: Record<TftpKnownOptionName, boolean> = {
 };
 
 const MAX_GROUP_BLOCKS = 65535;
+/** BDATA (opcode, block, sbid) is this much longer than a DATA header (opcode, block). */
+const BDATA_EXTRA_HEADER = 4;
 
 function reject(message: string): NegotiationResult {
   return { ok: false, errorCode: TFTP_ERROR_CODES.OPTION_NEGOTIATION, errorMessage: message };
@@ -173,6 +177,14 @@ export function negotiateOptions(request: TftpRequestPacket, policy: TftpServerP
     }
   }
 
+  if (group === 'sbroadcast' && policy.groupBlksize === undefined) {
+    const limit = Math.max(TFTP_MIN_BLKSIZE, maxBlksize - BDATA_EXTRA_HEADER);
+    if (blksize > limit) {
+      blksize = limit;
+      const index = granted.findIndex((o) => o.name.toLowerCase() === TFTP_OPTION_NAMES.blksize);
+      granted[index] = { name: granted[index]!.name, value: String(blksize) };
+    }
+  }
   if (group !== null) {
     const groupBlksize = policy.groupBlksize ?? blksize;
     const canMatch =
