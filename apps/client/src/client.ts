@@ -30,6 +30,12 @@ import { ClientCache, type CachedManifest } from './cache.js';
 import type { ClientConfig } from './config.js';
 import { TurboDiscovery, type DiscoveryResult } from './discovery.js';
 import { ClientError } from './errors.js';
+import {
+  acceptedEndpointTypes,
+  fetchByGroup,
+  selectGroupFetch,
+  type GroupDeliveryStats,
+} from './group-fetch.js';
 import { Timeline, type PhaseSpan } from './timeline.js';
 import { ContentSession } from './transport.js';
 
@@ -67,6 +73,8 @@ export interface BootResult {
     readonly image: number;
   };
   readonly chunks: { readonly total: number; readonly fetched: number; readonly repaired: number };
+  /** Set when cold boot files were fetched by a TFTP group stream (group-fetch.ts); null: HTTP/2 only. */
+  readonly delivery: GroupDeliveryStats | null;
   readonly timeline: PhaseSpan[];
   readonly totalMs: number;
   readonly files: Record<string, string>;
@@ -94,6 +102,7 @@ export class BootClient {
   private readonly counters: Counters = { manifest: 0, indexes: 0, chunks: 0, fetched: 0 };
   /** Chunks fetched (and verified) during this boot, handed to assembly without a re-read. */
   private readonly fresh = new Map<Digest, Uint8Array>();
+  private groupStats: GroupDeliveryStats | null = null;
   /** Chunks inside cached images (this release's, the held one's), from the last plan. */
   private located = new Map<Digest, ChunkLocation>();
   /** Image locations found damaged during this boot. */
@@ -160,6 +169,7 @@ export class BootClient {
       windowMs: c.windowMs,
       maxRounds: c.maxRounds,
       backoffInitialMs: c.backoffInitialMs,
+      accept: acceptedEndpointTypes(c.group),
       random,
       ...(held
         ? { held: { manifestDigest: fromHex(held.state.manifestDigest)!, validationToken: held.state.token } }
@@ -231,11 +241,7 @@ export class BootClient {
       'boot decision',
     );
     if (plan.fetch.length > 0) {
-      await this.timeline.measure('transfer', async () => {
-        const rest =
-          held && !warm ? await this.fetchDelta(discovery, held.manifest, digest, plan) : plan.fetch;
-        await this.fetchChunks(discovery, rest);
-      });
+      await this.timeline.measure('transfer', () => this.transfer(discovery, held, warm, digest, plan));
     }
     const repairedBefore = this.cache.repaired.chunks;
     const files = await this.timeline.measure('verify', async () => {
@@ -315,6 +321,7 @@ export class BootClient {
         fetched: this.counters.fetched,
         repaired: this.cache.repaired.chunks - repairedBefore + (warm ? plan.fetch.length : 0),
       },
+      delivery: this.groupStats,
       timeline: this.timeline.toJSON(),
       totalMs: round(this.timeline.elapsed()),
       files,
@@ -323,6 +330,62 @@ export class BootClient {
     };
     const reported = await this.report(discovery, result, null);
     return { ...result, reported };
+  }
+
+  /**
+   * Brings the cache up to `plan`: boot files that are mostly missing go by TFTP group stream when the
+   * offer allows it (group-fetch.ts), while HTTP/2 fetches the rest (the static delta first on an update);
+   * whatever the group did not deliver verified follows over HTTP/2.
+   */
+  private async transfer(
+    discovery: DiscoveryResult,
+    held: Awaited<ReturnType<BootClient['heldManifest']>>,
+    warm: boolean,
+    digest: Digest,
+    plan: DeltaPlan,
+  ): Promise<void> {
+    const selection = warm ? null : selectGroupFetch(plan, discovery.offer.endpoints, this.config);
+    const controller = new AbortController();
+    const group = selection
+      ? fetchByGroup({
+          selection,
+          manifestDigest: digest,
+          tuning: this.config,
+          log: this.log,
+          signal: controller.signal,
+        })
+      : null;
+    const own = selection
+      ? { ...plan, fetch: plan.fetch.filter((c) => !selection.covers.has(c.digest)) }
+      : plan;
+    try {
+      const rest =
+        held && !warm && own.fetch.length > 0
+          ? await this.fetchDelta(discovery, held.manifest, digest, own)
+          : own.fetch;
+      await this.fetchChunks(discovery, rest);
+    } catch (err) {
+      controller.abort('HTTP/2 transfer failed');
+      await group;
+      throw err;
+    }
+    if (!group || !selection) return;
+    const { chunks, stats } = await group;
+    this.groupStats = stats;
+    // Verified chunks are kept in memory for assembly, like the static delta's: the image is the cache.
+    const left: ChunkToFetch[] = [];
+    for (const c of plan.fetch) {
+      if (!selection.covers.has(c.digest)) continue;
+      const bytes = chunks.get(c.digest);
+      if (!bytes) {
+        left.push(c);
+        continue;
+      }
+      this.fresh.set(c.digest, bytes);
+      this.counters.chunks += bytes.length;
+      this.counters.fetched++;
+    }
+    if (left.length > 0) await this.fetchChunks(discovery, left);
   }
 
   private async connect(discovery: DiscoveryResult): Promise<ContentSession> {
@@ -543,7 +606,13 @@ export class BootClient {
         verdict: discovery.offer.verdict,
         outcome: result ? 'booted' : 'failed',
         ...(result
-          ? { decision: result.decision, bytes: result.bytes, chunks: result.chunks, totalMs: result.totalMs }
+          ? {
+              decision: result.decision,
+              bytes: result.bytes,
+              chunks: result.chunks,
+              totalMs: result.totalMs,
+              ...(result.delivery ? { delivery: result.delivery } : {}),
+            }
           : {
               error: {
                 code: (err as ClientError).code ?? 'CLIENT_ERR_BOOT',
