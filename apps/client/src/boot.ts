@@ -1,15 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  copyFileSync,
-  fstatSync,
-  linkSync,
-  openSync,
-  readSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, copyFileSync, fstatSync, linkSync, openSync, readSync, statSync, write } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, LayerAssembly, Manifest } from '@bootpt/protocol';
@@ -30,7 +21,7 @@ import { ClientError } from './errors.js';
  */
 
 const KERNEL = 'application/vnd.bootpt.kernel';
-/** Assembly staging buffer: reads from old images land here, then one hash update and one write. */
+/** Assembly staging buffers (two): reads from old images land here; each is written in one call. */
 const BLOCK = 8 * 1024 * 1024;
 
 export interface AssemblyOutcome {
@@ -54,6 +45,11 @@ export interface ChunkSources {
   readonly located: ReadonlyMap<Digest, ChunkLocation>;
   /** Image locations found damaged this boot: never read again (the chunk is refetched). */
   readonly damaged: Set<Digest>;
+  /**
+   * Chunks still arriving (a static delta being decoded): a promise of the verified bytes (null when
+   * the chunk will not come), or undefined when `digest` is not expected.
+   */
+  readonly arriving?: (digest: Digest) => Promise<Uint8Array | null> | undefined;
 }
 
 function outputName(layer: LayerAssembly): string {
@@ -131,58 +127,114 @@ class Readers {
 }
 
 /**
- * One layer streamed into `out` (an open file): fresh chunks copied from memory, runs of chunks that
- * sit back to back in a cached image read in large blocks, loose chunk files read whole; every byte
- * goes through the layer's verifier. Returns the chunks that are not available anywhere.
+ * Writes an image sequentially through two staging buffers: while one is being written (on the thread
+ * pool), the other fills and is hashed, so writing overlaps reading, hashing and the arrival of chunks.
  */
-function streamLayer(
+class ImageWriter {
+  private readonly stages = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
+  private readonly writing: (Promise<void> | null)[] = [null, null];
+  private current = 0;
+  private pos = 0;
+  private offset = 0;
+
+  constructor(private readonly fd: number) {}
+
+  private get stage(): Buffer {
+    return this.stages[this.current]!;
+  }
+
+  /** Hands the filled part of the current buffer to the thread pool and switches buffers. */
+  private async rotate(): Promise<void> {
+    if (this.pos === 0) return;
+    const buf = this.stage;
+    const length = this.pos;
+    const at = this.offset;
+    this.writing[this.current] = new Promise<void>((resolve, reject) => {
+      write(this.fd, buf, 0, length, at, (err) => {
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+    this.offset += length;
+    this.pos = 0;
+    this.current ^= 1;
+    await this.writing[this.current];
+    this.writing[this.current] = null;
+  }
+
+  /** Copies `bytes` in (hashing them into `verifier`). */
+  async put(bytes: Uint8Array, verifier: LayerVerifier): Promise<void> {
+    verifier.update(bytes);
+    let from = 0;
+    while (from < bytes.length) {
+      if (this.pos === this.stage.length) await this.rotate();
+      const n = Math.min(bytes.length - from, this.stage.length - this.pos);
+      this.stage.set(bytes.subarray(from, from + n), this.pos);
+      this.pos += n;
+      from += n;
+    }
+  }
+
+  /** Reads `length` bytes of `fd` at `offset` straight into the staging buffers; false when short. */
+  async copy(fd: number, offset: number, length: number, verifier: LayerVerifier): Promise<boolean> {
+    while (length > 0) {
+      if (this.pos === this.stage.length) await this.rotate();
+      const want = Math.min(length, this.stage.length - this.pos);
+      const got = readAt(fd, this.stage, this.pos, want, offset);
+      verifier.update(this.stage.subarray(this.pos, this.pos + got));
+      this.pos += got;
+      if (got < want) return false;
+      offset += got;
+      length -= got;
+    }
+    return true;
+  }
+
+  async finish(): Promise<void> {
+    await this.rotate();
+    for (const w of this.writing) if (w) await w;
+  }
+}
+
+/**
+ * One layer streamed into `out`: fresh chunks copied from memory (waiting for those still arriving),
+ * runs of chunks that sit back to back in a cached image read in large blocks, loose chunk files read
+ * whole; every byte goes through the layer's verifier. Returns the chunks not available anywhere.
+ */
+async function streamLayer(
   cache: ClientCache,
   layer: LayerAssembly,
   sources: ChunkSources,
   readers: Readers,
-  out: number,
-  stage: Buffer,
-): { missing: Digest[]; verified: boolean } {
+  out: ImageWriter,
+): Promise<{ missing: Digest[]; verified: boolean }> {
   const verifier = new LayerVerifier(layer);
   const missing: Digest[] = [];
-  let pos = 0;
-  const flush = () => {
-    if (pos === 0) return;
-    verifier.update(stage.subarray(0, pos));
-    writeSync(out, stage, 0, pos);
-    pos = 0;
-  };
-  const put = (bytes: Uint8Array) => {
-    if (pos + bytes.length > stage.length) flush();
-    if (bytes.length > stage.length) {
-      verifier.update(bytes);
-      writeSync(out, bytes);
-      return;
-    }
-    stage.set(bytes, pos);
-    pos += bytes.length;
-  };
   // A run of chunks contiguous in one image file, read when the run breaks.
   let run: { fd: number; offset: number; length: number } | null = null;
-  const readRun = () => {
+  const readRun = async () => {
     if (!run) return;
-    let { offset, length } = run;
-    while (length > 0) {
-      if (pos === stage.length) flush();
-      const want = Math.min(length, stage.length - pos);
-      const got = readAt(run.fd, stage, pos, want, offset);
-      pos += got;
-      if (got < want) break; // truncated image: the layer will not verify; the locate pass finds which
-      offset += got;
-      length -= got;
-    }
+    const { fd, offset, length } = run;
     run = null;
+    // Short (a truncated image): the layer will not verify and the locate pass finds which chunks.
+    await out.copy(fd, offset, length, verifier);
   };
   for (const chunk of layer.chunks) {
-    const fresh = sources.fresh.get(chunk.digest);
+    let fresh = sources.fresh.get(chunk.digest);
+    if (!fresh) {
+      const arriving = sources.arriving?.(chunk.digest);
+      if (arriving) {
+        await readRun();
+        fresh = (await arriving) ?? undefined;
+        if (!fresh) {
+          if (!missing.includes(chunk.digest)) missing.push(chunk.digest);
+          continue;
+        }
+      }
+    }
     if (fresh) {
-      readRun();
-      put(fresh);
+      await readRun();
+      await out.put(fresh, verifier);
       continue;
     }
     const at = sources.damaged.has(chunk.digest) ? undefined : sources.located.get(chunk.digest);
@@ -191,18 +243,17 @@ function streamLayer(
       if (run && run.fd === fd && run.offset + run.length === at.offset) {
         run.length += chunk.length;
       } else {
-        readRun();
+        await readRun();
         run = { fd, offset: at.offset, length: chunk.length };
       }
       continue;
     }
-    readRun();
+    await readRun();
     const loose = cache.readChunkUnverifiedSync(chunk.digest, chunk.length);
-    if (loose) put(loose);
+    if (loose) await out.put(loose, verifier);
     else if (!missing.includes(chunk.digest)) missing.push(chunk.digest);
   }
-  readRun();
-  flush();
+  await readRun();
   return { missing, verified: missing.length === 0 && verifier.finish().ok };
 }
 
@@ -302,7 +353,9 @@ export async function assembleOutputs(
       const target = cache.imagePath(manifest, name);
       images.push([name, target]);
       const size = group.reduce((n, l) => n + l.size, 0);
-      const untouched = group.every((l) => l.chunks.every((c) => !sources.fresh.has(c.digest)));
+      const untouched = group.every((l) =>
+        l.chunks.every((c) => !sources.fresh.has(c.digest) && !sources.arriving?.(c.digest)),
+      );
       if (untouched && isFile(target) && verifyInPlace(target, group, stage)) {
         bytes += size;
         continue;
@@ -311,8 +364,9 @@ export async function assembleOutputs(
       const fd = openSync(tmp, 'w');
       let complete = true;
       try {
+        const out = new ImageWriter(fd);
         for (const layer of group) {
-          const streamed = streamLayer(cache, layer, sources, readers, fd, stage);
+          const streamed = await streamLayer(cache, layer, sources, readers, out);
           for (const d of streamed.missing) if (!missing.includes(d)) missing.push(d);
           if (streamed.verified) continue;
           complete = false;
@@ -326,6 +380,7 @@ export async function assembleOutputs(
           }
           for (const d of bad) if (!missing.includes(d)) missing.push(d);
         }
+        await out.finish();
       } finally {
         closeSync(fd);
       }

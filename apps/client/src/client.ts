@@ -1,3 +1,4 @@
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type {
   ChunkIndex,
@@ -29,6 +30,7 @@ import {
 import { ClientCache, type CachedManifest } from './cache.js';
 import type { ClientConfig } from './config.js';
 import { TurboDiscovery, type DiscoveryResult } from './discovery.js';
+import { DeltaStream, startDeltaWorker } from './delta-stream.js';
 import { ClientError } from './errors.js';
 import {
   acceptedEndpointTypes,
@@ -107,6 +109,12 @@ export class BootClient {
   private located = new Map<Digest, ChunkLocation>();
   /** Image locations found damaged during this boot. */
   private readonly damaged = new Set<Digest>();
+  /** The static delta still being received: chunks promised to assembly as they arrive. */
+  private delta: DeltaStream | null = null;
+  /** Its decoding worker, started while discovering when a held release may be updated. */
+  private deltaWorker: Worker | null = null;
+  /** Layers of cached releases by manifest digest (each computed once per boot). */
+  private readonly layerMemo = new Map<Digest, readonly LayerAssembly[] | null>();
 
   constructor(
     private readonly config: ClientConfig,
@@ -122,6 +130,8 @@ export class BootClient {
     try {
       await this.cache.init();
       const held = await this.heldManifest();
+      // A held release may be updated by a static delta: start its worker while discovering.
+      if (held) this.deltaWorker = startDeltaWorker();
       // Check what the cache holds before claiming it in a discover (manifest signature, indexes, chunk
       // files present), so a `valid` offer turns into a boot decision without touching the disk again.
       const prepared = held ? await this.planFromCache(held.manifest, null, null).catch(() => null) : null;
@@ -131,6 +141,7 @@ export class BootClient {
       if (discovery) await this.report(discovery, null, err);
       throw err;
     } finally {
+      void this.deltaWorker?.terminate();
       await this.session?.close();
     }
   }
@@ -250,7 +261,10 @@ export class BootClient {
           fresh: this.fresh,
           located: this.located,
           damaged: this.damaged,
+          ...(this.delta ? { arriving: this.delta.arriving } : {}),
         });
+        // The delta's stream ends before anything is refetched or handed off (its errors surface here).
+        if (this.delta) await this.delta.done;
         if (out.missing.length === 0) return out.files;
         if (attempt >= 2) {
           throw new ClientError(
@@ -469,8 +483,9 @@ export class BootClient {
       }
       indexes.set(d, index);
     }
-    const layers = planOrThrow(manifest, indexes, new Set()).layers;
-    const located = locateImageChunks(this.cache, manifest.verified.digest, layers);
+    const layers = layersOf(manifest, indexes);
+    const located = new Map<Digest, ChunkLocation>();
+    if (layers) locateImageChunks(this.cache, manifest.verified.digest, layers, located);
     if (previous && previous.verified.digest !== manifest.verified.digest) {
       const before = await this.cachedLayers(previous);
       if (before) locateImageChunks(this.cache, previous.verified.digest, before, located);
@@ -480,16 +495,18 @@ export class BootClient {
     return planOrThrow(manifest, indexes, { has: (d) => loose.has(d) || located.has(d) });
   }
 
-  /** `manifest`'s layers from the cached indexes alone; null when one is gone. */
+  /** `manifest`'s layers from the cached indexes alone (each read once per boot); null when one is gone. */
   private async cachedLayers(manifest: CachedManifest): Promise<readonly LayerAssembly[] | null> {
+    const memo = this.layerMemo.get(manifest.verified.digest);
+    if (memo !== undefined) return memo;
     const indexes = new Map<Digest, ChunkIndex>();
     for (const layer of manifest.verified.manifest.layers) {
       const index = await this.cache.loadIndex(layer.chunkIndexDigest);
-      if (!index) return null;
-      indexes.set(layer.chunkIndexDigest, index);
+      if (index) indexes.set(layer.chunkIndexDigest, index);
     }
-    const plan = planDelta(manifest.verified.manifest, indexes, new Set());
-    return plan.ok ? plan.value.layers : null;
+    const layers = layersOf(manifest, indexes);
+    this.layerMemo.set(manifest.verified.digest, layers);
+    return layers;
   }
 
   private async fetchChunks(discovery: DiscoveryResult, chunks: readonly ChunkToFetch[]): Promise<void> {
@@ -517,12 +534,13 @@ export class BootClient {
   }
 
   /**
-   * Tries the server's static delta from the release we hold to `to`: one brotli stream of the chunks
+   * Starts the server's static delta from the release we hold to `to`: one brotli stream of the chunks
    * of `to` that `from` does not use, in order of first use (`staticDeltaChunks`, the list the agent
-   * uses too). The stream is decoded while it arrives and cut into chunks as they complete; every chunk
-   * is verified against its digest and kept in memory for assembly (nothing is written per chunk: the
-   * assembled image is the cache). Returns what still has to be fetched one by one (everything, when the
-   * server has no such delta or our copy of `from`'s indexes is gone; the rest, when the stream breaks).
+   * uses too). Resolves as soon as the response starts, with what the delta does not carry (everything,
+   * when the server has no such delta or our copy of `from`'s indexes is gone). The stream goes on in
+   * the background (`DeltaStream`: decoded, cut into chunks and each verified against its digest on a
+   * worker thread) and its chunks are handed to assembly in memory (`this.delta.arriving`), which runs
+   * meanwhile in the same order. Nothing is written per chunk: the assembled image is the cache.
    */
   private async fetchDelta(
     discovery: DiscoveryResult,
@@ -536,59 +554,35 @@ export class BootClient {
       new Set(before.flatMap((l) => l.chunks.map((c) => c.digest))),
       plan.layers,
     );
-    const expected = list.reduce((n, c) => n + c.length, 0);
     const session = await this.connect(discovery);
-    const res = await session.stream(`/v1/deltas/${from.verified.digest}/${to}`);
+    const started = performance.now();
+    const res = await session.stream(`/v1/deltas/${from.verified.digest}/${to}`, { decode: false });
     if (res.status !== 200) {
       res.body.destroy();
       return plan.fetch;
     }
-    const need = new Set(plan.fetch.map((c) => c.digest));
-    const all = Buffer.allocUnsafe(expected);
-    let filled = 0;
-    let next = 0;
-    let start = 0;
-    let complete = true;
-    try {
-      for await (const piece of res.body as AsyncIterable<Buffer>) {
-        if (filled + piece.length > expected) {
-          complete = false;
-          break;
-        }
-        piece.copy(all, filled);
-        filled += piece.length;
-        while (next < list.length && start + list[next]!.length <= filled) {
-          const c = list[next++]!;
-          const bytes = all.subarray(start, start + c.length);
-          start += c.length;
-          if (!need.has(c.digest)) continue;
-          if (sha256Hex(bytes) !== c.digest) {
-            throw new ClientError(
-              'CLIENT_ERR_CHUNK_REJECTED',
-              `chunk ${c.digest} in the static delta from ${this.endpointLabel ?? '?'} refused: it digests to ${sha256Hex(bytes)}`,
-            );
-          }
-          this.fresh.set(c.digest, bytes);
-          this.counters.chunks += bytes.length;
-          this.counters.fetched++;
-          need.delete(c.digest);
-        }
-      }
-    } catch (err) {
-      if (err instanceof ClientError) throw err;
-      this.log.warn({ err }, 'static delta stream failed; fetching the rest one by one');
-      complete = false;
-    } finally {
-      res.body.destroy();
-    }
-    if (!complete || filled !== expected) {
-      this.log.warn(
-        { got: filled, expected },
-        'static delta has the wrong size; fetching the rest one by one',
-      );
-    }
-    this.log.debug({ fromDelta: this.counters.fetched, remaining: need.size }, 'static delta applied');
-    return plan.fetch.filter((c) => need.has(c.digest));
+    const wanted = new Set(plan.fetch.map((c) => c.digest));
+    const carried = list.filter((c) => wanted.has(c.digest));
+    const delta = new DeltaStream(list, wanted, this.fresh, this.log);
+    this.delta = delta;
+    const worker = this.deltaWorker ?? startDeltaWorker();
+    this.deltaWorker = null;
+    delta.receive(
+      res.body,
+      res.brotli,
+      this.endpointLabel ?? '?',
+      (c) => {
+        this.counters.chunks += c.length;
+        this.counters.fetched++;
+      },
+      worker,
+    );
+    void delta.done.then(
+      () => this.timeline.add('transfer', started, performance.now()),
+      () => undefined,
+    );
+    const inDelta = new Set(carried.map((c) => c.digest));
+    return plan.fetch.filter((c) => !inDelta.has(c.digest));
   }
 
   /** Best effort: a boot never fails because the report could not be delivered. */
@@ -629,6 +623,27 @@ export class BootClient {
       return false;
     }
   }
+}
+
+function layersOf(
+  manifest: CachedManifest,
+  indexes: ReadonlyMap<Digest, ChunkIndex>,
+): LayerAssembly[] | null {
+  const out: LayerAssembly[] = [];
+  const layers = manifest.verified.manifest.layers;
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
+    const index = indexes.get(layer.chunkIndexDigest);
+    if (!index || index.layerDigest !== layer.digest || index.layerSize !== layer.size) return null;
+    out.push({
+      layerIndex: i,
+      digest: layer.digest,
+      size: layer.size,
+      mediaType: layer.mediaType,
+      chunks: index.chunks,
+    });
+  }
+  return out;
 }
 
 function planOrThrow(

@@ -30,8 +30,10 @@ export interface FetchedBody {
 
 export interface StreamedBody {
   readonly status: number;
-  /** The body as it arrives, brotli already decoded (on the thread pool, while more bytes arrive). */
+  /** The body as it arrives: brotli decoded on the thread pool unless `decode` was false. */
   readonly body: Readable;
+  /** Whether `body` is still brotli (only with `decode: false`). */
+  readonly brotli: boolean;
 }
 
 /** Decoder output pieces: large enough that a consumer handles few of them. */
@@ -125,7 +127,7 @@ export class ContentSession {
    * GET `path` as a stream: resolves with the status once the response headers arrive; the body is
    * decoded while it is received. The caller consumes or destroys `body`.
    */
-  stream(path: string): Promise<StreamedBody> {
+  stream(path: string, options: { decode?: boolean } = {}): Promise<StreamedBody> {
     return new Promise<StreamedBody>((resolve, reject) => {
       const stream = this.session.request({
         [constants.HTTP2_HEADER_PATH]: path,
@@ -140,12 +142,14 @@ export class ContentSession {
         stream.off('error', fail);
         const status = Number(h[constants.HTTP2_HEADER_STATUS]);
         const ce = h[constants.HTTP2_HEADER_CONTENT_ENCODING];
-        if (ce === 'br') {
+        if (ce === 'br' && options.decode === false) {
+          resolve({ status, body: stream, brotli: true });
+        } else if (ce === 'br') {
           const decoder = createBrotliDecompress({ chunkSize: DECODE_CHUNK });
           stream.on('error', (err: Error) => decoder.destroy(err));
-          resolve({ status, body: stream.pipe(decoder) });
+          resolve({ status, body: stream.pipe(decoder), brotli: false });
         } else if (ce === undefined || ce === 'identity') {
-          resolve({ status, body: stream });
+          resolve({ status, body: stream, brotli: false });
         } else {
           stream.destroy();
           reject(new ClientError('CLIENT_ERR_HTTP', `${path}: unexpected content-encoding ${String(ce)}`));

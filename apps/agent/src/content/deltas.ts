@@ -49,10 +49,13 @@ export async function buildDelta(store: ContentStore, from: Digest, to: Digest):
     parts.push(bytes);
   }
   const raw = Buffer.concat(parts);
+  // Quality 6 with a 4 MiB window: on the Debian release pair (28.5 MB of new chunks) this is smaller
+  // than quality 5 with a 16 MiB window (9.71 vs 9.86 MB) and no slower to decode (a window that fits
+  // the cache); higher qualities cost minutes per pair for about 1 % less.
   const packed = await compress(raw, {
     params: {
-      [zlib.BROTLI_PARAM_QUALITY]: 5,
-      [zlib.BROTLI_PARAM_LGWIN]: 24,
+      [zlib.BROTLI_PARAM_QUALITY]: 6,
+      [zlib.BROTLI_PARAM_LGWIN]: 22,
       [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length,
     },
   });
