@@ -1,0 +1,91 @@
+import { Readable } from 'node:stream';
+import { brotliCompressSync } from 'node:zlib';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { sha256Hex, type ChunkToFetch } from '@bootpt/protocol';
+import { DeltaStream } from './delta-stream.js';
+import { ClientError } from './errors.js';
+
+const log = pino({ level: 'silent' });
+
+/** Deterministic pseudo-random bytes (xorshift32). */
+function bytes(length: number, seed: number): Buffer {
+  const out = Buffer.alloc(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+function chunks(count: number): { list: ChunkToFetch[]; data: Buffer[] } {
+  const data = Array.from({ length: count }, (_, i) => bytes(3000 + ((i * 7919) % 50_000), i + 1));
+  return { data, list: data.map((d) => ({ digest: sha256Hex(d), length: d.length })) };
+}
+
+/** A body in pieces of `piece` bytes, as an HTTP/2 stream delivers it. */
+function body(raw: Buffer, piece = 16_384): Readable {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < raw.length; at += piece) parts.push(raw.subarray(at, at + piece));
+  return Readable.from(parts);
+}
+
+describe('DeltaStream', () => {
+  it('delivers every wanted chunk, verified, to waiters and to the fresh map', async () => {
+    const { list, data } = chunks(40);
+    const wanted = new Set(list.filter((_, i) => i % 5 !== 0).map((c) => c.digest));
+    const fresh = new Map<string, Uint8Array>();
+    const delta = new DeltaStream(list, wanted, fresh, log);
+    const last = delta.arriving(list[39]!.digest)!;
+    expect(delta.arriving(list[0]!.digest)).toBeUndefined(); // not wanted
+    let counted = 0;
+    delta.receive(body(brotliCompressSync(Buffer.concat(data))), true, 'test', () => counted++);
+    expect(Buffer.from((await last)!).equals(data[39]!)).toBe(true);
+    await delta.done;
+    expect(counted).toBe(wanted.size);
+    expect(fresh.size).toBe(wanted.size);
+    for (const [i, c] of list.entries()) {
+      if (wanted.has(c.digest)) expect(Buffer.from(fresh.get(c.digest)!).equals(data[i]!)).toBe(true);
+    }
+    expect(delta.arriving(list[3]!.digest)).toBeUndefined(); // over: nothing more to wait for
+  });
+
+  it('refuses a chunk that does not match its digest, naming it, and releases the waiters', async () => {
+    const { list, data } = chunks(12);
+    const tampered = data.map((d) => Buffer.from(d));
+    tampered[7]![100]! ^= 0x01;
+    const delta = new DeltaStream(list, new Set(list.map((c) => c.digest)), new Map(), log);
+    const after = delta.arriving(list[9]!.digest)!;
+    delta.receive(body(brotliCompressSync(Buffer.concat(tampered))), true, 'agent-x', () => undefined);
+    const err = await delta.done.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ClientError);
+    expect((err as ClientError).code).toBe('CLIENT_ERR_CHUNK_REJECTED');
+    expect((err as ClientError).message).toContain(list[7]!.digest);
+    expect((err as ClientError).message).toContain('agent-x');
+    expect(await after).toBeNull();
+  });
+
+  it('keeps what a short or undecodable stream delivered and leaves the rest undelivered', async () => {
+    const { list, data } = chunks(10);
+    const fresh = new Map<string, Uint8Array>();
+    const short = new DeltaStream(list, new Set(list.map((c) => c.digest)), fresh, log);
+    const waiting = short.arriving(list[9]!.digest)!;
+    const firstSix = Buffer.concat(data.slice(0, 6));
+    short.receive(body(firstSix), false, 'test', () => undefined); // identity body, cut short
+    await short.done;
+    expect(await waiting).toBeNull();
+    expect([...fresh.keys()]).toEqual(list.slice(0, 6).map((c) => c.digest));
+
+    const broken = new DeltaStream(list, new Set(list.map((c) => c.digest)), new Map(), log);
+    const never = broken.arriving(list[0]!.digest)!;
+    broken.receive(body(Buffer.from('not brotli at all, not at all')), true, 'test', () => undefined);
+    await broken.done; // logged, not thrown: the chunks are fetched one by one instead
+    expect(await never).toBeNull();
+  });
+});
