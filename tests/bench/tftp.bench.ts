@@ -121,6 +121,10 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
         if (name !== 'ours' && v !== undefined) peers[name] = Number(v.toFixed(1));
       }
       const ours = figures.get(`ours|${blksize}|${windowsize}`)!;
+      const cpuNote = servers
+        .filter((name) => cpuPerBlock.has(`${name}|${blksize}|${windowsize}`))
+        .map((name) => `${name} ${cpuPerBlock.get(`${name}|${blksize}|${windowsize}`)!.toFixed(1)}`)
+        .join(', ');
       out.push(
         result(
           'tftp',
@@ -130,10 +134,7 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
           'higher',
           peers,
           `${size / 1048576} MiB over veth, atftp client, median of ${runs}` +
-            `; server CPU µs/block ${servers
-              .filter((name) => cpuPerBlock.has(`${name}|${blksize}|${windowsize}`))
-              .map((name) => `${name} ${cpuPerBlock.get(`${name}|${blksize}|${windowsize}`)!.toFixed(1)}`)
-              .join(', ')}` +
+            (cpuNote ? `; server CPU µs/block ${cpuNote}` : '') +
             ([...stalled].some((k) => k.endsWith(`|${blksize}|${windowsize}`))
               ? `; stalled (client receive buffer overflow) for ${[...stalled]
                   .filter((k) => k.endsWith(`|${blksize}|${windowsize}`))
