@@ -6,7 +6,7 @@ import {
   type ServerHttp2Stream,
   type IncomingHttpHeaders,
 } from 'node:http2';
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { isDigest } from '@bootpt/protocol';
@@ -222,26 +222,36 @@ export class ContentServer {
     from: string,
     to: string,
   ): Promise<void> {
-    const body = await readFile(this.options.store.deltaPath(from, to)).catch(() => null);
-    if (!body) {
+    // Streamed from the file (not read whole first): the headers and first bytes leave at once, so a
+    // client can start decoding while the rest is still being read.
+    const file = await open(this.options.store.deltaPath(from, to)).catch(() => null);
+    if (!file) {
       this.stats.notFound++;
       return this.respond(stream, 404, 'no such delta\n');
     }
-    const head = {
-      [STATUS]: 200,
-      [CONTENT_TYPE]: 'application/vnd.bootpt.delta.v1',
-      [CONTENT_LENGTH]: body.length,
-      'content-encoding': 'br',
-      'cache-control': 'public, max-age=31536000, immutable',
-      etag: `"${from}-${to}"`,
-    };
-    if (method === 'HEAD') {
-      stream.respond(head, { endStream: true });
-      return;
+    let handedOff = false;
+    try {
+      const size = (await file.stat()).size;
+      const head = {
+        [STATUS]: 200,
+        [CONTENT_TYPE]: 'application/vnd.bootpt.delta.v1',
+        [CONTENT_LENGTH]: size,
+        'content-encoding': 'br',
+        'cache-control': 'public, max-age=31536000, immutable',
+        etag: `"${from}-${to}"`,
+      };
+      if (method === 'HEAD') {
+        stream.respond(head, { endStream: true });
+        return;
+      }
+      if (stream.destroyed) return;
+      stream.respondWithFD(file, head, { length: size });
+      handedOff = true;
+      stream.once('close', () => void file.close());
+      this.stats.bodyBytes += size;
+    } finally {
+      if (!handedOff) await file.close();
     }
-    stream.respond(head);
-    stream.end(body);
-    this.stats.bodyBytes += body.length;
   }
 
   private async acceptReport(stream: ServerHttp2Stream): Promise<void> {
