@@ -39,7 +39,7 @@ import {
   type GroupDeliveryStats,
 } from './group-fetch.js';
 import { Timeline, type PhaseSpan } from './timeline.js';
-import { ContentSession } from './transport.js';
+import { ContentSession, type StreamedBody } from './transport.js';
 
 /**
  * One boot: discover → (cache valid: verify the cached manifest, boot) or (fetch and verify the
@@ -111,6 +111,9 @@ export class BootClient {
   private readonly damaged = new Set<Digest>();
   /** The static delta still being received: chunks promised to assembly as they arrive. */
   private delta: DeltaStream | null = null;
+  private connecting: Promise<ContentSession> | null = null;
+  /** The static delta's response, asked for as soon as the new manifest is known. */
+  private deltaResponse: Promise<StreamedBody> | null = null;
   /** Its decoding worker, started while discovering when a held release may be updated. */
   private deltaWorker: Worker | null = null;
   /** Layers of cached releases by manifest digest (each computed once per boot). */
@@ -142,6 +145,11 @@ export class BootClient {
       throw err;
     } finally {
       void this.deltaWorker?.terminate();
+      // A delta asked for early but not used (nothing left to fetch, or a failure before it): drop it.
+      await this.deltaResponse?.then(
+        (r) => r.body.destroy(),
+        () => undefined,
+      );
       await this.session?.close();
     }
   }
@@ -235,6 +243,9 @@ export class BootClient {
     } else {
       if (offer.pacingMs > 0) await sleep(Math.min(offer.pacingMs, MAX_PACING_MS));
       manifest = await this.timeline.measure('manifest', () => this.fetchManifest(discovery, digest));
+      // Updating from a held release: the static delta's response is on its way while the indexes are
+      // fetched and the plan made (nothing in it is used before it is verified against them).
+      if (held) this.deltaResponse = this.requestDelta(discovery, held.manifest.verified.digest, digest);
       plan = await this.timeline.measure('manifest', () =>
         this.planFromCache(manifest, discovery, held?.manifest ?? null),
       );
@@ -402,7 +413,13 @@ export class BootClient {
     if (left.length > 0) await this.fetchChunks(discovery, left);
   }
 
-  private async connect(discovery: DiscoveryResult): Promise<ContentSession> {
+  /** The boot's one content session (concurrent callers share the same connection attempt). */
+  private connect(discovery: DiscoveryResult): Promise<ContentSession> {
+    this.connecting ??= this.openSession(discovery);
+    return this.connecting;
+  }
+
+  private async openSession(discovery: DiscoveryResult): Promise<ContentSession> {
     if (this.session) return this.session;
     const endpoints = discovery.offer.endpoints.filter((e: TurboEndpoint) => e.type === ENDPOINT_HTTP2);
     if (endpoints.length === 0) {
@@ -460,29 +477,10 @@ export class BootClient {
     previous: CachedManifest | null,
   ): Promise<DeltaPlan> {
     const indexes = new Map<Digest, ChunkIndex>();
-    for (const layer of manifest.verified.manifest.layers) {
-      const d = layer.chunkIndexDigest;
-      if (indexes.has(d)) continue;
-      let index = await this.cache.loadIndex(d);
-      if (!index) {
-        if (!discovery) throw new ClientError('CLIENT_ERR_PLAN', `chunk index ${d} is not cached`);
-        const session = await this.connect(discovery);
-        const res = await session.get(`/v1/indexes/${d}`);
-        if (res.status !== 200)
-          throw new ClientError('CLIENT_ERR_HTTP', `chunk index ${d}: HTTP ${res.status}`);
-        this.counters.indexes += res.body.length;
-        const decoded = sha256Hex(res.body) === d ? decodeChunkIndex(res.body) : null;
-        if (!decoded?.ok) {
-          throw new ClientError(
-            'CLIENT_ERR_INDEX_REJECTED',
-            `chunk index ${d} refused: bytes do not match its digest`,
-          );
-        }
-        await this.cache.putIndex(d, res.body);
-        index = decoded.value;
-      }
-      indexes.set(d, index);
-    }
+    // Missing indexes are fetched concurrently (one round trip, not one per layer).
+    const distinct = [...new Set(manifest.verified.manifest.layers.map((l) => l.chunkIndexDigest))];
+    const loaded = await Promise.all(distinct.map((d) => this.indexFor(d, discovery)));
+    distinct.forEach((d, i) => indexes.set(d, loaded[i]!));
     const layers = layersOf(manifest, indexes);
     const located = new Map<Digest, ChunkLocation>();
     if (layers) locateImageChunks(this.cache, manifest.verified.digest, layers, located);
@@ -493,6 +491,29 @@ export class BootClient {
     this.located = located;
     const loose = await this.cache.chunkDigests();
     return planOrThrow(manifest, indexes, { has: (d) => loose.has(d) || located.has(d) });
+  }
+
+  /** Chunk index `d` from the cache, or fetched (needs `discovery`), checked against its digest. */
+  private async indexFor(d: Digest, discovery: DiscoveryResult | null): Promise<ChunkIndex> {
+    let index = await this.cache.loadIndex(d);
+    if (!index) {
+      if (!discovery) throw new ClientError('CLIENT_ERR_PLAN', `chunk index ${d} is not cached`);
+      const session = await this.connect(discovery);
+      const res = await session.get(`/v1/indexes/${d}`);
+      if (res.status !== 200)
+        throw new ClientError('CLIENT_ERR_HTTP', `chunk index ${d}: HTTP ${res.status}`);
+      this.counters.indexes += res.body.length;
+      const decoded = sha256Hex(res.body) === d ? decodeChunkIndex(res.body) : null;
+      if (!decoded?.ok) {
+        throw new ClientError(
+          'CLIENT_ERR_INDEX_REJECTED',
+          `chunk index ${d} refused: bytes do not match its digest`,
+        );
+      }
+      await this.cache.putIndex(d, res.body);
+      index = decoded.value;
+    }
+    return index;
   }
 
   /** `manifest`'s layers from the cached indexes alone (each read once per boot); null when one is gone. */
@@ -548,15 +569,19 @@ export class BootClient {
     to: Digest,
     plan: DeltaPlan,
   ): Promise<readonly ChunkToFetch[]> {
+    const response = this.deltaResponse ?? this.requestDelta(discovery, from.verified.digest, to);
+    this.deltaResponse = null;
     const before = await this.cachedLayers(from);
-    if (!before) return plan.fetch;
+    if (!before) {
+      void response.then((r) => r.body.destroy());
+      return plan.fetch;
+    }
     const list = staticDeltaChunks(
       new Set(before.flatMap((l) => l.chunks.map((c) => c.digest))),
       plan.layers,
     );
-    const session = await this.connect(discovery);
     const started = performance.now();
-    const res = await session.stream(`/v1/deltas/${from.verified.digest}/${to}`, { decode: false });
+    const res = await response;
     if (res.status !== 200) {
       res.body.destroy();
       return plan.fetch;
@@ -583,6 +608,14 @@ export class BootClient {
     );
     const inDelta = new Set(carried.map((c) => c.digest));
     return plan.fetch.filter((c) => !inDelta.has(c.digest));
+  }
+
+  private requestDelta(discovery: DiscoveryResult, from: Digest, to: Digest): Promise<StreamedBody> {
+    const response = this.connect(discovery).then((session) =>
+      session.stream(`/v1/deltas/${from}/${to}`, { decode: false }),
+    );
+    response.catch(() => undefined); // awaited (and its error surfaced) by fetchDelta
+    return response;
   }
 
   /** Best effort: a boot never fails because the report could not be delivered. */
