@@ -39,7 +39,7 @@ import {
   type GroupDeliveryStats,
 } from './group-fetch.js';
 import { Timeline, type PhaseSpan } from './timeline.js';
-import { ContentSession, type StreamedBody } from './transport.js';
+import { ContentSession } from './transport.js';
 
 /**
  * One boot: discover → (cache valid: verify the cached manifest, boot) or (fetch and verify the
@@ -112,8 +112,9 @@ export class BootClient {
   /** The static delta still being received: chunks promised to assembly as they arrive. */
   private delta: DeltaStream | null = null;
   private connecting: Promise<ContentSession> | null = null;
-  /** The static delta's response, asked for as soon as the new manifest is known. */
-  private deltaResponse: Promise<StreamedBody> | null = null;
+  /** The static delta, asked for (and decoding) as soon as the offer names a new release. */
+  private deltaStart: Promise<DeltaStream | null> | null = null;
+  private deltaAskedAt = 0;
   /** Its decoding worker, started while discovering when a held release may be updated. */
   private deltaWorker: Worker | null = null;
   /** Layers of cached releases by manifest digest (each computed once per boot). */
@@ -146,8 +147,8 @@ export class BootClient {
     } finally {
       void this.deltaWorker?.terminate();
       // A delta asked for early but not used (nothing left to fetch, or a failure before it): drop it.
-      await this.deltaResponse?.then(
-        (r) => r.body.destroy(),
+      await this.deltaStart?.then(
+        (d) => d?.cancel(),
         () => undefined,
       );
       await this.session?.close();
@@ -242,10 +243,11 @@ export class BootClient {
       }
     } else {
       if (offer.pacingMs > 0) await sleep(Math.min(offer.pacingMs, MAX_PACING_MS));
+      // Updating from a held release: the static delta is asked for at once and decodes while the
+      // manifest and indexes are fetched and the plan made (nothing in it is used before each chunk is
+      // verified against the indexes the signed manifest names).
+      if (held) this.deltaStart = this.requestDelta(discovery, held.manifest.verified.digest, digest);
       manifest = await this.timeline.measure('manifest', () => this.fetchManifest(discovery, digest));
-      // Updating from a held release: the static delta's response is on its way while the indexes are
-      // fetched and the plan made (nothing in it is used before it is verified against them).
-      if (held) this.deltaResponse = this.requestDelta(discovery, held.manifest.verified.digest, digest);
       plan = await this.timeline.measure('manifest', () =>
         this.planFromCache(manifest, discovery, held?.manifest ?? null),
       );
@@ -569,39 +571,27 @@ export class BootClient {
     to: Digest,
     plan: DeltaPlan,
   ): Promise<readonly ChunkToFetch[]> {
-    const response = this.deltaResponse ?? this.requestDelta(discovery, from.verified.digest, to);
-    this.deltaResponse = null;
+    const pending = this.deltaStart ?? this.requestDelta(discovery, from.verified.digest, to);
+    this.deltaStart = null;
     const before = await this.cachedLayers(from);
+    const delta = await pending;
+    if (!delta) return plan.fetch;
     if (!before) {
-      void response.then((r) => r.body.destroy());
+      delta.cancel();
       return plan.fetch;
     }
     const list = staticDeltaChunks(
       new Set(before.flatMap((l) => l.chunks.map((c) => c.digest))),
       plan.layers,
     );
-    const started = performance.now();
-    const res = await response;
-    if (res.status !== 200) {
-      res.body.destroy();
-      return plan.fetch;
-    }
     const wanted = new Set(plan.fetch.map((c) => c.digest));
     const carried = list.filter((c) => wanted.has(c.digest));
-    const delta = new DeltaStream(list, wanted, this.fresh, this.log);
+    delta.expect(list, wanted, this.fresh, this.endpointLabel ?? '?', (c) => {
+      this.counters.chunks += c.length;
+      this.counters.fetched++;
+    });
     this.delta = delta;
-    const worker = this.deltaWorker ?? startDeltaWorker();
-    this.deltaWorker = null;
-    delta.receive(
-      res.body,
-      res.brotli,
-      this.endpointLabel ?? '?',
-      (c) => {
-        this.counters.chunks += c.length;
-        this.counters.fetched++;
-      },
-      worker,
-    );
+    const started = this.deltaAskedAt;
     void delta.done.then(
       () => this.timeline.add('transfer', started, performance.now()),
       () => undefined,
@@ -610,12 +600,21 @@ export class BootClient {
     return plan.fetch.filter((c) => !inDelta.has(c.digest));
   }
 
-  private requestDelta(discovery: DiscoveryResult, from: Digest, to: Digest): Promise<StreamedBody> {
-    const response = this.connect(discovery).then((session) =>
-      session.stream(`/v1/deltas/${from}/${to}`, { decode: false }),
-    );
-    response.catch(() => undefined); // awaited (and its error surfaced) by fetchDelta
-    return response;
+  /** Asks for the static delta `from` → `to`; null when the server has none. Decoding starts at once. */
+  private requestDelta(discovery: DiscoveryResult, from: Digest, to: Digest): Promise<DeltaStream | null> {
+    this.deltaAskedAt = performance.now();
+    const started = this.connect(discovery).then(async (session) => {
+      const res = await session.stream(`/v1/deltas/${from}/${to}`, { decode: false });
+      if (res.status !== 200) {
+        res.body.destroy();
+        return null;
+      }
+      const worker = this.deltaWorker ?? startDeltaWorker();
+      this.deltaWorker = null;
+      return new DeltaStream(res.body, res.brotli, worker, this.log);
+    });
+    started.catch(() => undefined); // awaited (and its error surfaced) by fetchDelta
+    return started;
   }
 
   /** Best effort: a boot never fails because the report could not be delivered. */

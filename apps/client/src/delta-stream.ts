@@ -6,27 +6,29 @@ import { ClientError } from './errors.js';
 
 /**
  * A static delta being received. The HTTP/2 body arrives on the main thread and is passed on to a
- * worker thread that decodes it (brotli), cuts it into the delta's chunks (`list`, in stream order) in a
- * shared buffer and verifies each chunk in `wanted` against its SHA-256, so decoding and hashing run in
- * parallel with the assembly on the main thread instead of waiting for its turns of the event loop.
- * Verified chunks go into `fresh` (views of the shared buffer, no copy); `arriving` lets assembly wait
- * for one. `done` settles when the stream is over: rejected (CLIENT_ERR_CHUNK_REJECTED) when a chunk
- * does not verify; a short, long or broken stream is logged and leaves the chunks it did not deliver to
- * be fetched one by one (their waiters get null).
+ * worker thread that decodes it (brotli) as soon as it arrives — before the client knows the chunk
+ * list, which needs the new release's verified indexes. Once `expect` gives the list, the worker cuts
+ * the decoded bytes into the delta's chunks in a shared buffer and verifies each chunk in `wanted`
+ * against its SHA-256, in parallel with the assembly on the main thread. Verified chunks go into
+ * `fresh` (views of the shared buffer, no copy); `arriving` lets assembly wait for one. `done` settles
+ * when the stream is over: rejected (CLIENT_ERR_CHUNK_REJECTED) when a chunk does not verify; a short,
+ * long or broken stream is logged and leaves the chunks it did not deliver to be fetched one by one
+ * (their waiters get null). Nothing decoded is used before it is verified.
  */
 
-// Plain JavaScript run with `eval` (no loader needed in the worker). Its first message: the shared
-// buffer, chunk lengths, hex digests, wanted flags, and whether the body is brotli; then body pieces;
-// then null at the end of the body.
+// Plain JavaScript run with `eval` (no loader needed in the worker). Messages: { kind: 'start', brotli },
+// body pieces (Uint8Array), null at the end of the body, and (at any point) { kind: 'setup', shared,
+// lengths, digests, wanted }. Decoded bytes are held until the setup arrives.
 const WORKER = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { PassThrough } = require('node:stream');
 const { createBrotliDecompress } = require('node:zlib');
-parentPort.once('message', (setup) => run(setup));
-function run({ shared, lengths, digests, wanted, brotli }) {
-const all = Buffer.from(shared);
-const decoder = brotli ? createBrotliDecompress({ chunkSize: 1024 * 1024 }) : new PassThrough();
+let decoder = null;
+let setup = null;
+let all = null;
+const early = [];
+let decodedAll = false;
 let filled = 0;
 let next = 0;
 let start = 0;
@@ -35,10 +37,10 @@ const stop = (message) => {
   if (over) return;
   over = true;
   parentPort.postMessage(message);
-  decoder.destroy();
+  if (decoder) decoder.destroy();
 };
-decoder.on('data', (piece) => {
-  if (over) return;
+function consume(piece) {
+  const { lengths, digests, wanted } = setup;
   if (filled + piece.length > all.length) return stop({ kind: 'end', filled: filled + piece.length });
   piece.copy(all, filled);
   filled += piece.length;
@@ -55,22 +57,43 @@ decoder.on('data', (piece) => {
     next++;
   }
   if (next > first) parentPort.postMessage({ kind: 'chunks', to: next });
-});
-decoder.on('end', () => stop({ kind: 'end', filled }));
-decoder.on('error', (err) => stop({ kind: 'error', message: err.message }));
+}
 parentPort.on('message', (m) => {
   if (over) return;
-  if (m === null) decoder.end();
-  else decoder.write(Buffer.from(m.buffer, m.byteOffset, m.byteLength));
+  if (m === null) {
+    decoder.end();
+  } else if (ArrayBuffer.isView(m)) {
+    decoder.write(Buffer.from(m.buffer, m.byteOffset, m.byteLength));
+  } else if (m.kind === 'start') {
+    decoder = m.brotli ? createBrotliDecompress({ chunkSize: 1024 * 1024 }) : new PassThrough();
+    decoder.on('data', (piece) => {
+      if (over) return;
+      if (setup) consume(piece);
+      else early.push(piece);
+    });
+    decoder.on('end', () => {
+      decodedAll = true;
+      if (setup) stop({ kind: 'end', filled });
+    });
+    decoder.on('error', (err) => stop({ kind: 'error', message: err.message }));
+  } else if (m.kind === 'setup') {
+    setup = m;
+    all = Buffer.from(m.shared);
+    for (const piece of early.splice(0)) {
+      consume(piece);
+      if (over) return;
+    }
+    if (decodedAll) stop({ kind: 'end', filled });
+  }
 });
-}
 `;
+
 /** Body bytes are handed to the worker in pieces of about this size (fewer messages and decoder calls). */
 const BATCH = 512 * 1024;
 
 /**
- * A started delta worker, idle until `DeltaStream.receive` gives it work: started ahead (while the
- * client waits for offers) so its start-up costs no time on the update path.
+ * A started delta worker, idle until a `DeltaStream` gives it work: started ahead (while the client
+ * waits for offers) so its start-up costs no time on the update path.
  */
 export function startDeltaWorker(): Worker {
   const worker = new Worker(WORKER, { eval: true });
@@ -90,102 +113,41 @@ interface Waiter {
   readonly resolve: (bytes: Uint8Array | null) => void;
 }
 
+interface Expectation {
+  readonly list: readonly ChunkToFetch[];
+  readonly offsets: number[];
+  readonly expected: number;
+  readonly shared: SharedArrayBuffer;
+  readonly wanted: ReadonlySet<Digest>;
+  readonly fresh: Map<Digest, Uint8Array>;
+  readonly from: string;
+  readonly onChunk: (c: ChunkToFetch) => void;
+}
+
 export class DeltaStream {
   readonly done: Promise<void>;
   private settle!: (err: Error | null) => void;
   private readonly waiting = new Map<Digest, Waiter>();
-  private readonly offsets: number[] = [];
-  private readonly expected: number;
-  private readonly shared: SharedArrayBuffer;
+  private plan: Expectation | null = null;
   private delivered = 0;
   private finished = false;
-  private worker: Worker | null = null;
 
+  /**
+   * Starts decoding `body` on `worker` (from `startDeltaWorker`; a worker serves one delta and is
+   * terminated at the end) right away.
+   */
   constructor(
-    private readonly list: readonly ChunkToFetch[],
-    private readonly wanted: ReadonlySet<Digest>,
-    private readonly fresh: Map<Digest, Uint8Array>,
+    private readonly body: Readable,
+    brotli: boolean,
+    private readonly worker: Worker,
     private readonly log: Logger,
   ) {
-    let at = 0;
-    for (const c of list) {
-      this.offsets.push(at);
-      at += c.length;
-    }
-    this.expected = at;
-    this.shared = new SharedArrayBuffer(at);
     this.done = new Promise<void>((resolve, reject) => {
       this.settle = (err) => (err ? reject(err) : resolve());
     });
     this.done.catch(() => undefined); // observed by the caller after assembly
-  }
-
-  /** A promise of `digest`'s verified bytes if this delta is still to deliver it; else undefined. */
-  readonly arriving = (digest: Digest): Promise<Uint8Array | null> | undefined => {
-    if (this.finished || !this.wanted.has(digest) || this.fresh.has(digest)) return undefined;
-    let w = this.waiting.get(digest);
-    if (!w) {
-      let resolve!: (bytes: Uint8Array | null) => void;
-      const promise = new Promise<Uint8Array | null>((r) => (resolve = r));
-      w = { promise, resolve };
-      this.waiting.set(digest, w);
-    }
-    return w.promise;
-  };
-
-  /**
-   * Feeds `body` to `worker` (one from `startDeltaWorker`, started ahead when possible; a worker serves
-   * one delta and is terminated at the end). `onChunk` counts each verified chunk; `from` names the
-   * server in errors.
-   */
-  receive(
-    body: Readable,
-    brotli: boolean,
-    from: string,
-    onChunk: (c: ChunkToFetch) => void,
-    worker: Worker = startDeltaWorker(),
-  ): void {
-    worker.postMessage({
-      shared: this.shared,
-      lengths: this.list.map((c) => c.length),
-      digests: this.list.map((c) => c.digest),
-      wanted: this.list.map((c) => this.wanted.has(c.digest)),
-      brotli,
-    });
-    this.worker = worker;
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.kind === 'chunks') {
-        for (; this.delivered < m.to; this.delivered++) {
-          const c = this.list[this.delivered]!;
-          if (!this.wanted.has(c.digest) || this.fresh.has(c.digest)) continue;
-          const bytes = Buffer.from(this.shared, this.offsets[this.delivered], c.length);
-          this.fresh.set(c.digest, bytes);
-          onChunk(c);
-          const w = this.waiting.get(c.digest);
-          if (w) {
-            this.waiting.delete(c.digest);
-            w.resolve(bytes);
-          }
-        }
-      } else if (m.kind === 'bad') {
-        const c = this.list[m.index]!;
-        this.end(
-          new ClientError(
-            'CLIENT_ERR_CHUNK_REJECTED',
-            `chunk ${c.digest} in the static delta from ${from} refused: it digests to ${m.got}`,
-          ),
-        );
-      } else if (m.kind === 'end') {
-        this.end(
-          null,
-          m.filled === this.expected
-            ? undefined
-            : `static delta has ${m.filled} bytes, its chunks ${this.expected}; fetching the rest one by one`,
-        );
-      } else {
-        this.end(null, `static delta could not be decoded (${m.message}); fetching the rest one by one`);
-      }
-    });
+    worker.postMessage({ kind: 'start', brotli });
+    worker.on('message', (m: WorkerMessage) => this.onMessage(m));
     worker.on('error', (err) => this.end(null, `static delta worker failed (${err.message})`));
     let batch: Buffer[] = [];
     let batched = 0;
@@ -213,19 +175,100 @@ export class DeltaStream {
     body.once('error', (err: Error) =>
       this.end(null, `static delta stream failed (${err.message}); fetching the rest one by one`),
     );
-    this.body = body;
   }
 
-  private body: Readable | null = null;
+  /**
+   * The delta's chunks in stream order (`staticDeltaChunks`); those in `wanted` are verified and put
+   * in `fresh` as they complete. `onChunk` counts each; `from` names the server in errors.
+   */
+  expect(
+    list: readonly ChunkToFetch[],
+    wanted: ReadonlySet<Digest>,
+    fresh: Map<Digest, Uint8Array>,
+    from: string,
+    onChunk: (c: ChunkToFetch) => void,
+  ): void {
+    const offsets: number[] = [];
+    let at = 0;
+    for (const c of list) {
+      offsets.push(at);
+      at += c.length;
+    }
+    const shared = new SharedArrayBuffer(at);
+    this.plan = { list, offsets, expected: at, shared, wanted, fresh, from, onChunk };
+    if (this.finished) return;
+    this.worker.postMessage({
+      kind: 'setup',
+      shared,
+      lengths: list.map((c) => c.length),
+      digests: list.map((c) => c.digest),
+      wanted: list.map((c) => wanted.has(c.digest)),
+    });
+  }
+
+  /** A promise of `digest`'s verified bytes if this delta is still to deliver it; else undefined. */
+  readonly arriving = (digest: Digest): Promise<Uint8Array | null> | undefined => {
+    const plan = this.plan;
+    if (this.finished || !plan || !plan.wanted.has(digest) || plan.fresh.has(digest)) return undefined;
+    let w = this.waiting.get(digest);
+    if (!w) {
+      let resolve!: (bytes: Uint8Array | null) => void;
+      const promise = new Promise<Uint8Array | null>((r) => (resolve = r));
+      w = { promise, resolve };
+      this.waiting.set(digest, w);
+    }
+    return w.promise;
+  };
+
+  /** Drops a delta that will not be used. */
+  cancel(): void {
+    this.end(null);
+  }
+
+  private onMessage(m: WorkerMessage): void {
+    const plan = this.plan;
+    if (m.kind === 'chunks' && plan) {
+      for (; this.delivered < m.to; this.delivered++) {
+        const c = plan.list[this.delivered]!;
+        if (!plan.wanted.has(c.digest) || plan.fresh.has(c.digest)) continue;
+        const bytes = Buffer.from(plan.shared, plan.offsets[this.delivered], c.length);
+        plan.fresh.set(c.digest, bytes);
+        plan.onChunk(c);
+        const w = this.waiting.get(c.digest);
+        if (w) {
+          this.waiting.delete(c.digest);
+          w.resolve(bytes);
+        }
+      }
+    } else if (m.kind === 'bad' && plan) {
+      const c = plan.list[m.index]!;
+      this.end(
+        new ClientError(
+          'CLIENT_ERR_CHUNK_REJECTED',
+          `chunk ${c.digest} in the static delta from ${plan.from} refused: it digests to ${m.got}`,
+        ),
+      );
+    } else if (m.kind === 'end') {
+      const expected = plan?.expected ?? 0;
+      this.end(
+        null,
+        m.filled === expected
+          ? undefined
+          : `static delta has ${m.filled} bytes, its chunks ${expected}; fetching the rest one by one`,
+      );
+    } else if (m.kind === 'error') {
+      this.end(null, `static delta could not be decoded (${m.message}); fetching the rest one by one`);
+    }
+  }
 
   private end(err: Error | null, note?: string): void {
     if (this.finished) return;
     this.finished = true;
-    this.body?.destroy();
-    void this.worker?.terminate();
+    this.body.destroy();
+    void this.worker.terminate();
     for (const w of this.waiting.values()) w.resolve(null);
     this.waiting.clear();
-    if (note) this.log.warn({ delivered: this.delivered, chunks: this.list.length }, note);
+    if (note) this.log.warn({ delivered: this.delivered, chunks: this.plan?.list.length ?? 0 }, note);
     this.settle(err);
   }
 }
