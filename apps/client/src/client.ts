@@ -246,7 +246,8 @@ export class BootClient {
       // Updating from a held release: the static delta is asked for at once and decodes while the
       // manifest and indexes are fetched and the plan made (nothing in it is used before each chunk is
       // verified against the indexes the signed manifest names).
-      if (held) this.deltaStart = this.requestDelta(discovery, held.manifest.verified.digest, digest);
+      if (held && held.state.manifestDigest !== digest)
+        this.deltaStart = this.requestDelta(discovery, held.manifest.verified.digest, digest);
       manifest = await this.timeline.measure('manifest', () => this.fetchManifest(discovery, digest));
       plan = await this.timeline.measure('manifest', () =>
         this.planFromCache(manifest, discovery, held?.manifest ?? null),
