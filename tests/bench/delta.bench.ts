@@ -168,7 +168,8 @@ function mbps(bytes: number, ms: number): number {
 
 const bench: Benchmark = async ({ quick }) => {
   for (const tool of ['zsync', 'zsyncmake', 'rsync']) {
-    if (spawnSync(tool, ['--version'], { stdio: 'ignore', timeout: 5000 }).error) {
+    // Looked up, not run: zsyncmake has no --version and reads it as `-o n`, writing a file named n.
+    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore', timeout: 5000 }).status !== 0) {
       throw new Error(`${tool} not installed (apt-get install zsync rsync)`);
     }
   }
