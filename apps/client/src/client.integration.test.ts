@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releasePair, type Release } from '../../../tests/images/releases.js';
@@ -17,6 +19,7 @@ import { startLab, type Lab } from './testing/lab.js';
  */
 
 const log = pino({ level: 'silent' });
+const CLIENT_DIR = join(import.meta.dirname, '..');
 let lab: Lab;
 let pair: { first: Release; second: Release };
 
@@ -89,6 +92,43 @@ describe('bootpt-client against a loopback agent', () => {
     expect(reports.map((r) => r.decision)).toEqual(['update', 'update', 'cache']);
     expect((reports[2]!.bytes as { wire: number }).wire).toBe(0);
     expect(warm.reported).toBe(true);
+  });
+
+  it('boots warm as a process from the single-file bundle an initramfs carries (dist/bootpt-client.mjs)', async () => {
+    const config = lab.clientConfig();
+    // Built here the way `npm run build` builds it, so the test never runs a stale bundle.
+    const bundle = join(await mkdtemp(join(tmpdir(), 'bpt-bundle-')), 'bootpt-client.mjs');
+    const built = spawnSync(
+      process.execPath,
+      [
+        join(CLIENT_DIR, '../../scripts/build-node-entry.mjs'),
+        'src/bin/bootpt-client.ts',
+        bundle,
+        '--standalone',
+      ],
+      { cwd: CLIENT_DIR, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(built.status, built.stderr).toBe(0);
+    const args = [
+      bundle,
+      ...['--mac', config.mac, '--server', config.server, '--server-port', String(config.serverPort)],
+      ...['--client-port', '0', '--window-ms', '300', '--max-rounds', '3'],
+      ...['--cache-dir', config.cacheDir, '--output-dir', config.outputDir, '--pin', config.tls.fingerprint!],
+      ...['--trusted-key', config.trustedKeys[0]!.publicKey, '--log-level', 'warn'],
+    ];
+    // Run from an empty directory: the bundle must not need node_modules or the workspace.
+    const run = spawnSync(process.execPath, args, {
+      cwd: dirname(bundle),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as BootResult;
+    expect(result.verdict).toBe('valid');
+    expect(result.decision).toBe('cache');
+    expect(result.bytes.wire).toBe(0);
+    expect(sha(await readFile(join(config.outputDir, 'initramfs')))).toBe(sha(pair.second.initramfs));
+    await rm(dirname(bundle), { recursive: true, force: true });
   });
 
   it('repairs a corrupt or truncated cache before booting (never boots it)', async () => {
