@@ -15,13 +15,17 @@ import { tftpRead, type TftpGroupMode, type TftpReadResult } from './tftp-read.j
  *
  * Policy (`selectGroupFetch`, pure): a boot file qualifies when at least `groupMinMissing` of its bytes
  * (default 0.5: a cold or nearly cold cache) are missing, it is at least `groupMinBytes` (default 1 MiB:
- * below that joining a stream costs more round trips than it saves) and it fits a group transfer, which
- * never rolls over the 16-bit block number (65,535 × blksize octets). A warm cache with a small delta
+ * below that joining a stream costs more round trips than it saves) and it is under 131,071 blocks
+ * (131,071 × blksize octets): group block numbers roll over once, and past 131,071 blocks a non-master
+ * can place no block by its 16-bit number (SPEC §11 "Block-number rollover"). A warm cache with a small delta
  * stays on HTTP/2 (and its static delta): there a group stream would move far more than the delta.
  */
 
-/** Group transfers never roll over the 16-bit block number (packages/protocol/src/tftp/client-read.ts). */
-const GROUP_MAX_BLOCKS = 65_535;
+/**
+ * Beyond this a group transfer is no better than unicast: members other than the master place only blocks
+ * whose wrapped number has one candidate (packages/protocol/SPEC.md §11 "Block-number rollover").
+ */
+const GROUP_MAX_BLOCKS = 131_071;
 
 export const ENDPOINT_TFTP_BROADCAST = 3;
 export const ENDPOINT_TFTP_MULTICAST = 4;

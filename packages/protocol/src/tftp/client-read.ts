@@ -11,7 +11,10 @@
  *   server's sliding window then sends only the blocks beyond those in flight), when the end of the
  *   requested window has gone by, and on timeout. When every block up to
  *   the final short one is in, the client ACKs the final block (RFC 2090: every client ends that way) and
- *   is done. Group transfers never roll over (negotiation caps them at 65,535 blocks).
+ *   is done. Group block numbers are absolute here and wrap on the wire (SPEC §11 "Block-number
+ *   rollover"): a master unwraps a DATA number relative to the block it last asked for and never ACKs more
+ *   than `GROUP_ACK_STEP` past its previous ACK (0 when it became master); a non-master keeps only blocks
+ *   whose number has one candidate in 1 … lastBlock (from tsize); the rest it fetches once master.
  *
  * The OACK is rejected with ERROR 8 when it carries an option the client did not request or a value it
  * cannot use (blksize/windowsize above the request, a different timeout, a malformed group value). With
@@ -25,6 +28,7 @@ import type { TftpOption, TftpPacket } from './packet.js';
 import { getTftpOption, parseDecimal, parseMulticastValue, parseSbroadcastValue } from './options.js';
 import { backoff, wireBlock } from './machine.js';
 import { receiveData } from './receive.js';
+import { GROUP_ACK_STEP, unwrapBlock } from './group.js';
 import type { RetryPolicy, TftpEffect, TftpOutcome, TftpStep } from './machine.js';
 
 export interface ClientReadConfig {
@@ -51,8 +55,10 @@ export interface GroupReception {
   readonly kind: 'multicast' | 'sbroadcast';
   readonly sbid: number | null;
   readonly master: boolean;
-  /** Bit per block number 1..65535. */
+  /** Bit per absolute block number 1 … lastBlock (1 … 65535 without tsize). */
   readonly have: Uint8Array;
+  /** The master's last ACK (absolute; 0 when it became master): the next is at most GROUP_ACK_STEP more. */
+  readonly acked: number;
   readonly count: number;
   /** The first block of the window the master last asked for. */
   readonly requestedFrom: number;
@@ -189,7 +195,7 @@ function onTimer(state: ClientReadState, now: number, effects: TftpEffect[]): St
   if (retries > state.retry.maxRetries) return finish(state, 'timeout', effects);
   const next = { ...state, retries };
   if (state.phase === 'request') effects.push({ type: 'send', packet: rrq(state.config) });
-  else if (group) return requestMissing(next, now, effects);
+  else if (group) return requestMissing(next, now, effects, false);
   else ack(state.received, effects);
   return {
     state: arm({ ...next, gapAcked: false, sinceAck: 0 }, now + backoff(state.retry, retries), effects),
@@ -320,7 +326,9 @@ function onOack(
     effects.push(join);
     ack(0, effects);
     const lastBlock = tsize === null ? null : Math.floor(tsize / blksize) + 1;
-    const grouped: ClientReadState = { ...next, phase: 'group', group, lastBlock };
+    // The bitmap covers every absolute block (tsize known once the loop is over).
+    const have = lastBlock === null ? group.have : new Uint8Array(Math.max(8192, (lastBlock >>> 3) + 1));
+    const grouped: ClientReadState = { ...next, phase: 'group', group: { ...group, have }, lastBlock };
     if (group.master) return { state: arm(grouped, now + backoff(retry, 0), effects), effects };
     return {
       state: arm(grouped, now + (state.config.groupIdleMs ?? DEFAULT_GROUP_IDLE_MS), effects),
@@ -342,6 +350,7 @@ function groupReception(
     sbid,
     master,
     have: new Uint8Array(8192),
+    acked: 0,
     count: 0,
     requestedFrom: 1,
     countAtRequest: 0,
@@ -396,16 +405,45 @@ function firstMissing(group: GroupReception, lastBlock: number | null): number {
   return limit + 1;
 }
 
-/** Master: ACK the block before the first missing one ("send me the next"). */
-function requestMissing(state: ClientReadState, now: number, effects: TftpEffect[]): Step {
+/**
+ * Master: ACK the block before the first missing one ("send me the next"), at most GROUP_ACK_STEP past the
+ * previous ACK. `advance` is false on the retransmission timeout: the previous ACK may be lost, so it is
+ * repeated rather than stepped past (the server's reference then lags one step at most).
+ */
+function requestMissing(state: ClientReadState, now: number, effects: TftpEffect[], advance: boolean): Step {
   const group = state.group!;
   const first = firstMissing(group, state.lastBlock);
-  ack(first - 1, effects);
+  const acked =
+    advance || group.acked === 0 ? Math.min(first - 1, group.acked + GROUP_ACK_STEP) : group.acked;
+  ack(acked, effects);
   const next = {
     ...state,
-    group: { ...group, requestedFrom: first, countAtRequest: group.count, holeHint: first },
+    group: { ...group, acked, requestedFrom: acked + 1, countAtRequest: group.count, holeHint: first },
   };
   return { state: arm(next, now + backoff(state.retry, state.retries), effects), effects };
+}
+
+/**
+ * The absolute block number of a group DATA/BDATA numbered `wire`, or 0 (ignore it). Up to 65,535 blocks
+ * (or without tsize) the wire number is the block. Past the wrap a master takes the number nearest the
+ * first block it asked for (the server sends it only that window); a non-master, which cannot know where a
+ * hand-over moved the stream, keeps a block only when one number in 1 … lastBlock fits.
+ */
+function groupBlock(
+  group: GroupReception,
+  lastBlock: number | null,
+  windowsize: number,
+  wire: number,
+): number {
+  if (lastBlock === null || lastBlock <= 65535) return wire;
+  if (group.master) {
+    // Only the window asked for: below it everything is held, and a number beyond it is a datagram that
+    // was in flight before this client became master (another block with the same wire number).
+    const block = unwrapBlock(group.requestedFrom, wire);
+    return block >= group.requestedFrom && block < group.requestedFrom + windowsize ? block : 0;
+  }
+  const block = wire === 0 ? 65536 : wire;
+  return block + 65536 <= lastBlock ? 0 : block;
 }
 
 function onGroupPacket(
@@ -426,21 +464,23 @@ function onGroupPacket(
           ? (parseMulticastValue(value)?.master ?? null)
           : (parseSbroadcastValue(value)?.master ?? null);
     if (master === null) return { state, effects };
-    const next = { ...state, retries: 0, group: { ...group, master } };
-    if (master) return requestMissing(next, now, effects);
+    // A new master's ACKs start again from 0 (the server's reference for its first ACK).
+    const next = { ...state, retries: 0, group: { ...group, master, acked: master ? 0 : group.acked } };
+    if (master) return requestMissing(next, now, effects, true);
     const idle = state.config.groupIdleMs ?? DEFAULT_GROUP_IDLE_MS;
     return { state: arm(next, now + idle, effects), effects };
   }
 
-  let block: number;
+  let wire: number;
   let data: Uint8Array;
   if (group.kind === 'multicast' && packet.opcode === 'DATA') {
-    ({ block, data } = packet);
+    ({ block: wire, data } = packet);
   } else if (group.kind === 'sbroadcast' && packet.opcode === 'BDATA' && packet.sbid === group.sbid) {
-    ({ block, data } = packet);
+    ({ block: wire, data } = packet);
   } else {
     return { state, effects };
   }
+  const block = groupBlock(group, state.lastBlock, state.windowsize, wire);
   let lastBlock = state.lastBlock;
   const short = data.length < state.blksize;
   if (block === 0 || data.length > state.blksize) return { state, effects };
@@ -459,6 +499,7 @@ function onGroupPacket(
     sbid: group.sbid,
     master: group.master,
     have: group.have,
+    acked: group.acked,
     count: fresh ? group.count + 1 : group.count,
     requestedFrom: group.requestedFrom,
     countAtRequest: group.countAtRequest,
@@ -483,6 +524,9 @@ function onGroupPacket(
     group: reception,
   };
   if (lastBlock !== null && reception.count === lastBlock) {
+    // A master walks its ACKs up to the last block in GROUP_ACK_STEP steps so the server can unwrap them.
+    if (reception.master)
+      for (let a = group.acked + GROUP_ACK_STEP; a < lastBlock; a += GROUP_ACK_STEP) ack(a, effects);
     ack(lastBlock, effects);
     return finish(next, 'complete', effects);
   }
@@ -493,7 +537,7 @@ function onGroupPacket(
       block >= group.requestedFrom + state.windowsize - 1 ||
       block === lastBlock
     ) {
-      return requestMissing(next, now, effects);
+      return requestMissing(next, now, effects, true);
     }
     // The retransmission timer runs from the last ACK (armed by requestMissing), not from every block.
   }

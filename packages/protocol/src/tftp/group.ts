@@ -24,7 +24,10 @@
  * ERROR; the group ends (`done`) when the last client has left.
  *
  * Data access is the same injected `readBlock(block)` as the unicast read; the file size is known (group
- * transfers require it), so the last block is `floor(size / blksize) + 1` ≤ 65535 and never wraps.
+ * transfers require it), so the last block is `floor(size / blksize) + 1`. Block numbers are absolute here
+ * and wrap on the wire (65535 → 0, `wireBlock`); the master's ACKs are unwrapped with `unwrapBlock` relative
+ * to its previous request, or to 0 for a new master's first ACK (the master never ACKs more than
+ * `GROUP_ACK_STEP` past that reference: SPEC §11 "Block-number rollover").
  *
  * `sentAt` (when each block last went to the group) is mutated in place: treat every state as consumed once
  * passed to `groupStep`.
@@ -32,7 +35,7 @@
 import { TFTP_ERROR_CODES } from './packet.js';
 import type { TftpOption, TftpPacket } from './packet.js';
 import { formatMulticastValue, formatSbroadcastValue, getTftpOption, parseDecimal } from './options.js';
-import { backoff } from './machine.js';
+import { backoff, wireBlock } from './machine.js';
 import type { RetryPolicy, TftpEffect, TftpStep } from './machine.js';
 
 export type GroupDelivery =
@@ -67,8 +70,12 @@ export interface GroupState {
   /** In join order; the master is always `members[0]` once `master` is set. */
   readonly members: readonly GroupMember[];
   readonly master: string | null;
-  /** 'oack': waiting for the new master's first ACK; 'window': a window is out. */
-  readonly masterPhase: 'oack' | 'window';
+  /**
+   * 'handover': past the wrap, the heir's OACK waits one retransmission timeout so group datagrams sent
+   * for the previous master are delivered first; 'oack': waiting for the new master's first ACK;
+   * 'window': a window is out.
+   */
+  readonly masterPhase: 'handover' | 'oack' | 'window';
   /** The ACK the current window answers (window = lastRequest+1 ..). */
   readonly lastRequest: number;
   readonly retries: number;
@@ -83,6 +90,22 @@ export interface GroupState {
 }
 
 type Step = TftpStep<GroupState>;
+
+/**
+ * A group master never ACKs more than this past its previous ACK (0 when it became master). The server
+ * unwraps within ±32768 of the last ACK it got, so up to three consecutive lost stepped ACKs are harmless.
+ */
+export const GROUP_ACK_STEP = 8192;
+
+/**
+ * The absolute block number ≡ `wire` (mod 65536) nearest to `reference`: within reference − 32768 …
+ * reference + 32767, moved up by 65536 if that is negative.
+ */
+export function unwrapBlock(reference: number, wire: number): number {
+  const delta = ((((wire - reference) % 65536) + 65536 + 32768) % 65536) - 32768;
+  const block = reference + delta;
+  return block < 0 ? block + 65536 : block;
+}
 
 export function createGroup(config: GroupConfig): GroupState {
   const lastBlock = Math.floor(config.fileSize / config.blksize) + 1;
@@ -213,13 +236,32 @@ function onPacket(
     });
     return leave(state, client, 'error', now, effects);
   }
-  if (packet.block === state.lastBlock) return leave(state, client, 'complete', now, effects);
-  if (client !== state.master || packet.block > state.lastBlock) return { state, effects };
+  if (client !== state.master || state.masterPhase === 'handover') {
+    // A non-master only ever ACKs 0 (after its OACK) and its last block (negotiation refuses group
+    // transfers whose last block is a multiple of 65536, so the two never share a wire number).
+    if (packet.block === wireBlock(state.lastBlock)) return leave(state, client, 'complete', now, effects);
+    return { state, effects };
+  }
+  const block = unwrapBlock(state.masterPhase === 'oack' ? 0 : state.lastRequest, packet.block);
+  if (block === state.lastBlock) return leave(state, client, 'complete', now, effects);
+  if (block > state.lastBlock) return { state, effects };
   // First ACK of a new master: everything. Otherwise skip blocks in flight, but a repeated ACK n says
   // n+1 was lost.
   const resend: Resend =
-    state.masterPhase === 'oack' ? 'all' : packet.block === state.lastRequest ? 'first' : 'none';
-  return sendWindow(state, packet.block, 0, member, resend, now, effects);
+    state.masterPhase === 'oack' ? 'all' : block === state.lastRequest ? 'first' : 'none';
+  return sendWindow(state, block, 0, member, resend, now, effects);
+}
+
+/**
+ * Whether another block with the same wire number (block ± k·65536) went to the group after `after`: a
+ * member could still receive that one and, unwrapping, take it for this one. Such a block waits (the
+ * timer or the next ACK sends it once the alias is a retransmission timeout old).
+ */
+function aliasRecent(sentAt: Float64Array, block: number, lastBlock: number, after: number): boolean {
+  for (let alias = block % 65536 || 65536; alias <= lastBlock; alias += 65536) {
+    if (alias !== block && sentAt[alias]! >= after) return true;
+  }
+  return false;
 }
 
 /** Which in-flight blocks of the window go out again: none, the first (re-requested), all (timeout). */
@@ -243,18 +285,20 @@ function sendWindow(
   const from = lastRequest + 1;
   const to = Math.min(lastRequest + master.windowsize, state.lastBlock);
   const inFlightAfter = Math.max(state.masterSince, now - config.retry.timeoutMs);
+  const quarantineAfter = now - config.retry.timeoutMs;
   let sent = 0;
   for (let block = from; block <= to; block++) {
     const inFlight = sentAt[block]! >= inFlightAfter;
     if (inFlight && !(resend === 'all' || (resend === 'first' && block === from))) continue;
+    if (state.lastBlock > 65535 && aliasRecent(sentAt, block, state.lastBlock, quarantineAfter)) continue;
     sentAt[block] = now;
     sent++;
     const data = config.readBlock(block);
     if (data.length > config.blksize) throw new RangeError(`readBlock(${block}) returned more than blksize`);
     const packet: TftpPacket =
       config.delivery.kind === 'multicast'
-        ? { opcode: 'DATA', block, data }
-        : { opcode: 'BDATA', block, sbid: config.delivery.sbid, data };
+        ? { opcode: 'DATA', block: wireBlock(block), data }
+        : { opcode: 'BDATA', block: wireBlock(block), sbid: config.delivery.sbid, data };
     effects.push({ type: 'sendGroup', packet });
   }
   const deadline = now + backoff(config.retry, retries);
@@ -293,6 +337,17 @@ function leave(
 function passMastership(state: GroupState, now: number, effects: TftpEffect[]): Step {
   const heir = state.members[0];
   if (!heir) return end({ ...state, master: null }, 'complete', effects);
+  if (state.lastBlock > 65535) {
+    // The heir unwraps block numbers relative to what it asks for: let the old stream drain first.
+    const at = now + state.config.retry.timeoutMs;
+    effects.push({ type: 'setTimer', at });
+    const draining: GroupState = { ...state, master: heir.client, masterPhase: 'handover', retries: 0 };
+    return { state: { ...draining, deadline: at }, effects };
+  }
+  return offerMastership(state, heir, now, effects);
+}
+
+function offerMastership(state: GroupState, heir: GroupMember, now: number, effects: TftpEffect[]): Step {
   effects.push({ type: 'send', to: heir.client, packet: oackFor(state, heir, true) });
   effects.push({
     type: 'log',
@@ -313,6 +368,7 @@ function passMastership(state: GroupState, now: number, effects: TftpEffect[]): 
 function onTimer(state: GroupState, now: number, effects: TftpEffect[]): Step {
   if (state.master === null || now < state.deadline) return { state, effects };
   const master = state.members.find((m) => m.client === state.master)!;
+  if (state.masterPhase === 'handover') return offerMastership(state, master, now, effects);
   const retries = state.retries + 1;
   if (retries > state.config.retry.maxRetries) {
     effects.push({

@@ -5,7 +5,8 @@ import { createServerRead, serverReadStep } from './server-read.js';
 import type { ServerReadConfig, ServerReadState } from './server-read.js';
 import { clientReadStep, createClientRead } from './client-read.js';
 import type { ClientReadConfig, ClientReadState } from './client-read.js';
-import { createGroup, groupStep } from './group.js';
+import { createGroup, groupStep, unwrapBlock } from './group.js';
+import fc from 'fast-check';
 import { createServerWrite, serverWriteStep } from './server-write.js';
 import type { GroupState } from './group.js';
 import type { TftpEffect, TftpStep } from './machine.js';
@@ -630,5 +631,80 @@ describe('server write machine', () => {
       { opcode: 'ERROR', errorCode: 3, errorMessage: 'disk full or allocation exceeded' },
     ]);
     expect(done(w.effects)?.outcome).toBe('error');
+  });
+});
+
+describe('group block-number rollover', () => {
+  it('property (seeded): unwrapBlock recovers any block within ±32767 of the reference', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 300_000 }),
+        fc.integer({ min: -32_767, max: 32_767 }),
+        (ref, d) => {
+          const block = ref + d;
+          fc.pre(block >= 0);
+          expect(unwrapBlock(ref, block % 65536)).toBe(block);
+        },
+      ),
+      { seed: 2090, numRuns: 2000 },
+    );
+    // A new master's reference is 0: its first ACK (at most GROUP_ACK_STEP) maps to itself.
+    expect(unwrapBlock(0, 8192)).toBe(8192);
+    expect(unwrapBlock(65_535, 0)).toBe(65_536);
+    expect(unwrapBlock(65_536, 65_535)).toBe(65_535);
+  });
+
+  it('sends wrapped numbers, unwraps the master’s ACKs past the wrap, and delays the heir’s OACK', () => {
+    const size = 8 * 70_000;
+    let g = createGroup({
+      delivery: { kind: 'multicast', address: '239.1.1.1', port: 1758 },
+      blksize: 8,
+      fileSize: size,
+      retry: { timeoutMs: 100, maxTimeoutMs: 800, maxRetries: 3 },
+      readBlock: (n) => new Uint8Array(n === 70_001 ? 0 : 8).fill(n & 0xff),
+    });
+    const oackOf = (mc: string): TftpOption[] => [{ name: 'multicast', value: mc }];
+    g = groupStep(
+      g,
+      { type: 'join', client: 'm', oack: [...oackOf(''), { name: 'windowsize', value: '4' }] },
+      0,
+    ).state;
+    g = groupStep(
+      g,
+      { type: 'join', client: 'n', oack: [...oackOf(''), { name: 'windowsize', value: '4' }] },
+      1,
+    ).state;
+    const ackFrom = (client: string, block: number, now: number): readonly TftpEffect[] => {
+      const step = groupStep(g, { type: 'packet', client, packet: { opcode: 'ACK', block } }, now);
+      g = step.state;
+      return step.effects;
+    };
+    const dataBlocks = (effects: readonly TftpEffect[]): number[] =>
+      effects.flatMap((e) => (e.type === 'sendGroup' && e.packet.opcode === 'DATA' ? [e.packet.block] : []));
+    expect(dataBlocks(ackFrom('m', 8192, 10))).toEqual([8193, 8194, 8195, 8196]);
+    // Steps of at most 8192: 16384, 24576, … 65533 then across the wrap.
+    for (let a = 16_384, t = 20; a < 65_533; a += 8192, t += 10) ackFrom('m', a, t);
+    expect(g.lastRequest).toBe(57_344);
+    expect(dataBlocks(ackFrom('m', 65_533, 200))).toEqual([65_534, 65_535, 0, 1]);
+    // ACK 65535: 65536 and 65537 (wire 0, 1) are in flight; 65538 and 65539 go out as 2 and 3.
+    expect(dataBlocks(ackFrom('m', 65_535, 205))).toEqual([2, 3]);
+    // ACK 1 now means 65537: 65538 and 65539 are in flight, 65540 and 65541 go out as 4 and 5.
+    expect(dataBlocks(ackFrom('m', 1, 210))).toEqual([4, 5]);
+    expect(g.lastRequest).toBe(65_537);
+    // A non-master's ACK 0 is not its last block (wire 4465) and is ignored.
+    expect(ackFrom('n', 0, 220)).toEqual([]);
+    // The master ACKs the last block: leaves; the heir's OACK waits one timeout (old stream drains).
+    const leaving = ackFrom('m', 70_001 % 65_536, 230);
+    expect(leaving.some((e) => e.type === 'left' && e.client === 'm' && e.reason === 'complete')).toBe(true);
+    expect(leaving.some((e) => e.type === 'send')).toBe(false);
+    const offered = groupStep(g, { type: 'timer' }, 330);
+    expect(offered.effects).toContainEqual({
+      type: 'send',
+      to: 'n',
+      packet: {
+        opcode: 'OACK',
+        options: [...oackOf('239.1.1.1,1758,1'), { name: 'windowsize', value: '4' }],
+      },
+    });
   });
 });

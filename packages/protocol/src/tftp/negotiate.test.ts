@@ -201,7 +201,27 @@ describe('negotiateOptions', () => {
     ).toMatchObject({ params: { blksize: 1468, group: null } });
   });
 
-  it('group needs a known size within 65535 blocks, octet mode, RRQ', () => {
+  it('group past 65535 blocks (wire numbers roll over) needs tsize and a last block not a multiple of 65536', () => {
+    const policy = { enabled: { multicast: true } } as const;
+    const withTsize = rrq([
+      ['tsize', '0'],
+      ['multicast', ''],
+    ]);
+    expect(oack(withTsize, { ...policy, fileSize: 70_000 * 512 })).toEqual([
+      { name: 'tsize', value: String(70_000 * 512) },
+      { name: 'multicast', value: '' },
+    ]);
+    // floor(size / 512) + 1 = 65536 and 131072 blocks: refused; 65537 blocks: granted.
+    expect(oack(withTsize, { ...policy, fileSize: 65535 * 512 })).toEqual([
+      { name: 'tsize', value: String(65535 * 512) },
+    ]);
+    expect(oack(withTsize, { ...policy, fileSize: 131071 * 512 + 3 })).toHaveLength(1);
+    expect(oack(withTsize, { ...policy, fileSize: 65536 * 512 })).toHaveLength(2);
+    // tsize refused by policy: no group either.
+    expect(oack(withTsize, { ...policy, fileSize: 70_000 * 512, refuse: ['tsize'] })).toEqual([]);
+  });
+
+  it('group needs a known size, octet mode, RRQ (and tsize past 65535 blocks)', () => {
     const policy = { enabled: { multicast: true } } as const;
     expect(oack(rrq([['multicast', '']]), { ...policy, fileSize: null })).toEqual([]);
     expect(oack(rrq([['multicast', '']]), { ...policy, fileSize: 65535 * 512 })).toEqual([]);

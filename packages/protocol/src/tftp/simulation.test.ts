@@ -535,10 +535,13 @@ interface GroupRunClient {
   done: Done | null;
   received: Uint8Array;
   holds: number;
+  /** The first block it was handed (absolute). */
+  firstBlock: number;
 }
 
 function runGroup(opts: {
   file: Uint8Array;
+  blksize?: number;
   delivery: GroupDelivery;
   clients: { name: string; startAt: number; windowsize: number; dieAt?: number }[];
   seed: number;
@@ -553,7 +556,7 @@ function runGroup(opts: {
   const sched = new Scheduler();
   const rand = mulberry32(opts.seed);
   const channel = opts.channel ?? PERFECT;
-  const blksize = 64;
+  const blksize = opts.blksize ?? 64;
   const kind = opts.delivery.kind;
   let group: GroupState | null = null;
   let groupTimer = -1;
@@ -652,6 +655,7 @@ function runGroup(opts: {
         });
       } else if (e.type === 'data') {
         c.received.set(e.data, e.offset);
+        if (c.holds === 0) c.firstBlock = e.block;
         c.holds++;
       } else if (e.type === 'done') {
         c.done = e;
@@ -667,6 +671,7 @@ function runGroup(opts: {
       done: null,
       received: new Uint8Array(opts.file.length),
       holds: 0,
+      firstBlock: 0,
     };
     runs.push(c);
     sched.at(spec.startAt, () =>
@@ -855,5 +860,85 @@ describe('group transfer (RFC 2090 multicast and IBM sbroadcast)', () => {
       expectSameBytes(c.received, file, c.name);
     }
     expect(run.group?.outcome).toBe('complete');
+  });
+
+  describe('block-number rollover past 65,535 blocks (SPEC §11)', () => {
+    // blksize 8: 70,000 blocks are 560 kB, so the simulation crosses the wrap quickly.
+    const expectAll = (run: ReturnType<typeof runGroup>, file: Uint8Array): void => {
+      for (const c of run.clients) {
+        if (c.dieAt !== undefined) continue;
+        expect(c.done?.outcome, c.name).toBe('complete');
+        expectSameBytes(c.received, file, c.name);
+      }
+      expect(run.group?.outcome).toBe('complete');
+    };
+
+    it.each([
+      ['multicast', MULTICAST, 61],
+      ['sbroadcast', SBROADCAST, 62],
+    ] as const)(
+      '%s: lossy channel, a master dying past the wrap, a late joiner that first sees wrapped numbers',
+      (_n, delivery, seed) => {
+        const file = fileOf(8 * 70_000 + 3, seed);
+        const run = runGroup({
+          file,
+          blksize: 8,
+          delivery,
+          seed,
+          channel: LOSSY,
+          clients: [
+            { name: 'a', startAt: 0, windowsize: 16, dieAt: 412_000 },
+            { name: 'b', startAt: 1, windowsize: 8 },
+            { name: 'late', startAt: 402_000, windowsize: 16 },
+          ],
+        });
+        expectAll(run, file);
+        expect(run.left).toContain('a:timeout');
+        const late = run.clients[2]!;
+        // Joined past the wrap (a had sent ~66,000 blocks): as a non-master it placed no block whose wire
+        // number has two candidates (1 … 4,465 and 65,537 … 70,001); it fetched those as master.
+        expect(late.firstBlock).toBeGreaterThan(70_001 - 65_536);
+        expect(late.holds).toBe(70_001);
+      },
+    );
+
+    it('property (seeded): sizes around and past the wrap, random starts, loss, deaths', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 65_530, max: 72_000 }),
+          fc.array(
+            fc.record({
+              startAt: fc.integer({ min: 0, max: 500_000 }),
+              windowsize: fc.integer({ min: 1, max: 16 }),
+              dies: fc.boolean(),
+            }),
+            { minLength: 2, maxLength: 3 },
+          ),
+          fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+          fc.boolean(),
+          (blocks, specs, seed, multicast) => {
+            // Negotiation refuses a last block that is a multiple of 65536 (it would share ACK 0).
+            const size = 8 * (blocks % 65_536 === 65_535 ? blocks + 1 : blocks) + (seed % 8);
+            const file = fileOf(size, seed);
+            const run = runGroup({
+              file,
+              blksize: 8,
+              delivery: multicast ? MULTICAST : SBROADCAST,
+              seed,
+              channel: LOSSY,
+              // Only the first may die (someone must stay to finish); it dies mid-stream.
+              clients: specs.map((c, i) => ({
+                name: `c${i}`,
+                startAt: c.startAt,
+                windowsize: c.windowsize,
+                ...(i === 0 && c.dies ? { dieAt: c.startAt + 200_000 } : {}),
+              })),
+            });
+            expectAll(run, file);
+          },
+        ),
+        { seed: 65536, numRuns: 4 },
+      );
+    });
   });
 });
