@@ -1,11 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasNetns, TestLan } from '../../../../tests/lib/netns.js';
-import type { NetnsProcess } from '../../../../tests/lib/netns.js';
-import { metricValue, pseudoRandom, sha256, sha256File, startTftpServer } from './testing.js';
+import { describe, expect, it } from 'vitest';
+import { hasNetns } from '../../../../tests/lib/netns.js';
+import { metricValue, sha256File, useGroupLan } from './testing.js';
 
 /**
  * RFC 2090 multicast with atftp from three namespaces at once: one group, master hand-over as masters
@@ -19,37 +16,10 @@ const subnet = `10.215.${100 + (process.pid % 50)}`;
 const SIZE = 3 * 1024 * 1024 + 777;
 
 describe.skipIf(skip !== '')(`TFTP multicast groups${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let lan: TestLan;
-  let server: NetnsProcess;
-  let work: string;
-  let digest: string;
-
-  beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'bpt-tftp-mc-'));
-    mkdirSync(join(work, 'root'));
-    const body = pseudoRandom(SIZE, 7);
-    digest = sha256(body);
-    writeFileSync(join(work, 'root', 'image.bin'), body);
-    lan = await TestLan.create({ subnet, hosts: 4, tag: 'tfmc' });
-    for (const h of lan.hosts) lan.addMulticastRoute(h);
-    server = await startTftpServer(
-      lan,
-      lan.host(1).namespace,
-      {
-        interfaces: ['eth0'],
-        root: join(work, 'root'),
-        retry: { timeoutMs: 300, maxTimeoutMs: 1000, maxRetries: 8 },
-      },
-      'debug',
-    );
-  }, 60_000);
-
-  afterAll(async () => {
-    await lan?.destroy();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  const group = useGroupLan({ subnet, tag: 'tfmc', file: 'image.bin', size: SIZE, seed: 7 });
 
   it('three atftp clients share one multicast stream, with master hand-over and a late joiner', async () => {
+    const { lan, server, work, digest } = group();
     const fetch = (host: number) =>
       lan.exec(
         lan.host(host).namespace,

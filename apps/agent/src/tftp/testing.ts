@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import type { NetnsProcess, TestLan } from '../../../../tests/lib/netns.js';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { TestLan } from '../../../../tests/lib/netns.js';
+import type { NetnsProcess } from '../../../../tests/lib/netns.js';
 
 /**
  * Test helpers for the TFTP integration tests (test-only; not imported by the service).
@@ -23,6 +27,66 @@ export async function startTftpServer(
   );
   await proc.waitForOutput('tftp ready', 20_000);
   return proc;
+}
+
+export interface GroupLan {
+  readonly lan: TestLan;
+  readonly server: NetnsProcess;
+  /** Scratch directory: the served files are under `root/`, clients write next to it. */
+  readonly work: string;
+  /** SHA-256 of the served file. */
+  readonly digest: string;
+  /** Destroys the LAN and the scratch directory. */
+  readonly destroy: () => Promise<void>;
+}
+
+/**
+ * A LAN of four hosts with multicast routes, a pseudo-random `file` of `size` octets and the TFTP service
+ * (debug logs, so hand-overs show) on host 1 with a 300 ms retransmission timeout.
+ */
+export async function startGroupLan(opts: {
+  readonly subnet: string;
+  readonly tag: string;
+  readonly file: string;
+  readonly size: number;
+  readonly seed: number;
+}): Promise<GroupLan> {
+  const work = mkdtempSync(join(tmpdir(), `bpt-${opts.tag}-`));
+  mkdirSync(join(work, 'root'));
+  const body = pseudoRandom(opts.size, opts.seed);
+  writeFileSync(join(work, 'root', opts.file), body);
+  const lan = await TestLan.create({ subnet: opts.subnet, hosts: 4, tag: opts.tag });
+  for (const h of lan.hosts) lan.addMulticastRoute(h);
+  const server = await startTftpServer(
+    lan,
+    lan.host(1).namespace,
+    {
+      interfaces: ['eth0'],
+      root: join(work, 'root'),
+      retry: { timeoutMs: 300, maxTimeoutMs: 1000, maxRetries: 8 },
+    },
+    'debug',
+  );
+  const destroy = async (): Promise<void> => {
+    await lan.destroy();
+    rmSync(work, { recursive: true, force: true });
+  };
+  return { lan, server, work, digest: sha256(body), destroy };
+}
+
+/** Registers `beforeAll`/`afterAll` for a `startGroupLan` fixture; call the result inside a test. */
+export function useGroupLan(opts: Parameters<typeof startGroupLan>[0]): () => GroupLan {
+  let fixture: GroupLan | undefined;
+  beforeAll(async () => {
+    fixture = await startGroupLan(opts);
+  }, 60_000);
+  afterAll(async () => {
+    await fixture?.destroy();
+  });
+  return () => {
+    if (!fixture) throw new Error('group LAN not started');
+    return fixture;
+  };
 }
 
 export async function sha256File(path: string): Promise<string> {
