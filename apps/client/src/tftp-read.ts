@@ -86,6 +86,8 @@ export function readOptions(
   out.push({ name: 'tsize', value: '0' });
   if (options.group?.kind === 'sbroadcast') out.push({ name: 'sbroadcast', value: options.group.mask });
   if (options.group?.kind === 'multicast') out.push({ name: 'multicast', value: '' });
+  // This reader unwraps group block numbers past 65,535 (SPEC §11): say so, or the server keeps unicast.
+  if (options.group) out.push({ name: 'rollover', value: '0' });
   return out;
 }
 

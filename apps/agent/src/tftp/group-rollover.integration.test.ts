@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasNetns } from '../../../../tests/lib/netns.js';
@@ -7,11 +8,13 @@ import { metricValue, sha256File, useGroupLan } from './testing.js';
  * Group block-number rollover (packages/protocol/SPEC.md §11): three BOOTP Turbo TFTP clients
  * (tests/tftp/client.ts over the client library) in three namespaces fetch one file of 68,000 blocks of
  * 512 octets by RFC 2090 multicast, so the wire numbers wrap 65535 → 0; every copy is SHA-256 verified.
- * atftp's multicast test (group.integration.test.ts) keeps to a file under 65,535 blocks.
+ * Past the wrap a group is granted only to clients that send `rollover 0`: atftp asks for multicast and
+ * tsize but cannot unwrap group numbers (it aborts at the wrap), so it must get unicast and complete.
  */
 
 const netns = hasNetns();
-const skip = netns.ok ? '' : netns.reason;
+const hasAtftp = spawnSync('which', ['atftp'], { encoding: 'utf8' }).status === 0;
+const skip = !netns.ok ? netns.reason : hasAtftp ? '' : 'atftp missing';
 const subnet = `10.216.${100 + (process.pid % 50)}`;
 const BLKSIZE = 512;
 const BLOCKS = 68_000;
@@ -20,6 +23,25 @@ const CLIENT = resolve(import.meta.dirname, '../../../../tests/tftp/client.ts');
 
 describe.skipIf(skip !== '')(`TFTP multicast past 65,535 blocks${skip ? ` (skipped: ${skip})` : ''}`, () => {
   const group = useGroupLan({ subnet, tag: 'tfwr', file: 'big.bin', size: SIZE, seed: 11 });
+
+  it('atftp asking for multicast past the wrap gets unicast (it cannot unwrap group numbers) and completes', async () => {
+    const { lan, work, digest } = group();
+    const out = join(work, 'out-atftp');
+    const r = await lan.exec(
+      lan.host(2).namespace,
+      ['atftp', '-g', '-r', 'big.bin', '-l', out, '--option', 'multicast', '--option', 'tsize 0'].concat([
+        '--option',
+        `blksize ${BLKSIZE}`,
+        '--option',
+        'windowsize 16',
+        `${subnet}.1`,
+        '69',
+      ]),
+      { timeoutMs: 120_000 },
+    );
+    expect(r.code, `${r.stderr}${r.stdout}`).toBe(0);
+    expect(await sha256File(out)).toBe(digest);
+  }, 180_000);
 
   it('three clients share one stream whose block numbers wrap, with master hand-over', async () => {
     const { lan, server, work, digest } = group();
@@ -68,5 +90,12 @@ describe.skipIf(skip !== '')(`TFTP multicast past 65,535 blocks${skip ? ` (skipp
       }),
     ).toBe(3);
     expect(metricValue(text, 'bootpt_agent_tftp_active_groups')).toBe(0);
+    // The atftp request above (multicast without `rollover 0`) was served by unicast.
+    expect(
+      metricValue(text, 'bootpt_agent_tftp_transfer_duration_seconds_count', {
+        mode: 'unicast',
+        outcome: 'complete',
+      }),
+    ).toBe(1);
   }, 180_000);
 });

@@ -201,12 +201,32 @@ describe('negotiateOptions', () => {
     ).toMatchObject({ params: { blksize: 1468, group: null } });
   });
 
-  it('group past 65535 blocks (wire numbers roll over) needs tsize and a last block not a multiple of 65536', () => {
+  it('group past 65535 blocks (wire numbers roll over) needs rollover 0, tsize and a last block not a multiple of 65536', () => {
     const policy = { enabled: { multicast: true } } as const;
     const withTsize = rrq([
       ['tsize', '0'],
       ['multicast', ''],
+      ['rollover', '0'],
     ]);
+    // What atftp sends: tsize and multicast but no opt-in (it cannot unwrap): unicast past the wrap, the
+    // group below it; `rollover` itself is never echoed.
+    const atftpLike = rrq([
+      ['tsize', '0'],
+      ['multicast', ''],
+    ]);
+    expect(oack(atftpLike, { ...policy, fileSize: 70_000 * 512 })).toEqual([
+      { name: 'tsize', value: String(70_000 * 512) },
+    ]);
+    expect(oack(atftpLike, { ...policy, fileSize: 60_000 * 512 })).toEqual([
+      { name: 'tsize', value: String(60_000 * 512) },
+      { name: 'multicast', value: '' },
+    ]);
+    const rolloverToOne = rrq([
+      ['tsize', '0'],
+      ['multicast', ''],
+      ['rollover', '1'],
+    ]);
+    expect(oack(rolloverToOne, { ...policy, fileSize: 70_000 * 512 })).toHaveLength(1);
     expect(oack(withTsize, { ...policy, fileSize: 70_000 * 512 })).toEqual([
       { name: 'tsize', value: String(70_000 * 512) },
       { name: 'multicast', value: '' },

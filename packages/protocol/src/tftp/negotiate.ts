@@ -8,8 +8,10 @@
  *   windowsize or timeout ends the request with ERROR 8. WRQ `tsize` larger than allowed is ERROR 3
  *   (RFC 2349).
  * - `multicast` / `sbroadcast` are granted (at most one, the first requested) only for an octet RRQ of a
- *   file whose size is known; past 65,535 blocks (wire numbers roll over) only when tsize is granted too
- *   and the last block is not a multiple of 65536 (SPEC §11); and only if the negotiated blksize can equal a running group's. Their OACK value is left empty here: the group machine
+ *   file whose size is known; past 65,535 blocks (wire numbers roll over) only when tsize is granted too,
+ *   the client opted in with `rollover 0` (tftp-hpa's option name: it unwraps 16-bit block numbers; atftp
+ *   does not and would abort at the wrap, so it keeps getting unicast) and the last block is not a multiple
+ *   of 65536 (SPEC §11); and only if the negotiated blksize can equal a running group's. Their OACK value is left empty here: the group machine
  *   (`group.ts`) fills in `addr,port,mc` / `port,sbid,master` per client. A BDATA header is 4 octets longer
  *   than DATA's, so an sbroadcast transfer's blksize is clamped 4 below `maxBlksize` (the path-MTU clamp
  *   for DATA): BDATA blocks then fit the same MTU unfragmented (SPEC §11).
@@ -100,6 +102,7 @@ export function negotiateOptions(request: TftpRequestPacket, policy: TftpServerP
   let timeoutSeconds: number | null = null;
   let tsize: number | null = null;
   let tsizeRequested = false;
+  let rolloverToZero = false;
   let group: 'multicast' | 'sbroadcast' | null = null;
   let subnetMask: string | null = null;
 
@@ -108,6 +111,8 @@ export function negotiateOptions(request: TftpRequestPacket, policy: TftpServerP
     if (seen.has(name)) continue;
     seen.add(name);
     if (name === TFTP_OPTION_NAMES.tsize) tsizeRequested = true;
+    // Only an opt-in for group transfers past the wrap; never echoed (unicast rolls over to 0 anyway).
+    if (name === 'rollover') rolloverToZero = option.value === '0';
     if (!(name in DEFAULT_ENABLED)) continue;
     const known = name as TftpKnownOptionName;
     if (!enabled[known] || refused.has(name)) continue;
@@ -191,10 +196,11 @@ export function negotiateOptions(request: TftpRequestPacket, policy: TftpServerP
       groupBlksize === blksize ||
       (requestedBlksize !== null && groupBlksize <= requestedBlksize && groupBlksize <= maxBlksize);
     const blocks = Math.floor((policy.fileSize ?? 0) / groupBlksize) + 1;
-    // Past 65,535 blocks the wire numbers roll over: members need tsize to place them (SPEC §11), and a
-    // last block that is a multiple of 65536 would share wire number 0 with a member's first ACK.
+    // Past 65,535 blocks the wire numbers roll over: members must say they unwrap them (`rollover 0`) and
+    // need tsize to place them (SPEC §11), and a last block that is a multiple of 65536 would share wire
+    // number 0 with a member's first ACK.
     const rollsOver = blocks > MAX_GROUP_BLOCKS;
-    if (!canMatch || (rollsOver && (tsize === null || blocks % 65536 === 0))) {
+    if (!canMatch || (rollsOver && (!rolloverToZero || tsize === null || blocks % 65536 === 0))) {
       const index = granted.findIndex((o) => o.value === '' && o.name.toLowerCase() === group);
       granted.splice(index, 1);
       group = null;

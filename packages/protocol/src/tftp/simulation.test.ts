@@ -686,6 +686,7 @@ function runGroup(opts: {
               opt('tsize', 0),
               opt('windowsize', spec.windowsize),
               opt(kind, kind === 'multicast' ? '' : '255.255.255.0'),
+              opt('rollover', 0),
             ],
             retry: RETRY,
             dallyMs: 0,
