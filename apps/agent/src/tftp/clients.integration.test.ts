@@ -26,6 +26,21 @@ interface Client {
   readonly argv: (server: string, file: string, out: string) => string[];
 }
 
+/** atftp fetching `file` with the given RFC 2347 options (`'blksize 1428'`, ...). */
+function atftp(...options: string[]): Client['argv'] {
+  return (s, f, o) => [
+    'atftp',
+    '-g',
+    '-r',
+    f,
+    '-l',
+    o,
+    ...options.flatMap((opt) => ['--option', opt]),
+    s,
+    '69',
+  ];
+}
+
 const CLIENTS: readonly Client[] = [
   {
     name: 'tftp-hpa',
@@ -45,20 +60,7 @@ const CLIENTS: readonly Client[] = [
   {
     name: 'atftp',
     blksize: 1428,
-    argv: (s, f, o) => [
-      'atftp',
-      '-g',
-      '-r',
-      f,
-      '-l',
-      o,
-      '--option',
-      'blksize 1428',
-      '--option',
-      'windowsize 8',
-      s,
-      '69',
-    ],
+    argv: atftp('blksize 1428', 'windowsize 8'),
   },
 ];
 
@@ -149,20 +151,7 @@ describe.skipIf(skip !== '')(`TFTP with real clients${skip ? ` (skipped: ${skip}
       [
         {
           ...CLIENTS[3]!,
-          argv: (s, f, o) => [
-            'atftp',
-            '-g',
-            '-r',
-            f,
-            '-l',
-            o,
-            '--option',
-            'blksize 8',
-            '--option',
-            'windowsize 16',
-            s,
-            '69',
-          ],
+          argv: atftp('blksize 8', 'windowsize 16'),
         },
         'roll-8.bin',
       ],
@@ -215,26 +204,8 @@ describe.skipIf(skip !== '')(`TFTP with real clients${skip ? ` (skipped: ${skip}
       expect(r.code, r.stderr).toBe(0);
     }
     try {
-      const atftp: Client = {
-        ...CLIENTS[3]!,
-        argv: (s, f, o) => [
-          'atftp',
-          '-g',
-          '-r',
-          f,
-          '-l',
-          o,
-          '--option',
-          'blksize 1428',
-          '--option',
-          'windowsize 4',
-          '--option',
-          'timeout 1',
-          s,
-          '69',
-        ],
-      };
-      for (const client of [atftp, CLIENTS[2]!]) {
+      const lossy: Client = { ...CLIENTS[3]!, argv: atftp('blksize 1428', 'windowsize 4', 'timeout 1') };
+      for (const client of [lossy, CLIENTS[2]!]) {
         // atftp 0.8 aborts with "unexpected OACK" when its ACK 0 is lost and the server (rightly) repeats
         // the OACK — about one run in ten at 10% loss. That is the client's fragility, so it gets up to
         // three attempts; any other failure, or three in a row, fails the test.
