@@ -26,7 +26,7 @@ import { BootClient, type BootResult } from '../../apps/client/src/client.js';
 import { freeTcpPort, startLab } from '../../apps/client/src/testing/lab.js';
 import { PUBLISH_CHUNKING } from '../images/publish.js';
 import { releasePair } from '../images/releases.js';
-import { result, type BenchResult, type Benchmark } from './lib.js';
+import { median, result, type BenchResult, type Benchmark } from './lib.js';
 
 const BENCH = 'delta';
 const log = pino({ level: 'silent' });
@@ -142,11 +142,6 @@ function runTool(cmd: string, args: string[], cwd: string): Promise<{ ms: number
       else reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${output.slice(-2000)}`));
     });
   });
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 /**

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasNetns, TestLan, type NetnsProcess } from '../lib/netns.js';
-import { result, type BenchResult } from './lib.js';
+import { percentile, result, type BenchResult } from './lib.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PEER_DIR = join(ROOT, '.data/bench/peers');
@@ -205,11 +205,6 @@ function iscDhcpd(binary: string): Server {
       return proc;
     },
   };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 /** One perfdhcp run at `rate` exchanges/s for `seconds`; parses completed exchanges, drops and latencies. */

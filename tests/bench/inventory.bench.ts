@@ -9,15 +9,10 @@ import { performance } from 'node:perf_hooks';
 import { disconnectDb, getDb } from '../../apps/web/src/server/db/client';
 import { createCaller } from '../../apps/web/src/server/api/root';
 import type { HostListInput } from '../../apps/web/src/server/services/hosts';
-import { result, type BenchResult, type Benchmark } from './lib.js';
+import { percentile, result, type BenchResult, type Benchmark } from './lib.js';
 
 const HOSTS = 10_000;
 const STATES = ['UNKNOWN', 'BOOTING', 'UP', 'FAILED', 'MAINTENANCE', 'REBOOTING'] as const;
-
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
 
 const round = (n: number, digits = 2) => Number(n.toFixed(digits));
 

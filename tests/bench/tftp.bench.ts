@@ -20,9 +20,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hasNetns, TestLan } from '../lib/netns.js';
 import type { NetnsProcess } from '../lib/netns.js';
-import { atftpdBinary, median, startServer, tftpdHpaBinary } from '../tftp/peers.js';
+import { atftpdBinary, startServer, tftpdHpaBinary } from '../tftp/peers.js';
 import type { ServerName } from '../tftp/peers.js';
-import { result } from './lib.js';
+import { median, result } from './lib.js';
 import type { BenchResult } from './lib.js';
 
 const BLKSIZES = [512, 1468, 8192];

@@ -119,9 +119,3 @@ async function waitForPort(lan: TestLan, namespace: string): Promise<void> {
   }
   throw new Error('server did not bind port 69');
 }
-
-export function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
