@@ -139,6 +139,8 @@ interface BoundLink {
 
 export class Listener {
   private links: BoundLink[] = [];
+  /** `links`' Link objects, kept beside them: the responder reads them for every packet. */
+  private linkList: Link[] = [];
   private wildcard: Socket | undefined;
   private accepting = false;
   private mode: BroadcastMode = 'loopback';
@@ -169,7 +171,7 @@ export class Listener {
   }
 
   allLinks(): readonly Link[] {
-    return this.links.map((b) => b.link);
+    return this.linkList;
   }
 
   async start(): Promise<void> {
@@ -178,6 +180,7 @@ export class Listener {
       for (const link of links) {
         const socket = await this.bind(link.address, this.config.port, link);
         this.links.push({ link, socket });
+        this.linkList.push(link);
       }
       if (!this.config.loopback) await this.bindBroadcast();
     } catch (err) {
@@ -231,6 +234,7 @@ export class Listener {
       ...(this.wildcard ? [this.wildcard] : []),
     ];
     this.links = [];
+    this.linkList = [];
     this.wildcard = undefined;
     await Promise.all(sockets.map(closeSocket));
   }
