@@ -121,13 +121,7 @@ export class ClientCache {
 
   /** A chunk's bytes if present and intact; a corrupt or truncated file is removed and null returned. */
   async readChunk(digest: Digest, length: number): Promise<Buffer | null> {
-    const path = join(this.dir, 'chunks', digest);
-    const bytes = await readOrNull(path);
-    if (!bytes) return null;
-    if (bytes.length === length && sha256Hex(bytes) === digest) return bytes;
-    this.repaired.chunks++;
-    await rm(path, { force: true });
-    return null;
+    return this.readChunkSync(digest, length);
   }
 
   /**
@@ -135,16 +129,9 @@ export class ClientCache {
    * each (nothing else runs in the client while it assembles).
    */
   readChunkSync(digest: Digest, length: number): Buffer | null {
-    const path = join(this.dir, 'chunks', digest);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch {
-      return null;
-    }
-    if (bytes.length === length && sha256Hex(bytes) === digest) return bytes;
-    this.repaired.chunks++;
-    rmSync(path, { force: true });
+    const bytes = this.readChunkUnverifiedSync(digest, length);
+    if (!bytes || sha256Hex(bytes) === digest) return bytes;
+    this.dropChunk(digest);
     return null;
   }
 
@@ -154,17 +141,21 @@ export class ClientCache {
    * falls back to `readChunkSync` per chunk when a layer does not verify.
    */
   readChunkUnverifiedSync(digest: Digest, length: number): Buffer | null {
-    const path = join(this.dir, 'chunks', digest);
     let bytes: Buffer;
     try {
-      bytes = readFileSync(path);
+      bytes = readFileSync(join(this.dir, 'chunks', digest));
     } catch {
       return null;
     }
     if (bytes.length === length) return bytes;
-    this.repaired.chunks++;
-    rmSync(path, { force: true });
+    this.dropChunk(digest);
     return null;
+  }
+
+  /** Removes a damaged chunk file, counted as repaired. */
+  private dropChunk(digest: Digest): void {
+    this.repaired.chunks++;
+    rmSync(join(this.dir, 'chunks', digest), { force: true });
   }
 
   async putChunk(digest: Digest, bytes: Uint8Array): Promise<void> {
