@@ -107,10 +107,20 @@ export async function createUpload(
   return toUploadOutput(upload);
 }
 
-export async function getUpload(db: PrismaClient, id: string): Promise<UploadOutput> {
+async function findUpload(db: PrismaClient, id: string): Promise<Upload> {
   const upload = await db.upload.findUnique({ where: { id } });
   if (!upload) throw notFound('Upload', 'id');
-  return toUploadOutput(upload);
+  return upload;
+}
+
+/** Only an ACTIVE session takes bytes, completes or aborts. */
+function assertActive(upload: Upload): void {
+  if (upload.status !== 'ACTIVE')
+    throw new DomainError('CONFLICT', `Upload is ${upload.status.toLowerCase()}`);
+}
+
+export async function getUpload(db: PrismaClient, id: string): Promise<UploadOutput> {
+  return toUploadOutput(await findUpload(db, id));
 }
 
 /** One writer per session in this process; `bytesReceived` is also committed conditionally. */
@@ -171,11 +181,8 @@ export async function writeUploadChunk(
   body: AsyncIterable<Uint8Array>,
 ): Promise<{ bytesReceived: number; complete: boolean }> {
   return exclusive(id, async () => {
-    const upload = await db.upload.findUnique({ where: { id } });
-    if (!upload) throw notFound('Upload', 'id');
-    if (upload.status !== 'ACTIVE') {
-      throw new DomainError('CONFLICT', `Upload is ${upload.status.toLowerCase()}`);
-    }
+    const upload = await findUpload(db, id);
+    assertActive(upload);
     const committed = Number(upload.bytesReceived);
     const expected = Number(upload.expectedSize);
     if (offset !== committed) throw new UploadOffsetError(committed);
@@ -271,11 +278,9 @@ export async function completeUpload(
   id: string,
 ): Promise<UploadOutput> {
   return exclusive(id, async () => {
-    const upload = await db.upload.findUnique({ where: { id } });
-    if (!upload) throw notFound('Upload', 'id');
+    const upload = await findUpload(db, id);
     if (upload.status === 'COMPLETED') return toUploadOutput(upload);
-    if (upload.status !== 'ACTIVE')
-      throw new DomainError('CONFLICT', `Upload is ${upload.status.toLowerCase()}`);
+    assertActive(upload);
     const size = Number(upload.expectedSize);
     if (Number(upload.bytesReceived) !== size) {
       throw new DomainError(
@@ -332,10 +337,8 @@ export async function abortUpload(
   id: string,
 ): Promise<UploadOutput> {
   return exclusive(id, async () => {
-    const upload = await db.upload.findUnique({ where: { id } });
-    if (!upload) throw notFound('Upload', 'id');
-    if (upload.status !== 'ACTIVE')
-      throw new DomainError('CONFLICT', `Upload is ${upload.status.toLowerCase()}`);
+    const upload = await findUpload(db, id);
+    assertActive(upload);
     const updated = await db.$transaction(async (tx) => {
       const u = await tx.upload.update({ where: { id }, data: { status: 'ABORTED' } });
       await recordAudit(tx, actor, { action: 'image.upload.abort', targetType: 'upload', targetId: id });
