@@ -11,23 +11,18 @@ interface HandlerErrorBody {
   data?: { code?: unknown; field?: unknown; message?: unknown };
 }
 
+/** The first of `values` that is a string, else `fallback`. */
+function firstString<T extends string | null>(values: unknown[], fallback: T): string | T {
+  return values.find((v): v is string => typeof v === 'string') ?? fallback;
+}
+
 /** Rewrites the adapter's error body (tRPC error shape plus zod issues) to the API's one shape. */
 function toApiError(body: HandlerErrorBody): ApiError {
   const data = body.data ?? {};
   return {
-    code:
-      typeof data.code === 'string'
-        ? data.code
-        : typeof body.code === 'string'
-          ? body.code
-          : 'INTERNAL_SERVER_ERROR',
-    message:
-      typeof data.message === 'string'
-        ? data.message
-        : typeof body.message === 'string'
-          ? body.message
-          : 'Error',
-    field: typeof data.field === 'string' ? data.field : null,
+    code: firstString([data.code, body.code], 'INTERNAL_SERVER_ERROR'),
+    message: firstString([data.message, body.message], 'Error'),
+    field: firstString([data.field], null),
   };
 }
 
