@@ -5,20 +5,12 @@ import type { BootpView } from '@bootpt/protocol/dhcp/index';
  * (`RequestView` below), replies are described by a `ReplySpec` and encoded by `codec.ts`.
  */
 
-export const BOOTREQUEST = 1;
-export const BOOTREPLY = 2;
-export const FLAG_BROADCAST = 0x8000;
-
-export const DhcpType = {
-  DISCOVER: 1,
-  OFFER: 2,
-  REQUEST: 3,
-  DECLINE: 4,
-  ACK: 5,
-  NAK: 6,
-  RELEASE: 7,
-  INFORM: 8,
-} as const;
+export {
+  BOOTREQUEST,
+  BOOTREPLY,
+  BOOTP_FLAG_BROADCAST as FLAG_BROADCAST,
+  DhcpMessageType as DhcpType,
+} from '@bootpt/protocol/dhcp/index';
 
 export const Opt = {
   SUBNET_MASK: 1,
