@@ -171,6 +171,21 @@ describe('ControlPlaneUpstream', () => {
     }
   });
 
+  it('stops at once when aborted while waiting to retry, with the abort reason', async () => {
+    handler = (_req, res) => res.writeHead(503, { 'retry-after': '30' }).end();
+    const up = upstream();
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(new Error('stop')), 100);
+    const started = Date.now();
+    try {
+      await expect(up.get('chunks', 'd'.repeat(64), { signal: abort.signal })).rejects.toThrow('stop');
+      expect(seen).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await up.close();
+    }
+  });
+
   it('lists manifests page by page and validates the bodies', async () => {
     const digests = Array.from({ length: 3 }, () => digest(randomBytes(8)));
     handler = (req, res) => {

@@ -3,6 +3,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { connect, constants, type ClientHttp2Session } from 'node:http2';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { brotliDecompress } from 'node:zlib';
@@ -168,21 +169,6 @@ const manifestPage = z.object({
 });
 const trustedKeysBody = z.object({ keys: z.array(z.record(z.string(), z.unknown())).max(1024) });
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** 404 is not an error (absent): callers handle it before. */
 function statusError(where: string, status: number, retryAfter: string | string[] | undefined): Error | null {
   if (status === 404) return null;
@@ -297,7 +283,12 @@ export class ControlPlaneUpstream implements Upstream {
           throw err;
         const backoff = Math.min(this.backoffMs * 2 ** attempt, MAX_BACKOFF_MS);
         const wait = Math.max(err.retryAfterMs ?? 0, backoff * (0.5 + Math.random() / 2));
-        await sleep(Math.min(wait, MAX_BACKOFF_MS), options.signal);
+        // An abort rejects with its own reason, as a request in flight does (not Node's AbortError).
+        await delay(Math.min(wait, MAX_BACKOFF_MS), undefined, { signal: options.signal }).catch(
+          (e: unknown) => {
+            throw options.signal?.reason ?? e;
+          },
+        );
       }
     }
   }
