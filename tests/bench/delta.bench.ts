@@ -26,7 +26,7 @@ import { BootClient, type BootResult } from '../../apps/client/src/client.js';
 import { freeTcpPort, startLab } from '../../apps/client/src/testing/lab.js';
 import { PUBLISH_CHUNKING } from '../images/publish.js';
 import { releasePair } from '../images/releases.js';
-import { median, result, type BenchResult, type Benchmark } from './lib.js';
+import { median, result, which, type BenchResult, type Benchmark } from './lib.js';
 
 const BENCH = 'delta';
 const log = pino({ level: 'silent' });
@@ -191,7 +191,7 @@ async function processStartups(work: string): Promise<{ bootpt: number; zsync: n
 const bench: Benchmark = async ({ quick }) => {
   for (const tool of ['zsync', 'zsyncmake', 'rsync']) {
     // Looked up, not run: zsyncmake has no --version and reads it as `-o n`, writing a file named n.
-    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore', timeout: 5000 }).status !== 0) {
+    if (!which(tool)) {
       throw new Error(`${tool} not installed (apt-get install zsync rsync)`);
     }
   }

@@ -11,12 +11,12 @@
  * interfaces) into `.data/bench/peers`. A peer that cannot be found or started is reported in the note.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasNetns, TestLan, type NetnsProcess } from '../lib/netns.js';
-import { percentile, result, type BenchResult } from './lib.js';
+import { debianFile, percentile, result, which, type BenchResult } from './lib.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PEER_DIR = join(ROOT, '.data/bench/peers');
@@ -41,30 +41,12 @@ interface Server {
   start(lan: TestLan, ns: string, dir: string): Promise<NetnsProcess>;
 }
 
-function which(cmd: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-/** A Debian peer binary: from PATH, or unpacked from its .deb into `.data/bench/peers`. */
+/** A Debian peer binary: installed, or unpacked from its .deb into `.data/bench/peers`. */
 function peerBinary(pkg: string, relPath: string, command: string): string | undefined {
   // System locations only: PATH under npm/npx starts with node_modules/.bin, where the `dhcp` npm package
   // (the codec benchmark's peer) installs a JavaScript `dhcpd` that is not ISC's.
   const installed = [`/usr/sbin/${command}`, `/usr/bin/${command}`].find((p) => existsSync(p));
-  if (installed) return installed;
-  const unpacked = join(PEER_DIR, relPath);
-  if (existsSync(unpacked)) return unpacked;
-  mkdirSync(PEER_DIR, { recursive: true });
-  const download = spawnSync('apt-get', ['download', pkg], {
-    cwd: PEER_DIR,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  if (download.status !== 0) return undefined;
-  for (const deb of readdirSync(PEER_DIR).filter((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))) {
-    spawnSync('dpkg', ['-x', join(PEER_DIR, deb), PEER_DIR], { timeout: 60_000 });
-  }
-  return existsSync(unpacked) ? unpacked : undefined;
+  return installed ?? debianFile(pkg, relPath, PEER_DIR);
 }
 
 const pairs = Array.from({ length: HOSTS }, (_, i) => ({ mac: reservedMac(i), ip: reservedIp(i) }));

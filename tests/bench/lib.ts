@@ -6,6 +6,10 @@
  * `ratio` is ours / peer's for metrics where higher is better (rates, throughputs) and peer's / ours
  * where lower is better (latencies, durations, bytes), so a ratio above 1 always means "we win".
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
 export interface PeerFigure {
   value: number;
   ratio: number;
@@ -52,4 +56,27 @@ export function median(values: readonly number[]): number {
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Absolute path of `command` on PATH, or undefined. */
+export function which(command: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8', timeout: 5000 });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/**
+ * `relPath` of Debian package `pkg` unpacked into `dir`, fetched on first use with `apt-get download` +
+ * `dpkg -x` (no maintainer scripts run, so no daemon starts on the machine's interfaces); undefined when
+ * the package cannot be fetched or lacks the file.
+ */
+export function debianFile(pkg: string, relPath: string, dir: string): string | undefined {
+  const file = join(dir, relPath);
+  if (existsSync(file)) return file;
+  mkdirSync(dir, { recursive: true });
+  const download = spawnSync('apt-get', ['download', pkg], { cwd: dir, stdio: 'ignore', timeout: 120_000 });
+  if (download.status !== 0) return undefined;
+  for (const deb of readdirSync(dir).filter((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))) {
+    spawnSync('dpkg', ['-x', deb, dir], { cwd: dir, stdio: 'ignore', timeout: 60_000 });
+  }
+  return existsSync(file) ? file : undefined;
 }

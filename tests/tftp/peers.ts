@@ -3,9 +3,9 @@
  * (`tests/tftp/serve.ts`), tftpd-hpa (extracted from its Debian package into `.data/cache/`, since it
  * conflicts with atftpd in apt) and atftpd, each started in a namespace of a test LAN.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { debianFile } from '../bench/lib.js';
 import type { NetnsProcess, TestLan } from '../lib/netns.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -14,16 +14,9 @@ const CACHE = join(REPO, '.data/cache/tftpd-hpa');
 
 export type ServerName = 'ours' | 'tftpd-hpa' | 'atftpd';
 
-/** Path of tftpd-hpa's `in.tftpd`, downloading and unpacking the .deb into the cache on first use. */
+/** Path of tftpd-hpa's `in.tftpd`, unpacked from its .deb into the cache on first use. */
 export function tftpdHpaBinary(): string | null {
-  const bin = join(CACHE, 'root/usr/sbin/in.tftpd');
-  if (existsSync(bin)) return bin;
-  mkdirSync(CACHE, { recursive: true });
-  spawnSync('timeout', ['120', 'apt-get', 'download', 'tftpd-hpa'], { cwd: CACHE, stdio: 'ignore' });
-  const deb = readdirSync(CACHE).find((f) => f.startsWith('tftpd-hpa') && f.endsWith('.deb'));
-  if (!deb) return null;
-  spawnSync('timeout', ['60', 'dpkg', '-x', deb, 'root'], { cwd: CACHE, stdio: 'ignore' });
-  return existsSync(bin) ? bin : null;
+  return debianFile('tftpd-hpa', 'usr/sbin/in.tftpd', join(CACHE, 'root')) ?? null;
 }
 
 export function atftpdBinary(): string | null {
