@@ -901,6 +901,7 @@ describe('group transfer (RFC 2090 multicast and IBM sbroadcast)', () => {
         expect(late.firstBlock).toBeGreaterThan(70_001 - 65_536);
         expect(late.holds).toBe(70_001);
       },
+      60_000,
     );
 
     it('property (seeded): sizes around and past the wrap, random starts, loss, deaths', () => {
@@ -940,6 +941,6 @@ describe('group transfer (RFC 2090 multicast and IBM sbroadcast)', () => {
         ),
         { seed: 65536, numRuns: 4 },
       );
-    });
+    }, 60_000);
   });
 });
