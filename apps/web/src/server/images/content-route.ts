@@ -4,9 +4,8 @@ import { z } from 'zod';
 import { DomainError } from '../api/errors';
 import { getDb } from '../db/client';
 import { bareDigest, getImageDeps, storedDigest } from './deps';
-import { errorResponse, requirePermission } from './http';
+import { failureResponse, requirePermission } from './http';
 import { signedManifestByDigest } from './releases';
-import { logger } from '../logger';
 
 /**
  * Content for agents and tools, the same paths as the agent's own content API under /api/agent/v1:
@@ -35,12 +34,7 @@ async function handled(run: () => Promise<Response>): Promise<Response> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof DomainError) return errorResponse(err);
-    logger.error({ err }, 'agent content request failed');
-    return Response.json(
-      { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', field: null },
-      { status: 500 },
-    );
+    return failureResponse(err, 'agent content request');
   }
 }
 

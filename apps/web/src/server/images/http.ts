@@ -2,6 +2,7 @@ import type { PrismaClient } from '../../generated/prisma/client';
 import { DomainError } from '../api/errors';
 import { resolveIdentity } from '../api/identity';
 import { can, type Permission } from '../api/permissions';
+import { logger } from '../logger';
 
 /** Helpers for the plain route handlers of the image pipeline (uploads, agent content). */
 const STATUS: Record<DomainError['code'], number> = {
@@ -17,6 +18,16 @@ export function errorResponse(err: DomainError, headers: HeadersInit = {}): Resp
   return Response.json(
     { code: err.code, message: err.message, field: err.field },
     { status: STATUS[err.code], headers },
+  );
+}
+
+/** A route handler's failure as a response: the error body for a DomainError, else a logged 500. */
+export function failureResponse(err: unknown, what: string): Response {
+  if (err instanceof DomainError) return errorResponse(err);
+  logger.error({ err }, `${what} failed`);
+  return Response.json(
+    { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', field: null },
+    { status: 500 },
   );
 }
 

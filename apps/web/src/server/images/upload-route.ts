@@ -2,9 +2,8 @@ import { z } from 'zod';
 import { DomainError } from '../api/errors';
 import { getDb } from '../db/client';
 import { getImageDeps } from './deps';
-import { bodyChunks, errorResponse, requirePermission } from './http';
+import { bodyChunks, errorResponse, failureResponse, requirePermission } from './http';
 import { getUpload, UploadOffsetError, writeUploadChunk } from './uploads';
-import { logger } from '../logger';
 
 /**
  * The byte channel of resumable layer uploads (sessions are created and completed through the API):
@@ -29,12 +28,7 @@ async function guarded(req: Request, params: Params['params'], fn: (id: string) 
     if (err instanceof UploadOffsetError) {
       return errorResponse(err, { 'Upload-Offset': String(err.expectedOffset) });
     }
-    if (err instanceof DomainError) return errorResponse(err);
-    logger.error({ err }, 'upload request failed');
-    return Response.json(
-      { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', field: null },
-      { status: 500 },
-    );
+    return failureResponse(err, 'upload request');
   }
 }
 
