@@ -10,18 +10,7 @@ import { decodeIpxeOptions, decodePxeOptions, decodeRelayAgentInfo } from './sub
 import type { BootpPacket } from './types.js';
 import { bootpFieldText, DhcpMessageType } from './types.js';
 import { decodeBootpView } from './view.js';
-
-/** mulberry32: small, fast, seeded; the same seed gives the same run on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../turbo/schedule.js';
 
 function decoded(bytes: Uint8Array): BootpPacket {
   const r = decodeBootp(bytes);
@@ -98,7 +87,7 @@ function mutate(input: Uint8Array, rand: () => number): Uint8Array {
 
 describe('fuzz: mutated packets', () => {
   it('never throws; errors are listed codes within the input; successes re-encode exactly', () => {
-    const rand = prng(0x5eed_d4c9);
+    const rand = seededRandom(0x5eed_d4c9);
     const seeds = corpus();
     const codes = new Set<string>(DHCP_ERROR_CODES);
     const seen = new Map<string, number>();
@@ -145,7 +134,7 @@ describe('fuzz: mutated packets', () => {
 
 describe('fuzz: decodeBootpView against decodeBootp', () => {
   it('accepts and refuses the same inputs (same error, same offset) and reads the same values', () => {
-    const rand = prng(0x0b5e_55ed);
+    const rand = seededRandom(0x0b5e_55ed);
     const seeds = corpus();
     const problems: string[] = [];
     let accepted = 0;

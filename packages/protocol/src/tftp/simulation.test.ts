@@ -19,19 +19,9 @@ import type { ServerWriteState } from './server-write.js';
 import { createGroup, groupStep } from './group.js';
 import type { GroupDelivery, GroupState } from './group.js';
 import type { TftpEffect, TftpStep } from './machine.js';
+import { seededRandom } from '../turbo/schedule.js';
 
 type Done = Extract<TftpEffect, { type: 'done' }>;
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ChannelSpec {
   readonly loss: number;
@@ -119,7 +109,7 @@ function transmit(
 }
 
 function fileOf(size: number, seed: number): Uint8Array {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const out = new Uint8Array(size);
   for (let i = 0; i < size; i++) out[i] = Math.floor(rand() * 256);
   return out;
@@ -153,7 +143,7 @@ function runUnicast(opts: {
   maxEvents?: number;
 }): UnicastRun {
   const sched = new Scheduler();
-  const rand = mulberry32(opts.seed);
+  const rand = seededRandom(opts.seed);
   const channel = opts.channel ?? PERFECT;
   const received = new Uint8Array(opts.file.length + 65536);
   let receivedLength = 0;
@@ -439,7 +429,7 @@ function runWrite(opts: {
   stored: Uint8Array;
 } {
   const sched = new Scheduler();
-  const rand = mulberry32(opts.seed);
+  const rand = seededRandom(opts.seed);
   const stored = new Uint8Array(opts.file.length);
   let server: ServerWriteState;
   let sender: ServerReadState | null = null;
@@ -554,7 +544,7 @@ function runGroup(opts: {
   groupDatagrams: number;
 } {
   const sched = new Scheduler();
-  const rand = mulberry32(opts.seed);
+  const rand = seededRandom(opts.seed);
   const channel = opts.channel ?? PERFECT;
   const blksize = opts.blksize ?? 64;
   const kind = opts.delivery.kind;
