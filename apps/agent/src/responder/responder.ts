@@ -4,7 +4,7 @@ import type { ResponderConfig } from '../config/schema.js';
 import type { Service } from '../lib/service.js';
 import type { BootEvent, BootEventBuffer } from '../telemetry/events.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
-import { decodeRequest, encodeReply } from './codec.js';
+import { decodeRequest, encodeReply, type EncodedReply } from './codec.js';
 import { DhcpHandler, type Decision } from './handler.js';
 import { LeaseStore } from './lease-store.js';
 import { LeaseTable } from './lease-table.js';
@@ -38,6 +38,8 @@ interface Prepared {
   readonly delayMs: number;
   readonly verdict?: string | undefined;
   readonly manifest?: string | undefined;
+  /** Set when the reply was already encoded (Turbo's size check). */
+  readonly encoded?: EncodedReply | undefined;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -195,6 +197,7 @@ export class Responder implements Service {
       delayMs: turbo.delayMs,
       verdict: turbo.verdict,
       manifest: turbo.manifest,
+      encoded: turbo.encoded,
     };
   }
 
@@ -205,10 +208,10 @@ export class Responder implements Service {
   }
 
   /** Sends the reply (if any) and records the request: metrics, boot event, debug log. */
-  private finish(packet: Inbound, { decision, now, verdict, manifest }: Prepared): void {
+  private finish(packet: Inbound, { decision, now, verdict, manifest, encoded: ready }: Prepared): void {
     const { metrics, log } = this.options;
     if (decision.action === 'reply') {
-      const encoded = encodeReply(decision.reply);
+      const encoded = ready ?? encodeReply(decision.reply);
       if (encoded.omitted.length > 0)
         log.warn({ omitted: encoded.omitted, mac: decision.mac }, 'options left out of a full reply');
       this.listener.send(

@@ -18,7 +18,7 @@ import { fromHex, toHex } from '@bootpt/protocol/wire';
 import type { SiteView, Subnet } from '../backend/site.js';
 import type { TurboConfig } from '../config/schema.js';
 import type { AgentMetrics } from '../telemetry/metrics.js';
-import { encodeReply } from './codec.js';
+import { encodeReply, type EncodedReply } from './codec.js';
 import type { Decision } from './handler.js';
 import { Opt, type ReplySpec, type RequestView } from './packet.js';
 import { TokenBucket } from './token-bucket.js';
@@ -59,6 +59,8 @@ export interface TurboOutcome {
   readonly delayMs: number;
   readonly verdict?: TurboVerdict;
   readonly manifest?: string;
+  /** The reply as encoded to check that the Turbo option fits: sent as is, not encoded again. */
+  readonly encoded?: EncodedReply;
 }
 
 /** Room left in the client's offer window for network and scheduling jitter. */
@@ -169,6 +171,7 @@ export class TurboResponder {
     const endpoints = this.endpoints(site, discover, decision.link?.address, request.giaddr !== 0);
     // SPEC §10: a Turbo reply stays within 548 octets whatever option 57 says; least preferred endpoints go first.
     let reply: ReplySpec;
+    let encoded: EncodedReply;
     for (;;) {
       const payload = encodeTurbo({
         kind: 'offer',
@@ -184,7 +187,8 @@ export class TurboResponder {
         options: [...decision.reply.options, [this.config.optionCode, payload]],
         maxSize: TURBO_MAX_SIZE,
       };
-      if (endpoints.length === 0 || !encodeReply(reply).omitted.includes(this.config.optionCode)) break;
+      encoded = encodeReply(reply);
+      if (endpoints.length === 0 || !encoded.omitted.includes(this.config.optionCode)) break;
       endpoints.pop();
     }
     this.metrics.turboOffers.inc({ verdict });
@@ -193,6 +197,7 @@ export class TurboResponder {
       delayMs: rankDelay + holdMs,
       verdict,
       manifest: toHex(digest),
+      encoded,
     };
   }
 
