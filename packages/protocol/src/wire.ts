@@ -43,11 +43,31 @@ export function parseIPv4(text: string): Uint8Array | null {
   return out;
 }
 
-/** IPv4 address as an unsigned 32-bit integer (host arithmetic on addresses, e.g. pools and CIDRs). */
+/**
+ * IPv4 address as an unsigned 32-bit integer (host arithmetic on addresses, e.g. pools and CIDRs); null
+ * when malformed. Accepts exactly what `parseIPv4` accepts, without a regex or an array: the DHCP encoder
+ * calls it four times per packet.
+ */
 export function ipv4ToInt(text: string): number | null {
-  const b = parseIPv4(text);
-  if (!b) return null;
-  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && digits > 0 && part <= 255 && dots < 4) {
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return null;
+    }
+  }
+  return dots === 4 ? value : null;
 }
 
 export function intToIPv4(n: number): string {

@@ -1,5 +1,5 @@
 import type { DecodeResult } from '../wire.js';
-import { fail, formatIPv4, latin1Decode, ok } from '../wire.js';
+import { fail, formatIPv4, ipv4ToInt, latin1Decode, ok } from '../wire.js';
 import { DhcpEncodeError, DhcpErrorCode } from './codes.js';
 import { checkHeader } from './header.js';
 import type {
@@ -257,28 +257,9 @@ interface Layout {
   readonly addresses: readonly [number, number, number, number];
 }
 
-/** A dotted quad as an unsigned 32-bit number; what `parseIPv4` accepts, without a regex or an array. */
 function ipValue(name: string, text: string): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 46;
-    if (c >= 48 && c <= 57 && digits < 3) {
-      part = part * 10 + (c - 48);
-      digits++;
-    } else if (c === 46 && digits > 0 && part <= 255 && dots < 4) {
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else {
-      dots = -1;
-      break;
-    }
-  }
-  if (dots !== 4)
+  const value = ipv4ToInt(text);
+  if (value === null)
     throw new DhcpEncodeError(`${name} is not a dotted-quad IPv4 address: ${JSON.stringify(text)}`);
   return value;
 }
