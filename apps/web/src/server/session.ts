@@ -1,6 +1,7 @@
 import { getServerSession } from 'next-auth';
 import { headers } from 'next/headers';
-import { redirect } from 'next/navigation';
+import { TRPCError } from '@trpc/server';
+import { notFound, redirect } from 'next/navigation';
 import { cache } from 'react';
 import { createCaller } from './api/root';
 import { clientIp } from './api/identity';
@@ -33,4 +34,18 @@ export async function serverApi() {
     ip: clientIp(h),
     userAgent: h.get('user-agent'),
   });
+}
+
+/**
+ * The record a detail page reads, or Next's 404 page when the procedure refuses it (unknown or
+ * malformed id, not visible to this role). Any other failure propagates to the error page instead of
+ * posing as a missing record.
+ */
+export async function orNotFound<T>(read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (err) {
+    if (err instanceof TRPCError && ['NOT_FOUND', 'BAD_REQUEST', 'FORBIDDEN'].includes(err.code)) notFound();
+    throw err;
+  }
 }

@@ -1,7 +1,6 @@
-import { notFound } from 'next/navigation';
 import { EmptyState, PageHeader } from '@/components/ui';
 import { can } from '@/server/api/permissions';
-import { requireUser, serverApi } from '@/server/session';
+import { orNotFound, requireUser, serverApi } from '@/server/session';
 import { ProfileForm } from '../profile-form';
 
 export default async function EditProfilePage({ params }: { params: Promise<{ id: string }> }) {
@@ -9,8 +8,7 @@ export default async function EditProfilePage({ params }: { params: Promise<{ id
   const user = await requireUser();
   if (!can(user.role, 'bootProfile.update')) return <EmptyState title="You may not edit boot profiles" />;
   const api = await serverApi();
-  const profile = await api.bootProfile.get({ id }).catch(() => null);
-  if (!profile) notFound();
+  const profile = await orNotFound(api.bootProfile.get({ id }));
   const releases = await api.bootProfile.releaseOptions({});
   return (
     <>

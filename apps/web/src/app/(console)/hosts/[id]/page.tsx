@@ -1,9 +1,8 @@
 import type { ReactNode } from 'react';
 import Link from 'next/link';
-import { notFound } from 'next/navigation';
 import { Badge, EmptyState, PageHeader, Time } from '@/components/ui';
 import { can } from '@/server/api/permissions';
-import { requireUser, serverApi } from '@/server/session';
+import { orNotFound, requireUser, serverApi } from '@/server/session';
 import { HostForm } from '../host-form';
 import { DeleteHost } from './delete-host';
 
@@ -11,8 +10,7 @@ export default async function HostPage({ params }: { params: Promise<{ id: strin
   const { id } = await params;
   const user = await requireUser();
   const api = await serverApi();
-  const detail = await api.host.detail({ id }).catch(() => null);
-  if (!detail) notFound();
+  const detail = await orNotFound(api.host.detail({ id }));
   const h = detail.host;
   const canEdit = can(user.role, 'host.update');
   const [subnets, profiles] = canEdit

@@ -1,8 +1,7 @@
 import Link from 'next/link';
-import { notFound } from 'next/navigation';
 import { EmptyState, PageHeader } from '@/components/ui';
 import { can } from '@/server/api/permissions';
-import { requireUser, serverApi } from '@/server/session';
+import { orNotFound, requireUser, serverApi } from '@/server/session';
 import { LayerTable } from './layer-table';
 import { Uploader } from './uploader';
 
@@ -11,8 +10,7 @@ export const metadata = { title: 'Image' };
 export default async function ImagePage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const [user, api] = [await requireUser(), await serverApi()];
-  const image = await api.image.get({ id }).catch(() => null);
-  if (!image) notFound();
+  const image = await orNotFound(api.image.get({ id }));
   const canManage = can(user.role, 'image.manage');
   return (
     <>

@@ -1,8 +1,7 @@
 import Link from 'next/link';
-import { notFound } from 'next/navigation';
 import { Badge, PageHeader, Time } from '@/components/ui';
 import { can } from '@/server/api/permissions';
-import { requireUser, serverApi } from '@/server/session';
+import { orNotFound, requireUser, serverApi } from '@/server/session';
 import { formatBytes, MEDIA_TYPE_LABELS, percent, shortDigest } from '../../images/format';
 import { UpdateCost } from '../update-cost';
 import { ReleaseActions } from './release-actions';
@@ -12,8 +11,7 @@ export const metadata = { title: 'Release' };
 export default async function ReleasePage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const [user, api] = [await requireUser(), await serverApi()];
-  const r = await api.release.get({ id }).catch(() => null);
-  if (!r) notFound();
+  const r = await orNotFound(api.release.get({ id }));
   const hex = r.manifestDigest?.replace(/^sha256:/, '');
   return (
     <>

@@ -1,7 +1,6 @@
-import { notFound } from 'next/navigation';
 import { EmptyState, PageHeader } from '@/components/ui';
 import { can } from '@/server/api/permissions';
-import { requireUser, serverApi } from '@/server/session';
+import { orNotFound, requireUser, serverApi } from '@/server/session';
 import { SiteForm } from '../site-form';
 
 export default async function EditSitePage({ params }: { params: Promise<{ id: string }> }) {
@@ -9,8 +8,7 @@ export default async function EditSitePage({ params }: { params: Promise<{ id: s
   const user = await requireUser();
   if (!can(user.role, 'site.update')) return <EmptyState title="You may not edit sites" />;
   const api = await serverApi();
-  const site = await api.site.get({ id }).catch(() => null);
-  if (!site) notFound();
+  const site = await orNotFound(api.site.get({ id }));
   return (
     <>
       <PageHeader title={`Site ${site.name}`} />

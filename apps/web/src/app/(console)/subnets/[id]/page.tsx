@@ -1,7 +1,6 @@
-import { notFound } from 'next/navigation';
 import { EmptyState, PageHeader } from '@/components/ui';
 import { can } from '@/server/api/permissions';
-import { requireUser, serverApi } from '@/server/session';
+import { orNotFound, requireUser, serverApi } from '@/server/session';
 import { SubnetForm } from '../subnet-form';
 
 export default async function EditSubnetPage({ params }: { params: Promise<{ id: string }> }) {
@@ -9,8 +8,7 @@ export default async function EditSubnetPage({ params }: { params: Promise<{ id:
   const user = await requireUser();
   if (!can(user.role, 'subnet.update')) return <EmptyState title="You may not edit subnets" />;
   const api = await serverApi();
-  const subnet = await api.subnet.get({ id }).catch(() => null);
-  if (!subnet) notFound();
+  const subnet = await orNotFound(api.subnet.get({ id }));
   const [sites, agents] = await Promise.all([api.site.list({}), api.subnet.agentOptions({})]);
   return (
     <>
