@@ -1,7 +1,14 @@
 import type { DecodeResult } from '../wire.js';
 import { fail } from '../wire.js';
 import { DhcpErrorCode } from './codes.js';
-import { BOOTP_CHADDR_LENGTH, BOOTP_HEADER_LENGTH, BOOTREPLY, BOOTREQUEST } from './types.js';
+import {
+  BOOTP_CHADDR_LENGTH,
+  BOOTP_HEADER_LENGTH,
+  BOOTP_OPTIONS_OFFSET,
+  BOOTREPLY,
+  BOOTREQUEST,
+  DHCP_MAGIC_COOKIE,
+} from './types.js';
 
 /** Internal to the BOOTP decoders (`decodeBootp`, `decodeBootpView`): the fixed-header checks they share. */
 
@@ -45,4 +52,15 @@ export function checkHeader(input: Uint8Array): DecodeResult<never> | undefined 
     );
   }
   return undefined;
+}
+
+/** Whether the vendor area starts with the DHCP magic cookie 99.130.83.99 (RFC 2131 §3). */
+export function hasMagicCookie(b: Uint8Array): boolean {
+  return (
+    b.length >= BOOTP_OPTIONS_OFFSET &&
+    b[236] === DHCP_MAGIC_COOKIE[0] &&
+    b[237] === DHCP_MAGIC_COOKIE[1] &&
+    b[238] === DHCP_MAGIC_COOKIE[2] &&
+    b[239] === DHCP_MAGIC_COOKIE[3]
+  );
 }

@@ -1,7 +1,7 @@
 import type { DecodeResult } from '../wire.js';
 import { fail, formatIPv4, ipv4ToInt, latin1Decode, ok } from '../wire.js';
 import { DhcpEncodeError, DhcpErrorCode } from './codes.js';
-import { checkHeader } from './header.js';
+import { checkHeader, hasMagicCookie } from './header.js';
 import type {
   BootpAreaEnding,
   BootpAreaEndings,
@@ -171,12 +171,7 @@ function packetOf(
 }
 
 function decodeValidHeader(bytes: Uint8Array): DecodeResult<BootpPacket> {
-  const hasCookie =
-    bytes.length >= BOOTP_OPTIONS_OFFSET &&
-    bytes[236] === DHCP_MAGIC_COOKIE[0] &&
-    bytes[237] === DHCP_MAGIC_COOKIE[1] &&
-    bytes[238] === DHCP_MAGIC_COOKIE[2] &&
-    bytes[239] === DHCP_MAGIC_COOKIE[3];
+  const hasCookie = hasMagicCookie(bytes);
   if (!hasCookie) {
     const vend = bytes.subarray(BOOTP_HEADER_LENGTH);
     const packet = packetOf(

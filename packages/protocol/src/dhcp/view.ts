@@ -1,7 +1,7 @@
 import type { DecodeResult } from '../wire.js';
 import { fail, ok } from '../wire.js';
 import { DhcpErrorCode } from './codes.js';
-import { checkHeader } from './header.js';
+import { checkHeader, hasMagicCookie } from './header.js';
 import type { BootpPacket } from './types.js';
 import {
   BOOTP_FILE_LENGTH,
@@ -46,8 +46,7 @@ export function decodeBootpView(input: Uint8Array): DecodeResult<BootpView> {
   // A plain Uint8Array over the same memory: subarrays of a Node Buffer would be Buffers (slower to make).
   const b =
     input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.length);
-  const hasCookie =
-    b.length >= BOOTP_OPTIONS_OFFSET && b[236] === 99 && b[237] === 130 && b[238] === 83 && b[239] === 99;
+  const hasCookie = hasMagicCookie(b);
   const options = new Map<number, Uint8Array>();
   let overload = 0;
   if (hasCookie) {
