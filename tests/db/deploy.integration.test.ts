@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checksumOf,
   deployMigrations,
@@ -18,16 +18,7 @@ import {
   readMigrationsList,
   readSchemaFiles,
 } from '../../scripts/lib/schema-engine.mjs';
-import {
-  MIGRATIONS_DIR,
-  query,
-  ROOT,
-  SCHEMA_PATH,
-  scratchDatabase,
-  scratchMigrations,
-  serverUrl,
-  type ScratchDatabase,
-} from './helpers.js';
+import { MIGRATIONS_DIR, query, ROOT, SCHEMA_PATH, scratchSpace } from './helpers.js';
 
 interface MigrationRow {
   id: string;
@@ -51,21 +42,7 @@ const tableShape = (url: string) =>
   );
 
 describe('deployMigrations', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  const scratch = async (label: string, options?: { create?: boolean }): Promise<ScratchDatabase> => {
-    const db = await scratchDatabase(label, options);
-    cleanups.push(() => db.drop());
-    return db;
-  };
-  const migrationsCopy = async () => {
-    const copy = await scratchMigrations();
-    cleanups.push(() => copy.cleanup());
-    return copy;
-  };
-  afterEach(async () => {
-    serverUrl();
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const { database: scratch, migrations: migrationsCopy, defer } = scratchSpace();
 
   it('creates the database, applies every migration once and records them as Prisma does', async () => {
     const db = await scratch('deploy', { create: false });
@@ -189,7 +166,7 @@ describe('deployMigrations', () => {
     const db = await scratch('locked');
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
-    cleanups.push(() => holder.end());
+    defer(() => holder.end());
     await holder.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_ID]);
 
     await expect(deployMigrations(db.url, MIGRATIONS_DIR, { lockTimeoutMs: 300 })).rejects.toThrow(

@@ -9,7 +9,7 @@ import {
   readSchemaFiles,
   type SchemaFile,
 } from '../../scripts/lib/schema-engine.mjs';
-import { MIGRATIONS_DIR, SCHEMA_PATH, scratchDatabase, serverUrl, type ScratchDatabase } from './helpers.js';
+import { MIGRATIONS_DIR, SCHEMA_PATH, scratchDatabase, type ScratchDatabase } from './helpers.js';
 
 /** The schema with one more column on `Site`, to prove the drift check can fail. */
 function withExtraSiteColumn(files: SchemaFile[]): SchemaFile[] {
@@ -30,7 +30,6 @@ describe('migrations and schema.prisma', () => {
   let schemaFiles: SchemaFile[];
 
   beforeAll(async () => {
-    serverUrl();
     db = await scratchDatabase('drift');
     schemaFiles = await readSchemaFiles(SCHEMA_PATH);
     await deployMigrations(db.url, MIGRATIONS_DIR);

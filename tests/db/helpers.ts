@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { afterEach } from 'vitest';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCHEMA_PATH = join(ROOT, 'prisma/schema.prisma');
@@ -104,4 +105,32 @@ export async function scratchMigrations(): Promise<{
   await cp(MIGRATIONS_DIR, migrationsDir, { recursive: true });
   await cp(SCHEMA_PATH, join(dir, 'schema.prisma'));
   return { dir, migrationsDir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Scratch databases and migration copies for the tests of the calling `describe`: each (and anything
+ * given to `defer`) is removed after the test that made it, the last made first.
+ */
+export function scratchSpace(): {
+  database: (label: string, options?: { create?: boolean }) => Promise<ScratchDatabase>;
+  migrations: () => ReturnType<typeof scratchMigrations>;
+  defer: (cleanup: () => Promise<void>) => void;
+} {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return {
+    database: async (label, options) => {
+      const db = await scratchDatabase(label, options);
+      cleanups.push(() => db.drop());
+      return db;
+    },
+    migrations: async () => {
+      const copy = await scratchMigrations();
+      cleanups.push(() => copy.cleanup());
+      return copy;
+    },
+    defer: (cleanup) => void cleanups.push(cleanup),
+  };
 }

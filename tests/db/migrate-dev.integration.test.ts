@@ -1,40 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { authorMigration } from '../../scripts/lib/author-migration.mjs';
 import { deployMigrations, listMigrations } from '../../scripts/lib/migrate.mjs';
 import { diffDatabaseToSchema, readSchemaFiles } from '../../scripts/lib/schema-engine.mjs';
-import {
-  leftoverShadowDatabases,
-  MIGRATIONS_DIR,
-  query,
-  ROOT,
-  scratchDatabase,
-  scratchMigrations,
-  serverUrl,
-  type ScratchDatabase,
-} from './helpers.js';
+import { leftoverShadowDatabases, MIGRATIONS_DIR, query, ROOT, scratchSpace } from './helpers.js';
 
 const TIMEZONE_LINE = '  timezone    String   @default("UTC") @db.VarChar(64)\n';
 const REGION_LINE = '  region      String?  @db.VarChar(100)\n';
 
 describe('authoring migrations with the WASM schema engine (scripts/migrate-dev.mjs)', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  const scratch = async (label: string, options?: { create?: boolean }): Promise<ScratchDatabase> => {
-    const db = await scratchDatabase(label, options);
-    cleanups.push(() => db.drop());
-    return db;
-  };
-  afterEach(async () => {
-    serverUrl();
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const { database: scratch, migrations: migrationsCopy } = scratchSpace();
 
   it('brings the dev database up to date, then writes and applies a migration for a schema change', async () => {
     const dev = await scratch('dev', { create: false });
-    const copy = await scratchMigrations();
-    cleanups.push(() => copy.cleanup());
+    const copy = await migrationsCopy();
     const schemaPath = join(copy.dir, 'schema.prisma');
     const options = { databaseUrl: dev.url, schemaPath, migrationsDir: copy.migrationsDir };
     const initial = (await listMigrations(copy.migrationsDir)).map((m) => m.name);
@@ -81,8 +62,7 @@ describe('authoring migrations with the WASM schema engine (scripts/migrate-dev.
 
   it('replays hand-written SQL with semicolons inside statements (function bodies) on the shadow database', async () => {
     const dev = await scratch('custom', { create: false });
-    const copy = await scratchMigrations();
-    cleanups.push(() => copy.cleanup());
+    const copy = await migrationsCopy();
     const options = {
       databaseUrl: dev.url,
       schemaPath: join(copy.dir, 'schema.prisma'),
