@@ -64,8 +64,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * A copy of `state` with `patch` applied, built as one object literal. (Object spread followed by
- * overriding properties, `{ ...state, acked }`, takes V8's slow runtime path: about 4 µs per copy on
- * Node 20, which was most of the machine's cost per ACK; the literal costs tens of nanoseconds.)
+ * overriding properties, `{ ...state, acked }`, takes V8's slow runtime path: ~0.4 µs per copy against
+ * ~10 ns for this literal, Node 20.20, a loop of 2,000,000 copies of this state, load average 7.)
  */
 function update(state: ServerReadState, patch: Partial<Mutable<ServerReadState>>): ServerReadState {
   return {
