@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, fstatSync, linkSync, openSync, readSync, statSync, write } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Digest, LayerAssembly, Manifest } from '@bootpt/protocol';
-import { LayerVerifier, sha256Hex } from '@bootpt/protocol';
+import type { BootFileName, Digest, LayerAssembly, Manifest } from '@bootpt/protocol';
+import { bootFileName, LayerVerifier, sha256Hex } from '@bootpt/protocol';
 import type { ClientCache } from './cache.js';
 import { ClientError } from './errors.js';
 
@@ -20,7 +20,6 @@ import { ClientError } from './errors.js';
  * Optionally `kexec -l` loads the result.
  */
 
-const KERNEL = 'application/vnd.bootpt.kernel';
 /** Assembly staging buffers (two): reads from old images land here; each is written in one call. */
 const BLOCK = 8 * 1024 * 1024;
 
@@ -52,17 +51,11 @@ export interface ChunkSources {
   readonly arriving?: (digest: Digest) => Promise<Uint8Array | null> | undefined;
 }
 
-function outputName(layer: LayerAssembly): string {
-  if (layer.mediaType === KERNEL) return 'kernel';
-  if (layer.mediaType.startsWith('application/vnd.bootpt.initramfs.cpio')) return 'initramfs';
-  return `layer-${layer.layerIndex}`;
-}
-
-/** The output files of a release: name → its layers in manifest order. */
-export function outputGroups(layers: readonly LayerAssembly[]): Map<string, LayerAssembly[]> {
-  const groups = new Map<string, LayerAssembly[]>();
+/** The output files of a release (SPEC §5.4 boot file names): name → its layers in manifest order. */
+export function outputGroups(layers: readonly LayerAssembly[]): Map<BootFileName, LayerAssembly[]> {
+  const groups = new Map<BootFileName, LayerAssembly[]>();
   for (const layer of layers) {
-    const name = outputName(layer);
+    const name = bootFileName(layer.mediaType, layer.layerIndex);
     const list = groups.get(name) ?? [];
     list.push(layer);
     groups.set(name, list);

@@ -1,7 +1,8 @@
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { DeltaPlan, Digest, LayerAssembly, TurboEndpoint } from '@bootpt/protocol';
-import { bootFileName, sha256Hex, type BootFileName } from '@bootpt/protocol';
+import { sha256Hex, type BootFileName } from '@bootpt/protocol';
+import { outputGroups } from './boot.js';
 import { tftpRead, type TftpGroupMode, type TftpReadResult } from './tftp-read.js';
 
 /**
@@ -76,12 +77,7 @@ export function acceptedEndpointTypes(group: GroupPreference): number[] {
 /** The release's boot files (kernel, initramfs, layer-<n>) with the bytes each still lacks. */
 export function bootFilesOf(plan: DeltaPlan): BootFilePlan[] {
   const missing = new Map(plan.fetch.map((c) => [c.digest, c.length] as const));
-  const byName = new Map<BootFileName, LayerAssembly[]>();
-  for (const layer of plan.layers) {
-    const name = bootFileName(layer.mediaType, layer.layerIndex);
-    byName.set(name, [...(byName.get(name) ?? []), layer]);
-  }
-  return [...byName].map(([name, layers]) => {
+  return [...outputGroups(plan.layers)].map(([name, layers]) => {
     const seen = new Set<Digest>();
     let missingBytes = 0;
     for (const c of layers.flatMap((l) => l.chunks)) {
