@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -38,27 +39,24 @@ function entry(name: string, mode: number, nlink: number, mtime: number, data: B
   return [head, nameBytes, pad4(head.length + nameBytes.length), data, pad4(data.length)];
 }
 
-async function walk(root: string, rel: string, out: string[]): Promise<void> {
-  const names = (await readdir(join(root, rel))).sort((a, b) =>
-    Buffer.compare(Buffer.from(a), Buffer.from(b)),
-  );
-  for (const name of names) {
+/** Every path under `root` with its lstat, in no particular order. */
+async function walk(root: string, rel: string, out: [string, Stats][]): Promise<void> {
+  for (const name of await readdir(join(root, rel))) {
     const path = rel === '' ? name : `${rel}/${name}`;
-    out.push(path);
     const st = await lstat(join(root, path));
+    out.push([path, st]);
     if (st.isDirectory()) await walk(root, path, out);
   }
 }
 
 /** The archive bytes of everything under `root` (the root itself is not an entry). */
 export async function newcArchive(root: string, mtime = 1_763_856_000): Promise<Buffer> {
-  const paths: string[] = [];
-  await walk(root, '', paths);
-  paths.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const entries: [string, Stats][] = [];
+  await walk(root, '', entries);
+  entries.sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   const parts: Buffer[] = [];
-  for (const path of paths) {
+  for (const [path, st] of entries) {
     const full = join(root, path);
-    const st = await lstat(full);
     const perm = st.mode & 0o7777;
     const type = st.mode & S_IFMT;
     if (type === S_IFDIR) parts.push(...entry(path, S_IFDIR | perm, 2, mtime, Buffer.alloc(0)));
