@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,46 @@ import { parseClientConfig, type ClientConfig } from '../config.js';
 
 export const CLIENT_MAC = '52:54:00:bb:00:01';
 const AGENT_BIN = resolve(import.meta.dirname, '../../../agent/src/bin/bootpt-agent.ts');
+const CLIENT_DIR = resolve(import.meta.dirname, '../..');
+
+/**
+ * Builds the single-file client (`dist/bootpt-client.mjs`, what an initramfs carries) to `outfile` the
+ * way `npm run build` does, so a test or bench never runs a stale bundle.
+ */
+export function buildClientBundle(outfile: string): void {
+  // The arguments of the build script's bundling step (package.json), with `outfile` as the output.
+  const script = (
+    JSON.parse(readFileSync(join(CLIENT_DIR, 'package.json'), 'utf8')) as {
+      scripts: { build: string };
+    }
+  ).scripts.build;
+  const step = /build-node-entry\.mjs (\S+) \S+((?: \S+)*)$/.exec(script);
+  if (!step) throw new Error(`no build-node-entry.mjs step in the client's build script: ${script}`);
+  const built = spawnSync(
+    process.execPath,
+    [
+      join(CLIENT_DIR, '../../scripts/build-node-entry.mjs'),
+      step[1]!,
+      outfile,
+      ...step[2]!.trim().split(' '),
+    ],
+    { cwd: CLIENT_DIR, encoding: 'utf8', timeout: 120_000 },
+  );
+  if (built.status !== 0) throw new Error(`client bundle build failed: ${built.stderr}`);
+}
+
+/** The `bootpt-client` command line for `config` (the options a lab config sets). */
+export function clientArgv(config: ClientConfig): string[] {
+  return [
+    ...['--mac', config.mac, '--server', config.server, '--server-port', String(config.serverPort)],
+    ...['--client-port', String(config.clientPort), '--window-ms', String(config.windowMs)],
+    ...['--max-rounds', String(config.maxRounds), '--backoff-initial-ms', String(config.backoffInitialMs)],
+    ...['--cache-dir', config.cacheDir, '--output-dir', config.outputDir, '--pin', config.tls.fingerprint!],
+    ...config.trustedKeys.flatMap((k) => ['--trusted-key', k.publicKey]),
+    ...['--log-level', config.logLevel],
+    ...(config.report ? [] : ['--no-report']),
+  ];
+}
 
 export async function freeTcpPort(): Promise<number> {
   return new Promise((done, reject) => {
