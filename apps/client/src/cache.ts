@@ -18,6 +18,8 @@ import { z } from 'zod';
  *   <dir>/chunks/<digest>             loose chunk bytes, named by their SHA-256 (only chunks fetched one
  *                                     by one, until their release's images are assembled)
  *   <dir>/tmp/                        writes in progress (emptied at start)
+ *   <dir>/code/                       the single-file client's V8 code cache (`code-cache.ts`; not
+ *                                     read by this class)
  *
  * Every write goes to `tmp/` and is renamed into place, so a name never points at a half-written file,
  * and a killed client leaves at most files in `tmp/`. Manifests and the state file are fsynced before

@@ -9,7 +9,7 @@ import { releasePair, type Release } from '../../../tests/images/releases.js';
 import { BootClient, type BootResult } from './client.js';
 import type { ClientConfig } from './config.js';
 import { ClientError } from './errors.js';
-import { startLab, type Lab } from './testing/lab.js';
+import { buildClientBundle, clientArgv, startLab, type Lab } from './testing/lab.js';
 
 /**
  * The boot pipeline end to end over loopback: two realistic releases (Debian initramfs images, about
@@ -19,7 +19,6 @@ import { startLab, type Lab } from './testing/lab.js';
  */
 
 const log = pino({ level: 'silent' });
-const CLIENT_DIR = join(import.meta.dirname, '..');
 let lab: Lab;
 let pair: { first: Release; second: Release };
 
@@ -95,39 +94,33 @@ describe('bootpt-client against a loopback agent', () => {
   });
 
   it('boots warm as a process from the single-file bundle an initramfs carries (dist/bootpt-client.mjs)', async () => {
-    const config = lab.clientConfig();
-    // Built here the way `npm run build` builds it, so the test never runs a stale bundle.
+    const config = lab.clientConfig({ logLevel: 'warn' });
     const bundle = join(await mkdtemp(join(tmpdir(), 'bpt-bundle-')), 'bootpt-client.mjs');
-    const built = spawnSync(
-      process.execPath,
-      [
-        join(CLIENT_DIR, '../../scripts/build-node-entry.mjs'),
-        'src/bin/bootpt-client.ts',
-        bundle,
-        '--standalone',
-      ],
-      { cwd: CLIENT_DIR, encoding: 'utf8', timeout: 120_000 },
-    );
-    expect(built.status, built.stderr).toBe(0);
-    const args = [
-      bundle,
-      ...['--mac', config.mac, '--server', config.server, '--server-port', String(config.serverPort)],
-      ...['--client-port', '0', '--window-ms', '300', '--max-rounds', '3'],
-      ...['--cache-dir', config.cacheDir, '--output-dir', config.outputDir, '--pin', config.tls.fingerprint!],
-      ...['--trusted-key', config.trustedKeys[0]!.publicKey, '--log-level', 'warn'],
-    ];
-    // Run from an empty directory: the bundle must not need node_modules or the workspace.
-    const run = spawnSync(process.execPath, args, {
-      cwd: dirname(bundle),
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(run.status, run.stderr).toBe(0);
-    const result = JSON.parse(run.stdout) as BootResult;
-    expect(result.verdict).toBe('valid');
-    expect(result.decision).toBe('cache');
-    expect(result.bytes.wire).toBe(0);
-    expect(sha(await readFile(join(config.outputDir, 'initramfs')))).toBe(sha(pair.second.initramfs));
+    buildClientBundle(bundle);
+    const args = [bundle, ...clientArgv(config)];
+    const codeDir = join(config.cacheDir, 'code');
+    await rm(codeDir, { recursive: true, force: true });
+    // Twice: the first run leaves its V8 code cache in the cache directory, the second starts from it
+    // (V8 took it: a refused or damaged one would be written again).
+    const written: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      // Run from an empty directory: the bundle must not need node_modules or the workspace.
+      const run = spawnSync(process.execPath, args, {
+        cwd: dirname(bundle),
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const result = JSON.parse(run.stdout) as BootResult;
+      expect(result.verdict).toBe('valid');
+      expect(result.decision).toBe('cache');
+      expect(result.bytes.wire).toBe(0);
+      expect(sha(await readFile(join(config.outputDir, 'initramfs')))).toBe(sha(pair.second.initramfs));
+      const files = (await readdir(codeDir)).filter((n) => n.endsWith('.v8'));
+      expect(files).toHaveLength(1);
+      written.push((await stat(join(codeDir, files[0]!))).mtimeMs);
+    }
+    expect(written[1]).toBe(written[0]);
     await rm(dirname(bundle), { recursive: true, force: true });
   });
 

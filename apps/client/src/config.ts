@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { TrustedKeySchema } from '@bootpt/protocol';
 import { normalizeMac } from '@bootpt/protocol/wire';
 import { z } from 'zod';
+import { DEFAULT_CACHE_DIR } from './code-cache.js';
 import { ClientError } from './errors.js';
 
 /**
@@ -33,7 +34,7 @@ export const clientConfigSchema = z
     maxRounds: z.number().int().min(1).max(255).default(6),
     /** Backoff ceiling of the first round; the SPEC's 4 s unless a test shortens it. */
     backoffInitialMs: z.number().int().min(1).max(60_000).default(4000),
-    cacheDir: z.string().min(1).default('/var/cache/bootpt'),
+    cacheDir: z.string().min(1).default(DEFAULT_CACHE_DIR),
     outputDir: z.string().min(1).default('/run/bootpt'),
     /** Trusted manifest keys (raw Ed25519 public keys, base64url, with state). */
     trustedKeys: z.array(TrustedKeySchema).min(1, 'at least one trusted manifest key is required'),

@@ -36,4 +36,7 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+// Not a top-level await: the single-file build runs this as CommonJS (bin/launcher.ts).
+void main().then((code) => {
+  process.exitCode = code;
+});
