@@ -35,3 +35,13 @@ describe('tftpConfigSchema paths', () => {
     expect(tftpConfigSchema.parse({ paths: { stripLeadingSlash: true } }).paths.stripLeadingSlash).toBe(true);
   });
 });
+
+describe('tftpConfigSchema nativeFastPath', () => {
+  it('uses the native lock-step add-on when it loads unless told otherwise', () => {
+    expect(tftpConfigSchema.parse({}).nativeFastPath).toBe('auto');
+    for (const mode of ['off', 'required'] as const)
+      expect(tftpConfigSchema.parse({ nativeFastPath: mode }).nativeFastPath).toBe(mode);
+    expect(tftpConfigSchema.safeParse({ nativeFastPath: 'on' }).success).toBe(false);
+    expect(tftpConfigSchema.safeParse({ nativeFastPath: true }).success).toBe(false);
+  });
+});

@@ -104,6 +104,11 @@ export const tftpConfigSchema = z
      * masters 8 made the storm slower and put more on the wire (storm bench), so it stays opt-in.
      */
     groupPipelineWindow: z.number().int().min(1).max(64).default(1),
+    /**
+     * Lock-step (windowsize 1) unicast DATA phase in the `@bootpt/tftp-native` add-on instead of JS: `auto`
+     * uses it when it loads, `off` never, `required` refuses to start without it (README "Native lock-step").
+     */
+    nativeFastPath: z.enum(['auto', 'off', 'required']).default('auto'),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 
 /**
  * TFTP metrics, registered on the agent's registry. Labels are bounded: `mode` is unicast | multicast |
- * sbroadcast; `outcome` is complete | probe | error | timeout | aborted; `result` is a fixed refusal list.
+ * sbroadcast; `outcome` is complete | probe | error | timeout | aborted; `path` is native | js; `result` is a fixed refusal list.
  *
  * The per-datagram counters are summed in plain fields on the hot path and folded into prom-client when
  * scraped (`collect`), so sending a block costs two additions, not two labelled-counter lookups.
@@ -29,6 +29,7 @@ export class TftpMetrics {
   readonly packetsSent: Counter<'mode'>;
   readonly retransmissions: Counter<'mode'>;
   readonly requests: Counter<'result'>;
+  readonly unicastTransfers: Counter<'path'>;
   readonly activeTransfers: Gauge<'mode'>;
   readonly activeGroups: Gauge<'mode'>;
   readonly duration: Histogram<'mode' | 'outcome'>;
@@ -60,6 +61,12 @@ export class TftpMetrics {
       name: 'bootpt_agent_tftp_requests_total',
       help: 'TFTP requests on the listening port, by result',
       labelNames: ['result'] as const,
+      registers: [registry],
+    });
+    this.unicastTransfers = new Counter({
+      name: 'bootpt_agent_tftp_unicast_transfers_total',
+      help: 'Unicast read transfers started, by data path (native: the lock-step add-on; js)',
+      labelNames: ['path'] as const,
       registers: [registry],
     });
     this.activeTransfers = new Gauge({

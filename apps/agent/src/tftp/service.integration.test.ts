@@ -1,118 +1,20 @@
-import { createSocket } from 'node:dgram';
-import type { Socket } from 'node:dgram';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { decodeTftp, encodeTftp, getTftpOption, parseSbroadcastValue } from '@bootpt/protocol/tftp/index';
+import { getTftpOption, parseSbroadcastValue } from '@bootpt/protocol/tftp/index';
 import type { TftpOption, TftpPacket } from '@bootpt/protocol/tftp/index';
-import { metricValue, pseudoRandom } from './testing.js';
+import { metricValue, pseudoRandom, RawClient, rrq, startLoopbackServer as startServer } from './testing.js';
 
 /**
  * Protocol behaviour of the service over loopback, with a raw datagram client: what is (not) sent, when.
  * The service runs in a child process (`tests/tftp/serve.ts`): prom-client does not load under vitest.
  */
 
-const SERVE = resolve(import.meta.dirname, '../../../../tests/tftp/serve.ts');
-
-async function startServer(config: object): Promise<{ port: number; stop: () => Promise<string> }> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', SERVE, JSON.stringify(config)],
-    {
-      env: { ...process.env, NODE_NO_WARNINGS: '1', TFTP_PRINT_METRICS: '1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const exited = new Promise<void>((res) => child.on('close', () => res()));
-  const port = await new Promise<number>((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`server did not start: ${out}`)), 20_000);
-    child.stdout!.on('data', () => {
-      const m = /tftp ready (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        res(Number(m[1]));
-      }
-    });
-  });
-  return {
-    port,
-    stop: async () => {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-      return out;
-    },
-  };
-}
-
-interface Received {
-  packet: TftpPacket;
-  port: number;
-}
-
-class RawClient {
-  readonly socket: Socket;
-  private readonly queue: Received[] = [];
-  private waiter: (() => void) | undefined;
-
-  constructor(options: { port?: number; reuse?: boolean } = {}) {
-    this.socket = createSocket({ type: 'udp4', reuseAddr: options.reuse ?? false });
-    this.socket.on('message', (msg, rinfo) => {
-      const d = decodeTftp(msg);
-      if (d.ok) this.queue.push({ packet: d.value, port: rinfo.port });
-      this.waiter?.();
-    });
-  }
-
-  bind(port = 0, address = '127.0.0.1'): Promise<void> {
-    return new Promise((resolve) => this.socket.bind(port, address, () => resolve()));
-  }
-
-  send(packet: TftpPacket, port: number): void {
-    this.socket.send(encodeTftp(packet), port, '127.0.0.1');
-  }
-
-  /** Next packet, or null after `ms`. */
-  async next(ms = 1000): Promise<Received | null> {
-    const deadline = Date.now() + ms;
-    while (this.queue.length === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) return null;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiter = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.waiter = undefined;
-    }
-    return this.queue.shift()!;
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
-
 function oackOptions(packet: TftpPacket): readonly TftpOption[] {
   if (packet.opcode !== 'OACK') throw new Error(`expected an OACK, got ${packet.opcode}`);
   return packet.options;
 }
-
-const rrq = (filename: string, options: TftpOption[] = [], mode = 'octet'): TftpPacket => ({
-  opcode: 'RRQ',
-  filename,
-  mode,
-  options,
-});
 
 describe('TFTP service protocol behaviour (loopback)', () => {
   let work: string;

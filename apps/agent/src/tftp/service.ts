@@ -17,7 +17,8 @@ import { TftpJail } from './jail.js';
 import { TftpMetrics } from './metrics.js';
 import type { TftpMode } from './metrics.js';
 import { AddressPool, quirkFor, subnetBroadcast } from './net.js';
-import { UnicastTransfer } from './unicast.js';
+import { selectNativeFastPath, UnicastTransfer } from './unicast.js';
+import type { TftpNativeApi } from '@bootpt/tftp-native';
 
 /**
  * The agent's TFTP service (read-only). One listening socket per serving address (each named interface's
@@ -68,6 +69,8 @@ export class TftpService implements Service {
   private readonly multicastPool: AddressPool;
   private jail: TftpJail | undefined;
   private nextSbid = 1;
+  /** The lock-step add-on, when `tftp.nativeFastPath` selected it at start. */
+  private native: TftpNativeApi | undefined;
   private accepting = false;
   private closing: Promise<void> | undefined;
 
@@ -88,6 +91,8 @@ export class TftpService implements Service {
   async start(): Promise<void> {
     const { config } = this.options;
     this.jail = new TftpJail(config.root, config.paths);
+    const fastPath = selectNativeFastPath(config.nativeFastPath);
+    this.native = fastPath.api;
     const targets = config.loopback
       ? [{ address: '127.0.0.1', mtu: DEFAULT_MTU }]
       : config.interfaces.flatMap((name) => interfaceAddresses(name));
@@ -109,7 +114,13 @@ export class TftpService implements Service {
     }
     this.accepting = true;
     this.options.log.info(
-      { addresses: this.listeners.map((l) => l.address), port: this.ports[0], root: this.jail.root },
+      {
+        addresses: this.listeners.map((l) => l.address),
+        port: this.ports[0],
+        root: this.jail.root,
+        lockStepPath: fastPath.path,
+        lockStepPathReason: fastPath.reason,
+      },
       'tftp service started',
     );
   }
@@ -340,7 +351,9 @@ export class TftpService implements Service {
         );
       },
       onLog: (level, message, fields) => this.options.log[level]({ client, ...fields }, message),
+      native: this.native,
     });
+    this.metrics.unicastTransfers.inc({ path: transfer.path });
     this.transfers.set(client, transfer);
     transfer.start();
   }

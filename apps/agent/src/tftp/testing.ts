@@ -1,9 +1,15 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { decodeTftp, encodeTftp } from '@bootpt/protocol/tftp/index';
+import type { TftpOption, TftpPacket } from '@bootpt/protocol/tftp/index';
 import { TestLan } from '../../../../tests/lib/netns.js';
 import type { NetnsProcess } from '../../../../tests/lib/netns.js';
 
@@ -28,6 +34,114 @@ export async function startTftpServer(
   await proc.waitForOutput('tftp ready', 20_000);
   return proc;
 }
+
+/**
+ * The unicast data paths the integration tests run against: the native lock-step add-on (`required`: a
+ * missing add-on fails the test rather than skipping it) and pure JS.
+ */
+export const DATA_PATHS = [
+  { path: 'native', nativeFastPath: 'required' },
+  { path: 'js', nativeFastPath: 'off' },
+] as const;
+
+/**
+ * Starts `tests/tftp/serve.ts` on loopback in a child process (prom-client does not load under vitest);
+ * `stop()` sends SIGTERM and returns its stdout, which ends with the metrics.
+ */
+export async function startLoopbackServer(
+  config: object,
+): Promise<{ port: number; stop: () => Promise<string> }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', SERVE, JSON.stringify(config)],
+    {
+      env: { ...process.env, NODE_NO_WARNINGS: '1', TFTP_PRINT_METRICS: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<void>((res) => child.on('close', () => res()));
+  const port = await new Promise<number>((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`server did not start: ${out}`)), 20_000);
+    child.stdout!.on('data', () => {
+      const m = /tftp ready (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        res(Number(m[1]));
+      }
+    });
+    child.on('close', () => rej(new Error(`server exited: ${out}`)));
+  });
+  return {
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+      return out;
+    },
+  };
+}
+
+export interface Received {
+  packet: TftpPacket;
+  port: number;
+}
+
+/** A raw TFTP datagram client on loopback: sends packets, queues what it receives (decoded). */
+export class RawClient {
+  readonly socket: Socket;
+  private readonly queue: Received[] = [];
+  private waiter: (() => void) | undefined;
+
+  constructor(options: { port?: number; reuse?: boolean } = {}) {
+    this.socket = createSocket({ type: 'udp4', reuseAddr: options.reuse ?? false });
+    this.socket.on('message', (msg, rinfo) => {
+      const d = decodeTftp(msg);
+      if (d.ok) this.queue.push({ packet: d.value, port: rinfo.port });
+      this.waiter?.();
+    });
+  }
+
+  bind(port = 0, address = '127.0.0.1'): Promise<void> {
+    return new Promise((resolve) => this.socket.bind(port, address, () => resolve()));
+  }
+
+  send(packet: TftpPacket, port: number): void {
+    this.socket.send(encodeTftp(packet), port, '127.0.0.1');
+  }
+
+  /** Next packet, or null after `ms`. */
+  async next(ms = 1000): Promise<Received | null> {
+    const deadline = Date.now() + ms;
+    while (this.queue.length === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.waiter = undefined;
+    }
+    return this.queue.shift()!;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+export const rrq = (filename: string, options: TftpOption[] = [], mode = 'octet'): TftpPacket => ({
+  opcode: 'RRQ',
+  filename,
+  mode,
+  options,
+});
 
 export interface GroupLan {
   readonly lan: TestLan;

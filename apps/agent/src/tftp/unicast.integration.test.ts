@@ -2,17 +2,193 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TftpPacket } from '@bootpt/protocol/tftp/index';
 import { hasNetns, TestLan } from '../../../../tests/lib/netns.js';
 import type { NetnsProcess } from '../../../../tests/lib/netns.js';
-import { metricValue, pseudoRandom, sha256, sha256File, startTftpServer } from './testing.js';
+import {
+  DATA_PATHS as PATHS,
+  metricValue,
+  pseudoRandom,
+  RawClient,
+  rrq,
+  sha256,
+  sha256File,
+  startLoopbackServer,
+  startTftpServer,
+} from './testing.js';
 
 /**
- * The unicast ACK fast path (`unicast.ts`: the next window goes out before the machine step, whose identical
- * sends are then skipped) must send every block exactly once on a clean link: a duplicate would still
- * leave the client's file intact, so this counts the datagrams the service reports instead. atftp in a
- * namespace LAN, lock-step and windows, GSO-sized and IP-fragmented blocks, and the block-number rollover.
+ * Unicast read transfers on both data paths: the native lock-step add-on (`tftp.nativeFastPath:
+ * required`, so a missing add-on fails these tests instead of skipping them) and pure JS (`off`).
+ *
+ * Loopback, raw datagram client: the lock-step DATA phase retransmits only on timeout (never for a
+ * duplicate or stale ACK), gives up after the retries, and ends with the machine's outcome on an ERROR from
+ * the client, a malformed ACK and an unexpected opcode.
+ *
+ * Namespace LAN, atftp: the unicast ACK fast path (`unicast.ts`: the next window goes out before the
+ * machine step, whose identical sends are then skipped) and the native lock-step must send every block
+ * exactly once on a clean link: a duplicate would still leave the client's file intact, so this counts the
+ * datagrams the service reports instead. Lock-step and windows, GSO-sized and IP-fragmented blocks, and
+ * the block-number rollover.
  */
+
+function dataOf(packet: TftpPacket | undefined): { block: number; length: number } | null {
+  return packet?.opcode === 'DATA' ? { block: packet.block, length: packet.data.length } : null;
+}
+
+describe.each(PATHS)('lock-step DATA phase on loopback ($path path)', ({ path, nativeFastPath }) => {
+  let work: string;
+  let server: Awaited<ReturnType<typeof startLoopbackServer>>;
+  const clients: RawClient[] = [];
+  const file = pseudoRandom(4 * 512 + 100, 7);
+  const TIMEOUT_MS = 300;
+  const MAX_RETRIES = 2;
+
+  async function client(): Promise<RawClient> {
+    const c = new RawClient();
+    await c.bind();
+    clients.push(c);
+    return c;
+  }
+
+  /** RRQ with blksize 512 (so an OACK), ACK 0; returns the transfer's port after DATA 1 arrived. */
+  async function open(c: RawClient): Promise<number> {
+    c.send(rrq('file.bin', [{ name: 'blksize', value: '512' }]), server.port);
+    const oack = await c.next();
+    expect(oack?.packet.opcode).toBe('OACK');
+    c.send({ opcode: 'ACK', block: 0 }, oack!.port);
+    expect(dataOf((await c.next())?.packet)).toEqual({ block: 1, length: 512 });
+    return oack!.port;
+  }
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), `bpt-tftp-ls-${path}-`));
+    writeFileSync(join(work, 'file.bin'), file);
+    server = await startLoopbackServer({
+      loopback: true,
+      port: 0,
+      root: work,
+      nativeFastPath,
+      retry: { timeoutMs: TIMEOUT_MS, maxTimeoutMs: TIMEOUT_MS, maxRetries: MAX_RETRIES },
+    });
+  }, 30_000);
+
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+
+  afterAll(async () => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  // Datagrams the server sent in this file's transfers (loopback loses nothing): checked against its metrics.
+  let received = 0;
+  let dataReceived = 0;
+  let blocksServed = 0;
+
+  it('retransmits the block in flight on timeout, never for a duplicate or stale ACK; file intact', async () => {
+    const c = await client();
+    const tid = await open(c);
+    // No ACK for DATA 1: it comes again once the timer fires.
+    expect(dataOf((await c.next(5000))?.packet)).toEqual({ block: 1, length: 512 });
+    const got: Buffer[] = [];
+    let r = { packet: { opcode: 'DATA', block: 1, data: file.subarray(0, 512) } as TftpPacket, port: tid };
+    let data = 2;
+    received = 1 + 2;
+    for (;;) {
+      if (r.packet.opcode !== 'DATA') throw new Error(`unexpected ${r.packet.opcode}`);
+      const block = r.packet.block;
+      if (got.length < block) got.push(Buffer.from(r.packet.data));
+      // Every ACK twice, plus a stale ACK 0: only the first may move the transfer on.
+      c.send({ opcode: 'ACK', block }, tid);
+      c.send({ opcode: 'ACK', block }, tid);
+      c.send({ opcode: 'ACK', block: 0 }, tid);
+      if (r.packet.data.length < 512) break;
+      const next = await c.next(5000);
+      expect(next).not.toBeNull();
+      r = next!;
+      received++;
+      data++;
+    }
+    expect(Buffer.concat(got).equals(file)).toBe(true);
+    // Anything still arriving is a timer-driven DATA (a stalled test process), counted as such below.
+    for (let extra = await c.next(200); extra; extra = await c.next(200)) {
+      expect(extra.packet.opcode).toBe('DATA');
+      received++;
+      data++;
+    }
+    dataReceived += data;
+    blocksServed += 5;
+  });
+
+  it('gives up after the retries when the client goes silent', async () => {
+    const c = await client();
+    await open(c);
+    let copies = 1;
+    // maxRetries 2: DATA 1 goes out three times in all, then the transfer ends (outcome timeout).
+    for (let r = await c.next(TIMEOUT_MS * 10); r; r = await c.next(TIMEOUT_MS * 10)) {
+      expect(dataOf(r.packet)).toEqual({ block: 1, length: 512 });
+      copies++;
+    }
+    expect(copies).toBe(1 + MAX_RETRIES);
+    received += 1 + copies;
+    dataReceived += copies;
+    blocksServed += 1;
+  }, 20_000);
+
+  it('ends on an ERROR from the client mid-transfer, without answering it', async () => {
+    const c = await client();
+    const tid = await open(c);
+    c.send({ opcode: 'ACK', block: 1 }, tid);
+    expect(dataOf((await c.next())?.packet)).toEqual({ block: 2, length: 512 });
+    c.send({ opcode: 'ERROR', errorCode: 3, errorMessage: 'disk full' }, tid);
+    let extra = 0;
+    // No ERROR back; only a DATA 2 retransmission could come if the test stalled past the timeout.
+    for (let r = await c.next(200); r; r = await c.next(200)) {
+      expect(r.packet.opcode).toBe('DATA');
+      extra++;
+    }
+    received += 3 + extra;
+    dataReceived += 2 + extra;
+    blocksServed += 2;
+  });
+
+  it('answers a malformed ACK and an unexpected opcode with ERROR 4 and ends the transfer', async () => {
+    for (const bad of [
+      Buffer.from([0, 4, 0, 1, 0]), // ACK with a trailing octet
+      Buffer.from([0, 4, 0]), // truncated ACK
+      Buffer.from([0, 3, 0, 1, 9]), // DATA from the reader
+    ]) {
+      const c = await client();
+      const tid = await open(c);
+      c.socket.send(bad, tid, '127.0.0.1');
+      let r = await c.next(5000);
+      let extra = 0;
+      for (; r?.packet.opcode === 'DATA'; extra++) r = await c.next(5000); // timer-driven (stalled test)
+      expect(r?.packet).toMatchObject({ opcode: 'ERROR', errorCode: 4 });
+      received += 3 + extra;
+      dataReceived += 1 + extra;
+      blocksServed += 1;
+    }
+  });
+
+  it(`ran on the ${path} path, with the outcomes and counts of the machine`, async () => {
+    const text = await server.stop();
+    const count = 'bootpt_agent_tftp_transfer_duration_seconds_count';
+    expect(metricValue(text, 'bootpt_agent_tftp_unicast_transfers_total', { path })).toBe(6);
+    expect(metricValue(text, count, { mode: 'unicast', outcome: 'complete' })).toBe(1);
+    expect(metricValue(text, count, { mode: 'unicast', outcome: 'timeout' })).toBe(1);
+    expect(metricValue(text, count, { mode: 'unicast', outcome: 'error' })).toBe(4);
+    expect(metricValue(text, 'bootpt_agent_tftp_active_transfers')).toBe(0);
+    // Every DATA beyond one per block served is a counted timer retransmission (none answers an ACK).
+    const retransmissions = metricValue(text, 'bootpt_agent_tftp_retransmissions_total', { mode: 'unicast' });
+    expect(retransmissions).toBeGreaterThanOrEqual(1 + MAX_RETRIES);
+    expect(dataReceived).toBe(blocksServed + retransmissions);
+    // Everything sent reached the client (loopback): OACKs, DATA and the ERROR 4 replies.
+    expect(metricValue(text, 'bootpt_agent_tftp_packets_sent_total', { mode: 'unicast' })).toBe(received);
+  });
+});
 
 const netns = hasNetns();
 const hasAtftp = spawnSync('which', ['atftp'], { encoding: 'utf8' }).status === 0;
@@ -27,56 +203,71 @@ interface Case {
 
 const CASES: readonly Case[] = [
   { blksize: 512, windowsize: 1, size: 300 * 512 + 100 },
+  { blksize: 1468, windowsize: 1, size: 200 * 1468 },
+  { blksize: 8192, windowsize: 1, size: 40 * 8192 + 5 },
   { blksize: 1468, windowsize: 8, size: 101 * 1468 },
   { blksize: 8192, windowsize: 8, size: 45 * 8192 + 1 },
   { blksize: 512, windowsize: 32, size: 77 * 512 - 1 },
   // Past block 65,535: the fast path matches 16-bit ACK numbers across the wrap.
   { blksize: 512, windowsize: 16, size: 65_540 * 512 + 7 },
+  { blksize: 64, windowsize: 1, size: 65_540 * 64 + 3 },
 ];
 
-describe.skipIf(skip !== '')(`unicast ACK fast path${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let lan: TestLan;
-  let server: NetnsProcess;
-  let work: string;
-  const serverAddress = `${subnet}.1`;
+describe.skipIf(skip !== '').each(PATHS)(
+  `unicast sends on a clean link ($path path)${skip ? ` (skipped: ${skip})` : ''}`,
+  ({ path, nativeFastPath }) => {
+    let lan: TestLan;
+    let server: NetnsProcess;
+    let work: string;
+    const serverAddress = `${subnet}.1`;
 
-  beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'bpt-tftp-fast-'));
-    mkdirSync(join(work, 'root'));
-    lan = await TestLan.create({ subnet, hosts: 2, tag: 'tfu' });
-    server = await startTftpServer(lan, lan.host(1).namespace, {
-      interfaces: ['eth0'],
-      root: join(work, 'root'),
-      maxBlksize: 65464,
-      maxWindowsize: 64,
+    beforeAll(async () => {
+      work = mkdtempSync(join(tmpdir(), 'bpt-tftp-fast-'));
+      mkdirSync(join(work, 'root'));
+      lan = await TestLan.create({ subnet, hosts: 2, tag: `tfu${path}` });
+      server = await startTftpServer(lan, lan.host(1).namespace, {
+        interfaces: ['eth0'],
+        root: join(work, 'root'),
+        maxBlksize: 65464,
+        maxWindowsize: 64,
+        nativeFastPath,
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await lan?.destroy();
+      if (work) rmSync(work, { recursive: true, force: true });
     });
-  }, 60_000);
 
-  afterAll(async () => {
-    await lan?.destroy();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
-
-  it('sends each block once (plus the OACK) and retransmits nothing, file intact', async () => {
-    let expectedPackets = 0;
-    for (const [i, c] of CASES.entries()) {
-      const name = `f-${c.blksize}-${c.windowsize}.bin`;
-      const body = pseudoRandom(c.size, i + 1);
-      writeFileSync(join(work, 'root', name), body);
-      const out = join(work, `out-${name}`);
-      const argv = ['atftp', '-g', '-r', name, '-l', out, '--option', `blksize ${c.blksize}`];
-      if (c.windowsize > 1) argv.push('--option', `windowsize ${c.windowsize}`);
-      const r = await lan.exec(lan.host(2).namespace, [...argv, serverAddress, '69'], { timeoutMs: 60_000 });
-      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
-      expect(await sha256File(out), name).toBe(sha256(body));
-      expectedPackets += 1 + Math.floor(c.size / c.blksize) + 1;
-    }
-    const result = await server.stop('SIGTERM', 5000);
-    expect(metricValue(result.stdout, 'bootpt_agent_tftp_retransmissions_total', { mode: 'unicast' })).toBe(
-      0,
-    );
-    expect(metricValue(result.stdout, 'bootpt_agent_tftp_packets_sent_total', { mode: 'unicast' })).toBe(
-      expectedPackets,
-    );
-  }, 180_000);
-});
+    it('sends each block once (plus the OACK) and retransmits nothing, file intact', async () => {
+      let expectedPackets = 0;
+      for (const [i, c] of CASES.entries()) {
+        const name = `f-${c.blksize}-${c.windowsize}.bin`;
+        const body = pseudoRandom(c.size, i + 1);
+        writeFileSync(join(work, 'root', name), body);
+        const out = join(work, `out-${name}`);
+        const argv = ['atftp', '-g', '-r', name, '-l', out, '--option', `blksize ${c.blksize}`];
+        if (c.windowsize > 1) argv.push('--option', `windowsize ${c.windowsize}`);
+        const r = await lan.exec(lan.host(2).namespace, [...argv, serverAddress, '69'], {
+          timeoutMs: 60_000,
+        });
+        expect(r.code, `${name}: ${r.stderr}`).toBe(0);
+        expect(await sha256File(out), name).toBe(sha256(body));
+        expectedPackets += 1 + Math.floor(c.size / c.blksize) + 1;
+      }
+      const result = await server.stop('SIGTERM', 5000);
+      expect(metricValue(result.stdout, 'bootpt_agent_tftp_retransmissions_total', { mode: 'unicast' })).toBe(
+        0,
+      );
+      expect(metricValue(result.stdout, 'bootpt_agent_tftp_packets_sent_total', { mode: 'unicast' })).toBe(
+        expectedPackets,
+      );
+      const lockStep = CASES.filter((c) => c.windowsize === 1).length;
+      const transfers = (p: string): number =>
+        metricValue(result.stdout, 'bootpt_agent_tftp_unicast_transfers_total', { path: p });
+      expect([transfers('native'), transfers('js')]).toEqual(
+        path === 'native' ? [lockStep, CASES.length - lockStep] : [0, CASES.length],
+      );
+    }, 240_000);
+  },
+);

@@ -1,8 +1,11 @@
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
+import { getSystemErrorName } from 'node:util';
 import { createServerRead, decodeTftp, encodeTftp, serverReadStep } from '@bootpt/protocol/tftp/index';
 import type { ServerReadConfig, ServerReadState, TftpEffect } from '@bootpt/protocol/tftp/index';
+import { loadTftpNative, NATIVE_END } from '@bootpt/tftp-native';
+import type { NativeTransfer, TftpNativeApi } from '@bootpt/tftp-native';
 import { BlockReader } from './block-reader.js';
 import { enableGso, GSO_MAX_BYTES, GSO_MAX_SEGMENTS } from './gso.js';
 import type { SendTally } from './metrics.js';
@@ -20,7 +23,30 @@ import { SnapshotChangedError } from '../store/file-snapshot.js';
  *
  * Timer: one `setTimeout` per transfer, re-armed lazily — the machine moves its deadline on every window,
  * and a timer that fires early just re-arms for the remainder, so a fast transfer creates few timers.
+ *
+ * Native lock-step (optional, `tftp.nativeFastPath`): with the `@bootpt/tftp-native` add-on loaded and
+ * windowsize 1, the socket is the add-on's instead of a dgram socket. Option negotiation runs here as
+ * usual (every datagram is relayed to `onMessage`); at ACK 0 (or at once without an OACK) the add-on
+ * takes over the DATA phase on the libuv loop. It hands back anything it does not handle (final ACK,
+ * ERROR, malformed or unexpected datagrams, retries exhausted, a failed read) with its counters; the
+ * transfer then rebuilds the machine's state and runs the machine on that event, so outcomes, error
+ * replies, logs and byte counts are the machine's. Every such event ends the transfer.
  */
+export type DataPath = 'native' | 'js';
+
+/** The add-on to use for lock-step transfers, per `tftp.nativeFastPath`; throws for `required` without it. */
+export function selectNativeFastPath(mode: 'auto' | 'off' | 'required'): {
+  readonly api: TftpNativeApi | undefined;
+  readonly path: DataPath;
+  readonly reason: string;
+} {
+  if (mode === 'off') return { api: undefined, path: 'js', reason: 'tftp.nativeFastPath is off' };
+  const load = loadTftpNative();
+  if (load.ok) return { api: load.api, path: 'native', reason: 'add-on loaded' };
+  if (mode === 'required') throw new Error(`tftp.nativeFastPath is required: ${load.reason}`);
+  return { api: undefined, path: 'js', reason: load.reason };
+}
+
 export interface UnicastOptions {
   readonly localAddress: string;
   /** Path MTU of the serving interface: decides whether a window may go out as one GSO send. */
@@ -31,6 +57,8 @@ export interface UnicastOptions {
   readonly tally: SendTally;
   readonly onDone: (outcome: string, bytes: number, error?: { code: number; message: string }) => void;
   readonly onLog?: (level: 'debug' | 'info' | 'warn', message: string, fields?: object) => void;
+  /** The lock-step add-on (used when windowsize is 1). */
+  readonly native?: TftpNativeApi;
 }
 
 export class UnicastTransfer {
@@ -41,6 +69,7 @@ export class UnicastTransfer {
   private deadline = Infinity;
   private finished = false;
   private readonly reader: BlockReader;
+  private readonly config: ServerReadConfig;
   private retransmissionsSeen = 0;
   /** Segment size when UDP GSO is on for this socket, else 0. */
   private gsoSegment = 0;
@@ -52,17 +81,30 @@ export class UnicastTransfer {
   /** Blocks presentNext..presentLast went out on the ACK fast path; the machine's sends of them are skipped. */
   private presentNext = 1;
   private presentLast = 0;
+  /** Native transport (instead of `socket`) and whether its lock-step phase is running. */
+  private nativeHandle: NativeTransfer | undefined;
+  private nativeRunning = false;
+  private fillError: unknown;
+  /** Which data path serves this transfer. */
+  readonly path: DataPath;
 
   constructor(private readonly options: UnicastOptions) {
+    this.path = options.native && options.machine.windowsize === 1 ? 'native' : 'js';
     this.reader = new BlockReader(
       options.snapshot,
       options.machine.blksize,
       batchBytes(options.machine),
       () => this.socket?.getSendQueueCount() === 0,
     );
+    const reader = this.reader;
+    this.config = { ...options.machine, readBlock: (n) => reader.block(n) };
   }
 
   start(): void {
+    if (this.path === 'native') {
+      this.startNative(this.options.native!);
+      return;
+    }
     const socket = createSocket({ type: 'udp4' });
     this.socket = socket;
     socket.on('error', (err) => this.fail(`socket error: ${err.message}`));
@@ -76,16 +118,120 @@ export class UnicastTransfer {
         if (windowsize > 1 && segment + 28 <= this.options.mtu && enableGso(socket, segment)) {
           this.gsoSegment = segment;
         }
-        const reader = this.reader;
-        this.run(() =>
-          createServerRead({ ...this.options.machine, readBlock: (n) => reader.block(n) }, performance.now()),
-        );
+        this.run(() => createServerRead(this.config, performance.now()));
       });
     });
   }
 
+  private startNative(api: TftpNativeApi): void {
+    const { localAddress, client } = this.options;
+    try {
+      [this.nativeHandle] = api.open(
+        localAddress,
+        client.address,
+        client.port,
+        (msg) => this.onMessage(msg),
+        (reason, errno, packet) => this.onNativeEnd(reason, errno, packet),
+      );
+    } catch (err) {
+      this.finish('error', 0, { code: 0, message: `socket error: ${(err as Error).message}` });
+      return;
+    }
+    if (this.options.machine.oack.length === 0) this.startLockstep(api, this.nativeHandle);
+    else this.run(() => createServerRead(this.config, performance.now()));
+  }
+
+  /** Hands the DATA phase to the add-on: DATA 1 goes out from there. */
+  private startLockstep(api: TftpNativeApi, handle: NativeTransfer): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const { blksize, retry } = this.options.machine;
+    const { snapshot } = this.options;
+    const slots = Math.max(1, Math.floor(batchBytes(this.options.machine) / blksize));
+    const buffers = [
+      Buffer.allocUnsafeSlow(4 + slots * blksize),
+      Buffer.allocUnsafeSlow(4 + slots * blksize),
+    ];
+    const fill = (index: number, position: number, length: number): boolean => {
+      try {
+        snapshot.readInto([buffers[index]!.subarray(4, 4 + length)], position);
+        return true;
+      } catch (err) {
+        this.fillError = err;
+        return false;
+      }
+    };
+    this.nativeRunning = true;
+    const [a, b] = buffers as [Buffer, Buffer];
+    const ok = api.lockstep(
+      handle,
+      blksize,
+      snapshot.size,
+      retry.timeoutMs,
+      retry.maxTimeoutMs,
+      retry.maxRetries,
+      a,
+      b,
+      fill,
+    );
+    if (!ok) this.onNativeEnd(NATIVE_END.fill, 0, undefined);
+  }
+
+  /**
+   * The add-on's lock-step phase ended: fold its counters into the tally and the machine's state (as if
+   * the machine had sent those blocks), then let the machine handle the event that ended it.
+   */
+  private onNativeEnd(reason: number, errno: number, packet: Buffer | undefined): void {
+    if (this.finished) return;
+    // A socket error before the DATA phase (the add-on relays datagrams then) ends the transfer too.
+    if (this.nativeRunning) this.takeBack();
+    if (reason === NATIVE_END.packet && packet) this.onMessage(packet);
+    else if (reason === NATIVE_END.timer) {
+      const state = this.state!;
+      this.run(() => serverReadStep(state, { type: 'timer' }, performance.now()));
+    } else if (reason === NATIVE_END.fill) {
+      const err = this.fillError;
+      this.fail(
+        err instanceof SnapshotChangedError
+          ? err.message
+          : `internal error: ${(err as Error | undefined)?.message}`,
+      );
+    } else this.fail(`socket error: ${errno ? getSystemErrorName(-errno) : 'unknown'}`);
+    // Every event that ends the native phase ends the transfer (the machine has no DATA left to send).
+    if (!this.finished) this.fail('internal error: transfer still running after the native phase');
+  }
+
+  /** Stops the add-on's lock-step phase and rebuilds the machine's state from its counters. */
+  private takeBack(): void {
+    const api = this.options.native!;
+    const handle = this.nativeHandle!;
+    this.nativeRunning = false;
+    api.stop(handle);
+    const [acked, sent, retries, retransmissions, bytes, packets] = api.counters(handle);
+    const tally = this.options.tally;
+    tally.bytes += bytes;
+    tally.packets += packets;
+    tally.retransmissions += retransmissions;
+    const last = this.reader.lastBlock;
+    const blksize = this.options.machine.blksize;
+    this.state = {
+      config: this.config,
+      phase: 'data',
+      acked,
+      sent,
+      lastBlock: sent >= last ? last : null,
+      lastBlockLength: sent >= last ? this.options.snapshot.size - (last - 1) * blksize : 0,
+      retries,
+      deadline: performance.now(),
+      retransmissions: (this.state?.retransmissions ?? 0) + retransmissions,
+    };
+    this.retransmissionsSeen = this.state.retransmissions;
+  }
+
   /** Administrative stop (shutdown): ERROR 0 to the client, then done. */
   abort(reason: string): void {
+    if (this.nativeRunning) this.takeBack();
     if (this.finished || !this.state) {
       if (!this.finished) this.finish('aborted', 0);
       return;
@@ -113,6 +259,10 @@ export class UnicastTransfer {
       return;
     }
     const packet = decoded.value;
+    if (this.nativeHandle && state.phase === 'oack' && packet.opcode === 'ACK' && packet.block === 0) {
+      this.startLockstep(this.options.native!, this.nativeHandle);
+      return;
+    }
     // Sorcerer's Apprentice guard, kept here as well as in the machine: an ACK that confirms nothing new
     // (duplicate or stale) is dropped before it can trigger any sending.
     if (packet.opcode === 'ACK' && state.phase === 'data' && !acksNewBlock(state, packet.block)) return;
@@ -252,17 +402,24 @@ export class UnicastTransfer {
   }
 
   private sendDatagram(datagram: Buffer, packets: number): void {
-    this.socket!.send(datagram);
+    this.transmit(datagram);
     const tally = this.options.tally;
     tally.bytes += datagram.length;
     tally.packets += packets;
+  }
+
+  private transmit(datagram: Buffer): void {
+    // A native send that fails is a lost datagram; a dead socket shows on the next receive.
+    if (this.nativeHandle) this.options.native!.send(this.nativeHandle, datagram);
+    else this.socket!.send(datagram);
   }
 
   /** Ends the transfer after an error the machine does not know about (socket, file). */
   private fail(message: string): void {
     if (this.finished) return;
     try {
-      this.socket?.send(Buffer.from(encodeTftp({ opcode: 'ERROR', errorCode: 0, errorMessage: message })));
+      if (this.socket || this.nativeHandle)
+        this.transmit(Buffer.from(encodeTftp({ opcode: 'ERROR', errorCode: 0, errorMessage: message })));
     } catch {
       // The socket may already be unusable; the client times out.
     }
@@ -278,6 +435,11 @@ export class UnicastTransfer {
     const socket = this.socket;
     // Let queued datagrams (the final ERROR) leave before closing.
     if (socket) setImmediate(() => socket.close());
+    const handle = this.nativeHandle;
+    if (handle) {
+      this.nativeRunning = false;
+      this.options.native!.close(handle);
+    }
     this.options.onDone(outcome, bytes, error);
   }
 }

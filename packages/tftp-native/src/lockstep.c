@@ -1,0 +1,561 @@
+/*
+ * Native lock-step (windowsize 1) DATA phase of a unicast TFTP read, driven from Node's libuv loop.
+ *
+ * One transfer = one connected UDP socket owned here, one uv_poll_t watching it, one uv_timer_t. No
+ * threads: the ACK -> next DATA round trip (recv, match the 16-bit block number, send the next block
+ * from a batch buffer) runs in the poll callback without entering JavaScript; JavaScript is called only
+ * to refill a batch buffer (once per batch) and when the data phase ends. Everything that is not a
+ * well-formed ACK of the block in flight ends the native phase and goes back to JavaScript, which runs
+ * the protocol's server-read machine on it (ERROR from the client, malformed datagrams, other opcodes,
+ * the final ACK, retries exhausted), so outcomes, errors and byte counts stay those of the JS path.
+ *
+ * Before the data phase ("relay" mode) every datagram is handed to JavaScript (option negotiation).
+ *
+ * Block numbers: absolute (1-based) internally, 16-bit on the wire (n mod 65536), as in the machine.
+ * Retransmission: on timeout only (never on a duplicate or stale ACK), backoff min(t * 2^retries, max),
+ * give up once retries would exceed maxRetries (that last timeout is reported, the machine ends it).
+ *
+ * Batch buffers (two, owned by JavaScript, kept alive by references): 4 octets of headroom followed by
+ * consecutive file blocks. The DATA header of block k is written into the 4 octets just before its data,
+ * i.e. over the tail of block k-1, which lock-step has already had acknowledged, so a block is sent
+ * straight from the buffer with one send(2). When the last block of one buffer goes out, the other one
+ * is refilled with the blocks that follow, off the ACK -> DATA path.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <node_api.h>
+#include <uv.h>
+
+enum { MODE_RELAY = 0, MODE_LOCKSTEP = 1, MODE_IDLE = 2 };
+enum { END_PACKET = 1, END_TIMER = 2, END_FILL = 3, END_SOCKET = 4 };
+enum { MAX_DATAGRAM = 65536, MAX_READS_PER_WAKE = 64 };
+
+typedef struct {
+  unsigned char *data; /* headroom (4) + blocks */
+  size_t capacity;     /* blocks that fit */
+  double first;        /* absolute number of its first block, 0 = empty */
+  double count;        /* blocks loaded */
+  napi_ref ref;
+} batch_t;
+
+typedef struct {
+  napi_env env;
+  uv_poll_t poll;
+  uv_timer_t timer;
+  int fd;
+  int mode;
+  int closing;
+  int handles_open;
+  int finalized;
+  napi_ref on_packet;
+  napi_ref on_end;
+  napi_ref fill;
+  napi_async_context async;
+  /* lock-step state (absolute block numbers; doubles hold up to 2^53) */
+  double blksize;
+  double size;
+  double last_block;
+  double acked;
+  double sent;
+  double retries;
+  double retransmissions;
+  double bytes;
+  double packets;
+  double timeout_ms;
+  double max_timeout_ms;
+  double max_retries;
+  uint64_t deadline;
+  uint64_t timer_at; /* when the armed timer fires (valid while timer_active) */
+  int timer_active;
+  batch_t batch[2];
+  int cur; /* batch holding block `sent` */
+} transfer_t;
+
+static unsigned char recv_buffer[MAX_DATAGRAM];
+
+#define CHECK(call)                                                                                    \
+  do {                                                                                                 \
+    if ((call) != napi_ok) goto fail;                                                                  \
+  } while (0)
+
+static napi_value throw_error(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+static void delete_ref(napi_env env, napi_ref *ref) {
+  if (*ref) napi_delete_reference(env, *ref);
+  *ref = NULL;
+}
+
+static void maybe_free(transfer_t *t) {
+  if (t->handles_open == 0 && t->finalized) free(t);
+}
+
+static void on_handle_closed(uv_handle_t *handle) {
+  transfer_t *t = handle->data;
+  t->handles_open--;
+  if (handle == (uv_handle_t *)&t->poll && t->fd >= 0) {
+    close(t->fd);
+    t->fd = -1;
+  }
+  maybe_free(t);
+}
+
+static void stop_io(transfer_t *t) {
+  if (t->closing) return;
+  uv_poll_stop(&t->poll);
+  uv_timer_stop(&t->timer);
+  t->timer_active = 0;
+}
+
+static void close_transfer(transfer_t *t) {
+  if (t->closing) return;
+  stop_io(t);
+  t->closing = 1;
+  t->mode = MODE_IDLE;
+  napi_env env = t->env;
+  delete_ref(env, &t->on_packet);
+  delete_ref(env, &t->on_end);
+  delete_ref(env, &t->fill);
+  for (int i = 0; i < 2; i++) delete_ref(env, &t->batch[i].ref);
+  if (t->async) napi_async_destroy(env, t->async);
+  t->async = NULL;
+  uv_close((uv_handle_t *)&t->poll, on_handle_closed);
+  uv_close((uv_handle_t *)&t->timer, on_handle_closed);
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  transfer_t *t = data;
+  t->finalized = 1;
+  if (!t->closing) close_transfer(t);
+  maybe_free(t);
+}
+
+/* Calls a JS callback from a libuv callback (own handle scope, async context, exceptions reported). */
+static int call_js(transfer_t *t, napi_ref fn_ref, size_t argc, napi_value *argv, napi_value *result) {
+  napi_env env = t->env;
+  napi_value fn, global;
+  if (!fn_ref || napi_get_reference_value(env, fn_ref, &fn) != napi_ok || !fn) return -1;
+  napi_get_global(env, &global);
+  napi_status status = napi_make_callback(env, t->async, global, fn, argc, argv, result);
+  if (status != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value exception;
+      napi_get_and_clear_last_exception(env, &exception);
+      napi_fatal_exception(env, exception);
+    }
+    return -1;
+  }
+  return 0;
+}
+
+static double backoff(const transfer_t *t, double retries) {
+  double ms = t->timeout_ms;
+  for (double i = 0; i < retries && ms < t->max_timeout_ms; i++) ms *= 2;
+  return ms < t->max_timeout_ms ? ms : t->max_timeout_ms;
+}
+
+static void on_timer(uv_timer_t *timer);
+
+/* Moves the deadline; the timer is restarted only when it would fire too late (an early one re-arms). */
+static void arm(transfer_t *t, double delay_ms) {
+  uint64_t now = uv_now(t->timer.loop);
+  t->deadline = now + (uint64_t)delay_ms;
+  if (t->timer_active && t->timer_at <= t->deadline) return;
+  t->timer_active = 1;
+  t->timer_at = t->deadline;
+  uv_timer_start(&t->timer, on_timer, (uint64_t)delay_ms, 0);
+}
+
+/* Ends the lock-step phase and hands the reason (and the datagram, if any) to JavaScript. */
+static void end_phase(transfer_t *t, int reason, int err, const unsigned char *packet, size_t length) {
+  stop_io(t);
+  t->mode = MODE_IDLE;
+  napi_env env = t->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value argv[3];
+  napi_create_int32(env, reason, &argv[0]);
+  napi_create_int32(env, err, &argv[1]);
+  if (packet) {
+    void *copy;
+    napi_create_buffer_copy(env, length, packet, &copy, &argv[2]);
+  } else {
+    napi_get_undefined(env, &argv[2]);
+  }
+  call_js(t, t->on_end, 3, argv, NULL);
+  napi_close_handle_scope(env, scope);
+}
+
+/* Asks JavaScript to load blocks first.. into batch `index`; 0 on success. */
+static int fill_batch(transfer_t *t, int index, double first) {
+  batch_t *b = &t->batch[index];
+  double count = t->last_block - first + 1;
+  if (count > (double)b->capacity) count = (double)b->capacity;
+  double position = (first - 1) * t->blksize;
+  double length = count * t->blksize;
+  if (position + length > t->size) length = t->size - position;
+  napi_env env = t->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return -1;
+  napi_value argv[3], result;
+  napi_create_int32(env, index, &argv[0]);
+  napi_create_double(env, position, &argv[1]);
+  napi_create_double(env, length, &argv[2]);
+  bool ok = false;
+  if (call_js(t, t->fill, 3, argv, &result) == 0) napi_get_value_bool(env, result, &ok);
+  napi_close_handle_scope(env, scope);
+  if (!ok) {
+    b->first = 0;
+    b->count = 0;
+    return -1;
+  }
+  b->first = first;
+  b->count = count;
+  return 0;
+}
+
+static int holds(const batch_t *b, double block) {
+  return b->first > 0 && block >= b->first && block < b->first + b->count;
+}
+
+/* Sends block `sent` from its batch (header written over the acknowledged tail before it). */
+static int send_block(transfer_t *t) {
+  batch_t *b = &t->batch[t->cur];
+  double block = t->sent;
+  size_t offset = (size_t)((block - b->first) * t->blksize);
+  size_t length =
+      block < t->last_block ? (size_t)t->blksize : (size_t)(t->size - (t->last_block - 1) * t->blksize);
+  unsigned char *datagram = b->data + offset;
+  uint32_t wire = (uint32_t)((uint64_t)block & 0xffff);
+  datagram[0] = 0;
+  datagram[1] = 3;
+  datagram[2] = (unsigned char)(wire >> 8);
+  datagram[3] = (unsigned char)(wire & 0xff);
+  t->bytes += (double)(length + 4);
+  t->packets += 1;
+  ssize_t n = send(t->fd, datagram, length + 4, 0);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR) {
+    return errno;
+  }
+  return 0; /* a datagram the kernel could not queue counts as lost: the timer resends it */
+}
+
+/* Moves to block sent+1 and sends it; refills the other batch when this one is used up. */
+static void send_next(transfer_t *t) {
+  double next = t->sent + 1;
+  if (!holds(&t->batch[t->cur], next)) {
+    int other = 1 - t->cur;
+    if (!holds(&t->batch[other], next) && fill_batch(t, other, next) != 0) {
+      end_phase(t, END_FILL, 0, NULL, 0);
+      return;
+    }
+    t->cur = other;
+  }
+  t->sent = next;
+  int err = send_block(t);
+  if (err) {
+    end_phase(t, END_SOCKET, err, NULL, 0);
+    return;
+  }
+  arm(t, backoff(t, 0));
+  batch_t *b = &t->batch[t->cur];
+  if (next == b->first + b->count - 1 && next < t->last_block) {
+    if (fill_batch(t, 1 - t->cur, next + 1) != 0) end_phase(t, END_FILL, 0, NULL, 0);
+  }
+}
+
+static void on_timer(uv_timer_t *timer) {
+  transfer_t *t = timer->data;
+  t->timer_active = 0;
+  if (t->mode != MODE_LOCKSTEP) return;
+  uint64_t now = uv_now(timer->loop);
+  if (now < t->deadline) {
+    t->timer_active = 1;
+    t->timer_at = t->deadline;
+    uv_timer_start(&t->timer, on_timer, t->deadline - now, 0);
+    return;
+  }
+  if (t->retries + 1 > t->max_retries) {
+    end_phase(t, END_TIMER, 0, NULL, 0);
+    return;
+  }
+  t->retries += 1;
+  t->retransmissions += 1;
+  int err = send_block(t);
+  if (err) {
+    end_phase(t, END_SOCKET, err, NULL, 0);
+    return;
+  }
+  arm(t, backoff(t, t->retries));
+}
+
+static void relay(transfer_t *t, const unsigned char *packet, size_t length) {
+  napi_env env = t->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value argv[1];
+  void *copy;
+  napi_create_buffer_copy(env, length, packet, &copy, &argv[0]);
+  call_js(t, t->on_packet, 1, argv, NULL);
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_readable(uv_poll_t *poll, int status, int events) {
+  transfer_t *t = poll->data;
+  (void)events;
+  if (status < 0) {
+    end_phase(t, END_SOCKET, -status, NULL, 0);
+    return;
+  }
+  for (int i = 0; i < MAX_READS_PER_WAKE && (t->mode == MODE_LOCKSTEP || t->mode == MODE_RELAY); i++) {
+    ssize_t n = recv(t->fd, recv_buffer, sizeof recv_buffer, 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR) continue;
+      end_phase(t, END_SOCKET, errno, NULL, 0);
+      return;
+    }
+    if (t->mode == MODE_RELAY) {
+      relay(t, recv_buffer, (size_t)n);
+      continue;
+    }
+    if (n == 4 && recv_buffer[0] == 0 && recv_buffer[1] == 4) {
+      uint32_t wire = ((uint32_t)recv_buffer[2] << 8) | recv_buffer[3];
+      if (wire != (uint32_t)((uint64_t)t->sent & 0xffff)) continue; /* duplicate or stale: ignored */
+      if (t->sent >= t->last_block) {
+        end_phase(t, END_PACKET, 0, recv_buffer, (size_t)n); /* final ACK: the machine completes */
+        return;
+      }
+      t->acked = t->sent;
+      t->retries = 0;
+      send_next(t);
+      continue;
+    }
+    end_phase(t, END_PACKET, 0, recv_buffer, (size_t)n);
+    return;
+  }
+}
+
+static transfer_t *unwrap(napi_env env, napi_value value) {
+  void *data = NULL;
+  if (napi_get_value_external(env, value, &data) != napi_ok || !data) {
+    napi_throw_type_error(env, NULL, "expected a transfer handle");
+    return NULL;
+  }
+  return data;
+}
+
+/* The call's arguments (at most 2) with the transfer handle first; NULL (and a pending exception) if not. */
+static transfer_t *handle_call(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_type_error(env, NULL, "missing arguments");
+    return NULL;
+  }
+  return unwrap(env, argv[0]);
+}
+
+static int get_ipv4(napi_env env, napi_value value, struct in_addr *out) {
+  char text[64];
+  size_t length = 0;
+  if (napi_get_value_string_utf8(env, value, text, sizeof text, &length) != napi_ok) return -1;
+  return inet_pton(AF_INET, text, out) == 1 ? 0 : -1;
+}
+
+/* open(localAddress, clientAddress, clientPort, onPacket, onEnd) -> [handle, localPort] */
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  transfer_t *t = NULL;
+  int fd = -1;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) return throw_error(env, "open: 5 arguments expected");
+  struct sockaddr_in local = {.sin_family = AF_INET}, peer = {.sin_family = AF_INET};
+  uint32_t port = 0;
+  if (get_ipv4(env, argv[0], &local.sin_addr) || get_ipv4(env, argv[1], &peer.sin_addr) ||
+      napi_get_value_uint32(env, argv[2], &port) != napi_ok || port == 0 || port > 65535)
+    return throw_error(env, "open: bad address");
+  peer.sin_port = htons((uint16_t)port);
+  fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_error(env, strerror(errno));
+  socklen_t len = sizeof local;
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0 ||
+      connect(fd, (struct sockaddr *)&peer, sizeof peer) != 0 ||
+      getsockname(fd, (struct sockaddr *)&local, &len) != 0) {
+    int err = errno;
+    close(fd);
+    return throw_error(env, strerror(err));
+  }
+  t = calloc(1, sizeof *t);
+  if (!t) {
+    close(fd);
+    return throw_error(env, "out of memory");
+  }
+  t->env = env;
+  t->fd = fd;
+  t->mode = MODE_RELAY;
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  if (uv_poll_init(loop, &t->poll, fd) != 0) goto fail;
+  t->handles_open++;
+  t->poll.data = t;
+  uv_timer_init(loop, &t->timer);
+  t->handles_open++;
+  t->timer.data = t;
+  CHECK(napi_create_reference(env, argv[3], 1, &t->on_packet));
+  CHECK(napi_create_reference(env, argv[4], 1, &t->on_end));
+  napi_value name;
+  CHECK(napi_create_string_utf8(env, "TftpNativeTransfer", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_async_init(env, NULL, name, &t->async));
+  napi_value handle, result, port_value;
+  CHECK(napi_create_external(env, t, finalize, NULL, &handle));
+  uv_poll_start(&t->poll, UV_READABLE, on_readable);
+  CHECK(napi_create_array_with_length(env, 2, &result));
+  CHECK(napi_set_element(env, result, 0, handle));
+  CHECK(napi_create_uint32(env, ntohs(local.sin_port), &port_value));
+  CHECK(napi_set_element(env, result, 1, port_value));
+  return result;
+fail:
+  if (t) {
+    t->finalized = 1;
+    if (t->handles_open) {
+      close_transfer(t);
+    } else {
+      close(fd);
+      free(t);
+    }
+  } else if (fd >= 0) {
+    close(fd);
+  }
+  return throw_error(env, "open: setup failed");
+}
+
+/* send(handle, buffer) -> 0 or errno */
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result;
+  transfer_t *t = handle_call(env, info, 2, argv);
+  if (!t) return NULL;
+  void *data;
+  size_t length;
+  if (napi_get_buffer_info(env, argv[1], &data, &length) != napi_ok)
+    return throw_error(env, "send: expected a Buffer");
+  int err = 0;
+  if (t->closing || t->fd < 0) err = EBADF;
+  else if (send(t->fd, data, length, 0) < 0) err = errno;
+  napi_create_int32(env, err, &result);
+  return result;
+}
+
+static int batch_from(napi_env env, napi_value value, batch_t *b, double blksize) {
+  void *data;
+  size_t length;
+  if (napi_get_buffer_info(env, value, &data, &length) != napi_ok || length < 4 + (size_t)blksize) return -1;
+  b->data = data;
+  b->capacity = (length - 4) / (size_t)blksize;
+  b->first = 0;
+  b->count = 0;
+  return napi_create_reference(env, value, 1, &b->ref) == napi_ok ? 0 : -1;
+}
+
+/*
+ * lockstep(handle, blksize, size, timeoutMs, maxTimeoutMs, maxRetries, bufferA, bufferB, fill)
+ * Starts the data phase after block 0 (DATA 1 goes out now). fill(index, position, length) loads file
+ * octets [position, position + length) at offset 4 of buffer `index` and returns true, or false on failure.
+ * Returns false when the first batch could not be loaded (nothing sent).
+ */
+static napi_value js_lockstep(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9], result;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 9)
+    return throw_error(env, "lockstep: 9 arguments expected");
+  transfer_t *t = unwrap(env, argv[0]);
+  if (!t) return NULL;
+  if (t->mode != MODE_RELAY || t->closing) return throw_error(env, "lockstep: transfer not in relay mode");
+  double values[5];
+  for (int i = 0; i < 5; i++)
+    if (napi_get_value_double(env, argv[1 + i], &values[i]) != napi_ok)
+      return throw_error(env, "lockstep: numbers expected");
+  t->blksize = values[0];
+  t->size = values[1];
+  t->timeout_ms = values[2];
+  t->max_timeout_ms = values[3];
+  t->max_retries = values[4];
+  if (t->blksize < 8 || t->blksize > 65464 || t->size < 0 || t->timeout_ms < 1)
+    return throw_error(env, "lockstep: bad parameters");
+  t->last_block = (double)((uint64_t)(t->size / t->blksize)) + 1;
+  if (batch_from(env, argv[6], &t->batch[0], t->blksize) || batch_from(env, argv[7], &t->batch[1], t->blksize) ||
+      napi_create_reference(env, argv[8], 1, &t->fill) != napi_ok)
+    return throw_error(env, "lockstep: bad buffers");
+  t->acked = 0;
+  t->sent = 0;
+  t->retries = 0;
+  t->cur = 1;
+  t->mode = MODE_LOCKSTEP;
+  bool ok = true;
+  if (fill_batch(t, 0, 1) != 0) {
+    t->mode = MODE_IDLE;
+    uv_poll_stop(&t->poll);
+    ok = false;
+  } else {
+    send_next(t); /* may end the phase (socket error): JS learns it through onEnd */
+  }
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
+/* counters(handle) -> [acked, sent, retries, retransmissions, bytes, packets] (lock-step phase) */
+static napi_value js_counters(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result, v;
+  transfer_t *t = handle_call(env, info, 1, argv);
+  if (!t) return NULL;
+  double values[6] = {t->acked, t->sent, t->retries, t->retransmissions, t->bytes, t->packets};
+  napi_create_array_with_length(env, 6, &result);
+  for (uint32_t i = 0; i < 6; i++) {
+    napi_create_double(env, values[i], &v);
+    napi_set_element(env, result, i, v);
+  }
+  return result;
+}
+
+/* stop(handle): no more callbacks (administrative abort); the socket stays open for a final ERROR. */
+static napi_value js_stop(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  transfer_t *t = handle_call(env, info, 1, argv);
+  if (!t) return NULL;
+  stop_io(t);
+  t->mode = MODE_IDLE;
+  return NULL;
+}
+
+/* close(handle): stops everything and closes the socket (idempotent). */
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  transfer_t *t = handle_call(env, info, 1, argv);
+  if (t) close_transfer(t);
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lockstep", NULL, js_lockstep, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"counters", NULL, js_counters, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"stop", NULL, js_stop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}
