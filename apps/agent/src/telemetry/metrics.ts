@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HotCounter, HotHistogram } from './hot-metrics.js';
 
 /**
  * The agent's Prometheus metrics, on a Registry of its own (never prom-client's global one, so tests and
@@ -27,14 +28,15 @@ export type DropReason = (typeof DROP_REASONS)[number];
 export class AgentMetrics {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
+  // Recorded once per request: see hot-metrics.ts.
+  readonly requests = new HotCounter({
     name: 'bootpt_agent_dhcp_requests_total',
     help: 'BOOTP/DHCP requests handled, by client kind, message type and outcome',
     labelNames: ['client', 'message', 'outcome'] as const,
     registers: [this.registry],
   });
 
-  readonly latency = new Histogram({
+  readonly latency = new HotHistogram({
     name: 'bootpt_agent_dhcp_request_duration_seconds',
     help: 'Time from receiving a request to sending its reply (or deciding not to), pacing included',
     labelNames: ['client', 'outcome'] as const,
