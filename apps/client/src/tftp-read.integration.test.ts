@@ -1,16 +1,18 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createSocket } from 'node:dgram';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket, Socket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { decodeTftp, encodeTftp } from '@bootpt/protocol/tftp/index';
 import { pseudoRandom, sha256 } from '../../agent/src/tftp/testing.js';
 import { tftpRead, type TftpReadOptions } from './tftp-read.js';
 
 /**
  * The TFTP read library over loopback against the agent's TFTP service (`tests/tftp/serve.ts`, a child
  * process): unicast and multicast reads deliver the exact file; a server that never answers ends in
- * `timeout` after the retries (never hangs); an ERROR ends the read with it.
+ * `timeout` after the retries (never hangs); an ERROR ends the read with it. A scripted group server checks
+ * that a master's ACK 0 (which starts the stream) leaves only once its group socket is bound.
  */
 
 const SERVE = resolve(import.meta.dirname, '../../../tests/tftp/serve.ts');
@@ -107,4 +109,72 @@ describe('tftpRead over loopback', () => {
     expect(result.outcome).toBe('timeout');
     expect(requests).toBe(4);
   }, 30_000);
+
+  it('sends ACK 0 of a group transfer only once the group socket is bound', async () => {
+    // Every bind 50 ms late: an ACK 0 sent before the group socket's would start a stream nobody hears.
+    const { bind } = Socket.prototype as { bind: (...args: unknown[]) => Socket };
+    const spy = vi.spyOn(Socket.prototype, 'bind').mockImplementation(function (this: Socket, ...args) {
+      setTimeout(() => Reflect.apply(bind, this, args), 50);
+      return this;
+    });
+    const probePort = await freePort();
+    const server = createSocket('udp4');
+    await new Promise<void>((done) => server.bind(0, '127.0.0.1', () => done()));
+    const file = Buffer.from(pseudoRandom(600, 9));
+    const boundAtAck0: boolean[] = [];
+    server.on('message', (msg, rinfo) => {
+      const packet = decodeTftp(msg);
+      if (!packet.ok) return;
+      const reply = (p: Parameters<typeof encodeTftp>[0], port = rinfo.port): void => {
+        server.send(encodeTftp(p), port, '127.0.0.1');
+      };
+      if (packet.value.opcode === 'RRQ') {
+        reply({
+          opcode: 'OACK',
+          options: [
+            { name: 'tsize', value: String(file.length) },
+            { name: 'sbroadcast', value: `${probePort},7,1` },
+          ],
+        });
+      } else if (packet.value.opcode === 'ACK' && packet.value.block === 0) {
+        boundAtAck0.push(!canBind(probePort));
+        // The whole file once, never again: the client completes only if it heard these.
+        reply({ opcode: 'BDATA', block: 1, sbid: 7, data: file.subarray(0, 512) }, probePort);
+        reply({ opcode: 'BDATA', block: 2, sbid: 7, data: file.subarray(512) }, probePort);
+      }
+    });
+    try {
+      const got = Buffer.alloc(file.length);
+      const result = await tftpRead({
+        server: '127.0.0.1',
+        port: (server.address() as { port: number }).port,
+        filename: 'file.bin',
+        group: { kind: 'sbroadcast', mask: '255.0.0.0' },
+        timeoutMs: 2000,
+        maxRetries: 0,
+        onData: (data, offset) => got.set(data, offset),
+      });
+      expect(boundAtAck0).toEqual([true]);
+      expect(result).toMatchObject({ outcome: 'complete', bytes: file.length, delivery: 'sbroadcast' });
+      expect(got.equals(file)).toBe(true);
+    } finally {
+      spy.mockRestore();
+      server.close();
+    }
+  }, 30_000);
 });
+
+/** A UDP port nobody uses right now. */
+async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((done) => s.bind(0, '127.0.0.1', () => done()));
+  const { port } = s.address();
+  await new Promise<void>((done) => s.close(() => done()));
+  return port;
+}
+
+/** Whether no UDP socket is bound to `port` (checked synchronously with `ss`). */
+function canBind(port: number): boolean {
+  const r = spawnSync('ss', ['-Hlun', `sport = :${port}`], { encoding: 'utf8' });
+  return r.stdout.trim() === '';
+}

@@ -121,7 +121,8 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
     }
 
     function apply(effects: readonly TftpEffect[]): void {
-      for (const e of effects) {
+      for (let i = 0; i < effects.length; i++) {
+        const e = effects[i]!;
         if (finished) return;
         switch (e.type) {
           case 'send': {
@@ -138,8 +139,9 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
             break;
           case 'joinGroup':
             delivery = e.kind;
-            joinGroup(e.kind, e.address, e.port);
-            break;
+            // The rest (ACK 0, which starts the stream when this client is master) waits for the socket.
+            joinGroup(e.kind, e.address, e.port, effects.slice(i + 1));
+            return;
           case 'done':
             finish({
               outcome: e.outcome,
@@ -197,8 +199,20 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
       }, CLOSE_DELAY_MS);
     }
 
-    function joinGroup(kind: 'multicast' | 'sbroadcast', address: string | null, port: number): void {
-      if (groupSocket) return;
+    /**
+     * Binds the group socket (and joins the multicast group), then applies `after`: the ACK 0 that follows
+     * the OACK only leaves once this socket can take the stream, so no block goes past an unbound port.
+     */
+    function joinGroup(
+      kind: 'multicast' | 'sbroadcast',
+      address: string | null,
+      port: number,
+      after: readonly TftpEffect[],
+    ): void {
+      if (groupSocket) {
+        apply(after);
+        return;
+      }
       const g = createSocket({
         type: 'udp4',
         reuseAddr: true,
@@ -218,7 +232,9 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
           else g.setBroadcast(true);
         } catch (err) {
           fail(`group join: ${(err as Error).message}`);
+          return;
         }
+        apply(after);
       });
     }
 
