@@ -232,6 +232,27 @@ describe('delta planner errors', () => {
     );
   });
 
+  it('with indexesChecked plans the same without re-encoding: the caller vouches for each key', () => {
+    const held = new Set([rel.indexes.get(rel.manifest.layers[0]!.chunkIndexDigest)!.chunks[0]!.digest]);
+    const checked = planDelta(rel.manifest, rel.indexes, held, { indexesChecked: true });
+    expect(checked).toEqual(planDelta(rel.manifest, rel.indexes, held));
+    expect(checked.ok).toBe(true);
+    // The re-encoding is what is skipped: an index swapped under a key passes (the client only builds
+    // the map from bytes that hash to the key); the layer check and the missing-index check remain.
+    const key = rel.manifest.layers[0]!.chunkIndexDigest;
+    const index = rel.indexes.get(key)!;
+    const swapped = {
+      ...index,
+      chunks: index.chunks.map((c, i) => (i === 0 ? { ...c, digest: 'f'.repeat(64) } : c)),
+    };
+    const indexes = new Map(rel.indexes).set(key, swapped);
+    expect(code(planDelta(rel.manifest, indexes, new Set(), { indexesChecked: true }))).toBe('ok');
+    const other = new Map(rel.indexes).set(rel.manifest.layers[1]!.chunkIndexDigest, index);
+    expect(code(planDelta(rel.manifest, other, new Set(), { indexesChecked: true }))).toBe(
+      'DELTA_INDEX_LAYER_MISMATCH@1',
+    );
+  });
+
   it('refuses one digest listed with two lengths', () => {
     const params = { minSize: 256, avgSize: 1024, maxSize: 4096, normalization: 2 };
     const same = 'e'.repeat(64);
