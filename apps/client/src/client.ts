@@ -136,11 +136,14 @@ export class BootClient {
       const held = await this.heldManifest();
       // A held release may be updated by a static delta: start its worker while discovering.
       if (held) this.deltaWorker = startDeltaWorker();
-      // Check what the cache holds before claiming it in a discover (manifest signature, indexes, chunk
-      // files present), so a `valid` offer turns into a boot decision without touching the disk again.
-      const prepared = held ? await this.planFromCache(held.manifest, null, null).catch(() => null) : null;
+      // The held release's plan (its indexes, chunk files and images present) is made while discovering,
+      // on the time the offer window costs anyway, so a `valid` offer turns into a boot decision without
+      // touching the disk again. (The discover's cache token rests on the manifest check above alone.)
+      const preparing = held
+        ? this.planFromCache(held.manifest, null, null).catch(() => null)
+        : Promise.resolve(null);
       discovery = await this.discover(held);
-      return await this.boot(discovery, held, prepared);
+      return await this.boot(discovery, held, await preparing);
     } catch (err) {
       if (discovery) await this.report(discovery, null, err);
       throw err;
@@ -684,7 +687,8 @@ function planOrThrow(
   indexes: ReadonlyMap<Digest, ChunkIndex>,
   held: { has(digest: Digest): boolean },
 ): DeltaPlan {
-  const plan = planDelta(manifest.verified.manifest, indexes, held);
+  // Every index came from `indexFor`: bytes whose SHA-256 is its key (the manifest's chunkIndexDigest).
+  const plan = planDelta(manifest.verified.manifest, indexes, held, { indexesChecked: true });
   if (!plan.ok) throw new ClientError('CLIENT_ERR_PLAN', `${plan.error.code}: ${plan.error.message}`);
   return plan.value;
 }
