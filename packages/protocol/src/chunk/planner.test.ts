@@ -203,6 +203,16 @@ describe('delta planner errors', () => {
   const rel = release([randomBytes(20 * KiB, 41), randomBytes(9 * KiB, 42)], SMALL);
   const code = (r: { ok: boolean; error?: { code: string; offset: number } }) =>
     r.ok ? 'ok' : `${r.error!.code}@${r.error!.offset}`;
+  /** Layer 0's index with its first chunk renamed, filed under the key the manifest names. */
+  const swappedFirst = () => {
+    const key = rel.manifest.layers[0]!.chunkIndexDigest;
+    const index = rel.indexes.get(key)!;
+    const swapped = {
+      ...index,
+      chunks: index.chunks.map((c, i) => (i === 0 ? { ...c, digest: 'f'.repeat(64) } : c)),
+    };
+    return { key, index, indexes: new Map(rel.indexes).set(key, swapped) };
+  };
 
   it('refuses a missing index', () => {
     const indexes = new Map(rel.indexes);
@@ -218,13 +228,7 @@ describe('delta planner errors', () => {
   });
 
   it('refuses an index that is not the one the manifest names', () => {
-    const key = rel.manifest.layers[0]!.chunkIndexDigest;
-    const index = rel.indexes.get(key)!;
-    const swapped = {
-      ...index,
-      chunks: index.chunks.map((c, i) => (i === 0 ? { ...c, digest: 'f'.repeat(64) } : c)),
-    };
-    const indexes = new Map(rel.indexes).set(key, swapped);
+    const { key, index, indexes } = swappedFirst();
     expect(code(planDelta(rel.manifest, indexes, new Set()))).toBe('DELTA_INDEX_DIGEST_MISMATCH@0');
     const broken = { ...index, chunks: [] };
     expect(code(planDelta(rel.manifest, new Map(rel.indexes).set(key, broken), new Set()))).toBe(
@@ -239,13 +243,7 @@ describe('delta planner errors', () => {
     expect(checked.ok).toBe(true);
     // The re-encoding is what is skipped: an index swapped under a key passes (the client only builds
     // the map from bytes that hash to the key); the layer check and the missing-index check remain.
-    const key = rel.manifest.layers[0]!.chunkIndexDigest;
-    const index = rel.indexes.get(key)!;
-    const swapped = {
-      ...index,
-      chunks: index.chunks.map((c, i) => (i === 0 ? { ...c, digest: 'f'.repeat(64) } : c)),
-    };
-    const indexes = new Map(rel.indexes).set(key, swapped);
+    const { index, indexes } = swappedFirst();
     expect(code(planDelta(rel.manifest, indexes, new Set(), { indexesChecked: true }))).toBe('ok');
     const other = new Map(rel.indexes).set(rel.manifest.layers[1]!.chunkIndexDigest, index);
     expect(code(planDelta(rel.manifest, other, new Set(), { indexesChecked: true }))).toBe(
