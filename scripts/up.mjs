@@ -4,10 +4,11 @@
 // run, builds, then runs the web app, the worker and one demo agent until Ctrl-C.
 import { join } from 'node:path';
 import { provision, stopStartedServices } from './lib/provision.mjs';
-import { ROOT, DATA_DIR, tcpReachable } from './lib/services.mjs';
+import { ROOT, DATA_DIR, ensureDebianPackages, tcpReachable } from './lib/services.mjs';
 import { run, startChild, stopChild } from './lib/proc.mjs';
 import { info, runMain, step, UserError, warn } from './lib/log.mjs';
 import { startDemoAgent } from './lib/demo-agent.mjs';
+import { nativeBuildPackages } from './lib/test-deps.mjs';
 
 const PORT = Number(process.env.PORT ?? 3000);
 
@@ -38,6 +39,8 @@ await runMain(async () => {
     );
   }
   const started = Date.now();
+  // g++, make, python3 for the optional native TFTP add-on; without root its build is skipped (JS path).
+  if (process.getuid?.() === 0) ensureDebianPackages(nativeBuildPackages);
   const { services, databaseUrl, redisUrl, secrets } = await provision({ databaseName: 'bootpt' });
   const env = {
     NODE_ENV: 'production',

@@ -27,6 +27,12 @@ export const testPackages = [
   cmd('cpio', 'cpio'),
 ];
 
+/**
+ * Toolchain for the optional native TFTP add-on (packages/tftp-native, built by node-gyp): the tests run
+ * the native path with `nativeFastPath: required`, and `npm run up` installs it when running as root.
+ */
+export const nativeBuildPackages = [cmd('g++', 'g++'), cmd('make', 'make'), cmd('python3', 'python3')];
+
 export const benchPackages = [
   cmd('kea-admin', 'perfdhcp'),
   cmd('atftpd', 'atftpd'),
@@ -35,5 +41,6 @@ export const benchPackages = [
 ];
 
 export function ensureTestPackages({ bench = false } = {}) {
-  ensureDebianPackages(bench ? [...testPackages, ...benchPackages] : testPackages);
+  const packages = [...testPackages, ...nativeBuildPackages];
+  ensureDebianPackages(bench ? [...packages, ...benchPackages] : packages);
 }

@@ -7,6 +7,11 @@
  * a shared machine disturbs far less than MB/s: lock-step throughput is a round trip per block and moves
  * with everyone else's load.
  *
+ * Ours runs with its default configuration (`tftp.nativeFastPath: auto`: lock-step transfers in the native
+ * add-on when it is built), and, in the windowsize-1 cells, a second time as `ours-js` with the add-on off,
+ * interleaved with the others; the row note says which path ours used (counted by the service's
+ * `bootpt_agent_tftp_unicast_transfers_total{path}`) and gives the JS path's figures.
+ *
  * The 8192 × 32 cell measures a stall, not throughput: a window of 32 datagrams of 8196 octets, each
  * reassembled from six IP fragments, needs more than the client socket's default receive buffer
  * (net.core.rmem_default, 212,992 octets), so the tail of every window is dropped and the transfer crawls
@@ -22,6 +27,7 @@ import { hasNetns, TestLan } from '../lib/netns.js';
 import type { NetnsProcess } from '../lib/netns.js';
 import { atftpdBinary, startServer, tftpdHpaBinary } from '../tftp/peers.js';
 import type { ServerName } from '../tftp/peers.js';
+import { metricValue } from '../../apps/agent/src/tftp/testing.js';
 import { median, result } from './lib.js';
 import type { BenchResult } from './lib.js';
 
@@ -39,9 +45,11 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
   const root = join(work, 'root');
   mkdirSync(root);
   writeFileSync(join(root, 'image.bin'), randomBytes(size));
-  const servers: ServerName[] = ['ours'];
+  /** Server labels: a peer's name, or ours / ours-js (ours with the native add-on off, lock-step cells). */
+  const servers: string[] = ['ours', 'ours-js'];
   if (tftpdHpaBinary()) servers.push('tftpd-hpa');
   if (atftpdBinary()) servers.push('atftpd');
+  const serverName = (label: string): ServerName => (label === 'ours-js' ? 'ours' : (label as ServerName));
   // Every server runs on a host of its own for the whole bench, and the runs of one cell alternate
   // between the servers (in a rotating order), so a change in the machine's load hits all of them alike
   // instead of whichever server's turn it was.
@@ -56,17 +64,23 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
   const cpuPerBlock = new Map<string, number>();
   const stalled = new Set<string>();
   const procs: NetnsProcess[] = [];
+  let oursPath: string | undefined;
   try {
     for (const [i, name] of servers.entries()) {
       const host = lan.host(i + 1);
-      procs.push(await startServer(lan, host.namespace, name, { address: host.address!, root }));
+      const config = name === 'ours-js' ? { nativeFastPath: 'off' } : undefined;
+      procs.push(
+        await startServer(lan, host.namespace, serverName(name), { address: host.address!, root, config }),
+      );
     }
     for (const blksize of BLKSIZES) {
       for (const windowsize of WINDOWS) {
-        // tftpd-hpa has no RFC 7440.
-        const cell = servers.filter((name) => windowsize === 1 || name !== 'tftpd-hpa');
-        const rates = new Map<ServerName, number[]>(cell.map((name) => [name, []]));
-        const cpu = new Map<ServerName, number[]>(cell.map((name) => [name, []]));
+        // tftpd-hpa has no RFC 7440; ours-js differs from ours only in lock-step.
+        const cell = servers.filter(
+          (name) => windowsize === 1 || (name !== 'tftpd-hpa' && name !== 'ours-js'),
+        );
+        const rates = new Map<string, number[]>(cell.map((name) => [name, []]));
+        const cpu = new Map<string, number[]>(cell.map((name) => [name, []]));
         for (let run = 0; run < runs; run++) {
           for (let k = 0; k < cell.length; k++) {
             const name = cell[(run + k) % cell.length]!;
@@ -107,6 +121,11 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
         }
       }
     }
+    // Which path ours used: every lock-step run of ours counted as native, or none.
+    const metrics = (await procs[0]!.stop('SIGTERM', 3000)).stdout;
+    const native = metricValue(metrics, 'bootpt_agent_tftp_unicast_transfers_total', { path: 'native' });
+    const lockStepRuns = BLKSIZES.length * runs;
+    oursPath = native === 0 ? 'js' : native === lockStepRuns ? 'native' : `mixed (${native} native)`;
   } finally {
     for (const proc of procs) await proc.stop('SIGTERM', 3000);
     await lan.destroy();
@@ -118,7 +137,7 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
       const peers: Record<string, number> = {};
       for (const name of servers) {
         const v = figures.get(`${name}|${blksize}|${windowsize}`);
-        if (name !== 'ours' && v !== undefined) peers[name] = Number(v.toFixed(1));
+        if (!name.startsWith('ours') && v !== undefined) peers[name] = Number(v.toFixed(1));
       }
       const ours = figures.get(`ours|${blksize}|${windowsize}`)!;
       const cpuNote = servers
@@ -133,7 +152,10 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
           'MB/s',
           'higher',
           peers,
-          `${size / 1048576} MiB over veth, atftp client, median of ${runs}` +
+          `${size / 1048576} MiB over veth, atftp client, median of ${runs}; ours: ` +
+            (windowsize === 1
+              ? `${oursPath ?? 'unknown'} path (JS path ${figures.get(`ours-js|${blksize}|1`)!.toFixed(1)} MB/s)`
+              : 'js path (windows)') +
             (cpuNote ? `; server CPU µs/block ${cpuNote}` : '') +
             ([...stalled].some((k) => k.endsWith(`|${blksize}|${windowsize}`))
               ? `; stalled (client receive buffer overflow) for ${[...stalled]

@@ -28,6 +28,8 @@ export interface ServerOptions {
   readonly root: string;
   /** atftpd / ours: multicast range for RFC 2090 groups. */
   readonly multicast?: { first: string; last: string };
+  /** ours: further `tftp` config keys (e.g. `nativeFastPath`). */
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 /** Starts one server on `address`:69 in `namespace`; resolves once it accepts requests. */
@@ -47,6 +49,7 @@ export async function startServer(
         maxWindowsize: 64,
         maxTransfers: 4096,
         ...(options.multicast ? { multicast: { ...options.multicast, port: 1758, ttl: 1 } } : {}),
+        ...options.config,
       };
       const proc = lan.spawn(
         namespace,

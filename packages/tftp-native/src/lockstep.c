@@ -341,7 +341,9 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
       t->acked = t->sent;
       t->retries = 0;
       send_next(t);
-      continue;
+      /* Lock-step: nothing else is due until the client has this block. Not reading on to EAGAIN
+         saves a recv(2) per block; the poll is level-triggered, so anything queued wakes us again. */
+      return;
     }
     end_phase(t, END_PACKET, 0, recv_buffer, (size_t)n);
     return;
