@@ -27,6 +27,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export class LeaseTable {
   private readonly byIp = new Map<number, Lease>();
   private readonly byClient = new Map<string, Lease>();
+  /** Addresses changed since the last `takeChanges()` (what the lease journal appends next). */
+  private readonly dirty = new Set<number>();
   private version = 0;
 
   /** Bumped on every change; the store persists when it moves. */
@@ -77,16 +79,19 @@ export class LeaseTable {
       record.subnet = lease.subnet;
       record.state = lease.state;
       record.expiresAt = lease.expiresAt;
-      this.version++;
+      this.changed(lease.ip);
       return true;
     }
     if (previousAtIp && this.byClient.get(previousAtIp.client) === previousAtIp)
       this.byClient.delete(previousAtIp.client);
     const previousOfClient = this.byClient.get(lease.client);
-    if (previousOfClient && previousOfClient.ip !== lease.ip) this.byIp.delete(previousOfClient.ip);
+    if (previousOfClient && previousOfClient.ip !== lease.ip) {
+      this.byIp.delete(previousOfClient.ip);
+      this.changed(previousOfClient.ip);
+    }
     this.byIp.set(lease.ip, lease);
     if (lease.state !== 'declined') this.byClient.set(lease.client, lease);
-    this.version++;
+    this.changed(lease.ip);
     return true;
   }
 
@@ -97,7 +102,7 @@ export class LeaseTable {
     const released = { ...lease, state: 'bound' as const, expiresAt: Math.min(lease.expiresAt, now) };
     this.byIp.set(ip, released);
     this.byClient.set(client, released);
-    this.version++;
+    this.changed(ip);
     return true;
   }
 
@@ -106,7 +111,7 @@ export class LeaseTable {
     const current = this.byIp.get(ip);
     if (current && this.byClient.get(current.client) === current) this.byClient.delete(current.client);
     this.byIp.set(ip, { ip, client, mac, subnet, state: 'declined', expiresAt: now + holdMs });
-    this.version++;
+    this.changed(ip);
   }
 
   counts(now: number): Record<'offered' | 'bound' | 'declined' | 'expired', number> {
@@ -125,11 +130,24 @@ export class LeaseTable {
       if (lease.expiresAt + keepMs <= now) {
         this.byIp.delete(ip);
         if (this.byClient.get(lease.client) === lease) this.byClient.delete(lease.client);
+        this.changed(ip);
         removed++;
       }
     }
-    if (removed > 0) this.version++;
     return removed;
+  }
+
+  /** What changed since the previous call: each changed address's record now, or undefined if forgotten. */
+  takeChanges(): Map<number, Lease | undefined> {
+    const out = new Map<number, Lease | undefined>();
+    for (const ip of this.dirty) out.set(ip, this.byIp.get(ip));
+    this.dirty.clear();
+    return out;
+  }
+
+  private changed(ip: number): void {
+    this.dirty.add(ip);
+    this.version++;
   }
 
   all(): Lease[] {

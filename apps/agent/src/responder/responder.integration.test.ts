@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasNetns, TestLan, type LanHost } from '../../../../tests/lib/netns.js';
 import { AgentProcess, sumMetric } from '../testing/agent-process.js';
+import { LeaseStore } from './lease-store.js';
 
 /**
  * The responder against real clients nobody here wrote, in network namespaces (`tests/lib/netns.ts`,
@@ -379,10 +380,9 @@ describe.skipIf(!capability.ok)(
       expect((await run('poolA', udhcpc(ha.path))).code).toBe(0);
       const first = (await ha.read('bound')).ip;
       expect(first).toMatch(new RegExp(`^${net.replaceAll('.', '\\.')}\\.1[01]\\d$`));
-      const persisted = JSON.parse(await readFile(agent.leaseFile, 'utf8')) as {
-        leases: { mac: string; state: string }[];
-      };
-      expect(persisted.leases.some((l) => l.mac === mac(40) && l.state === 'bound')).toBe(true);
+      // What is durable while the agent runs: the snapshot plus the journal, read as the agent would.
+      const persisted = await new LeaseStore(agent.leaseFile).load();
+      expect(persisted.some((l) => l.mac === mac(40) && l.state === 'bound')).toBe(true);
 
       expect(await agent.stop()).toBe(0);
       await agent.launch();

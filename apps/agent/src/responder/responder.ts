@@ -72,9 +72,12 @@ export class Responder implements Service {
   }
 
   async start(): Promise<void> {
-    const leases = await this.store.load();
+    const { leases, replayed, malformed, tornTail } = await this.store.loadReport();
     const skipped = this.table.load(leases);
-    this.options.log.info({ leases: leases.length, skipped, path: this.store.path }, 'leases loaded');
+    this.options.log.info(
+      { leases: leases.length, skipped, replayed, malformed, tornTail, path: this.store.path },
+      'leases loaded',
+    );
     await this.listener.start();
     recordBroadcastMode(this.options.metrics.registry, this.listener);
     this.updateGauges();
@@ -114,7 +117,8 @@ export class Responder implements Service {
 
   async flush(): Promise<void> {
     await this.persist().catch((err: unknown) => this.options.log.error({ err }, 'final lease write failed'));
-    await this.store.flush();
+    // Waits for every write, folds the journal into a snapshot, closes it (a later write reopens it).
+    await this.store.close(this.table);
   }
 
   async close(): Promise<void> {
@@ -287,7 +291,7 @@ export class Responder implements Service {
 
   private async persist(): Promise<void> {
     try {
-      await this.store.save(() => this.table.all());
+      await this.store.save(this.table);
       this.options.metrics.leaseWrites.inc({ result: 'ok' });
     } catch (err) {
       this.options.metrics.leaseWrites.inc({ result: 'error' });
