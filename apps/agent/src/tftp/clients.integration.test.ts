@@ -213,10 +213,15 @@ describe.skipIf(skip !== '').each(DATA_PATHS)(
         const lossy: Client = { ...CLIENTS[3]!, argv: atftp('blksize 1428', 'windowsize 4', 'timeout 1') };
         for (const client of [lossy, CLIENTS[2]!]) {
           // atftp 0.8 aborts with "unexpected OACK" when its ACK 0 is lost and the server (rightly) repeats
-          // the OACK — about one run in ten at 10% loss. That is the client's fragility, so it gets up to
-          // three attempts; any other failure, or three in a row, fails the test.
+          // the OACK — about one run in ten at 10% loss. With windows it also sends the ACK of a window it
+          // completed only once ("sending extra ACK for <block: n>"); when that ACK is lost it ignores
+          // every retransmitted window (the server's retries, rightly, resend the unacknowledged window)
+          // until the server gives up (seen once in ~8 runs, on either data path: windows are JS on both).
+          // Those are the client's fragilities, so it gets up to three attempts; any other failure, or
+          // three in a row, fails the test.
+          const clientBug = /unexpected OACK|sending extra ACK for <block: \d+>/;
           let r = await fetch(client, 'small.bin', 3, 60_000);
-          for (let attempt = 1; attempt < 3 && r.code !== 0 && /unexpected OACK/.test(r.stderr); attempt++) {
+          for (let attempt = 1; attempt < 3 && r.code !== 0 && clientBug.test(r.stderr); attempt++) {
             r = await fetch(client, 'small.bin', 3, 60_000);
           }
           expect(r.code, `${client.name}: ${r.stderr}`).toBe(0);
