@@ -50,7 +50,8 @@ export class Agent {
     const { config } = options;
     this.ownsLogger = options.log === undefined;
     this.log = options.log ?? createLogger({ level: config.log.level, agentId: config.agentId });
-    this.metrics = new AgentMetrics();
+    // Process metrics (event-loop lag timer, GC observer) only when something can scrape them.
+    this.metrics = new AgentMetrics({ defaultMetrics: config.metrics.enabled });
     this.events = new BootEventRing(config.events.capacity);
     this.backend =
       options.backend ?? new FileBackend(config.backend.path, this.log.child({ svc: 'backend' }));
