@@ -12,7 +12,7 @@
  *
  * `--wait FIFO` (benchmarks: start many clients at once, Node's start-up excluded): once loaded, print
  * `ready`, read FIFO to its end (blocks until a writer opens and closes it), then send the RRQ; at the end
- * also print `end <epoch ms>`.
+ * also print `end <epoch ms>` and `cpu <user µs> <system µs>` (this process's CPU time since the release).
  *
  * Blocks are kept in memory when the server sent tsize and the file is written once at the end (like a
  * buffered stdio client), otherwise written as they come.
@@ -53,6 +53,7 @@ if (values.wait) {
   readFileSync(values.wait);
 }
 const startedAt = performance.timeOrigin + performance.now();
+const cpuAtStart = process.cpuUsage();
 const result = await tftpRead({
   server,
   port: Number(portText),
@@ -80,5 +81,8 @@ if (values.wait) {
   // The transfer's end by this host's clock (the library closes its sockets a moment later), plus the write.
   const end = startedAt + ms + (performance.now() - writeStarted);
   process.stdout.write(`end ${Math.round(end)}\n`);
+  // CPU this process spent from the release to here (Node's start-up excluded), in µs.
+  const cpu = process.cpuUsage(cpuAtStart);
+  process.stdout.write(`cpu ${cpu.user} ${cpu.system}\n`);
 }
 process.exitCode = outcome === 'complete' ? 0 : 1;
