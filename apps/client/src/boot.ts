@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, fstatSync, linkSync, openSync, readSync, statSync, write } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BootFileName, Digest, LayerAssembly, Manifest } from '@bootpt/protocol';
-import { bootFileName, LayerVerifier, sha256Hex } from '@bootpt/protocol';
+import type { BootFileName, ChunkRef, Digest, LayerAssembly, Manifest } from '@bootpt/protocol';
+import { bootFileName, LayerVerifier } from '@bootpt/protocol';
 import type { ClientCache } from './cache.js';
 import { ClientError } from './errors.js';
 
@@ -12,8 +12,8 @@ import { ClientError } from './errors.js';
  * Assembly and hand-off. A release's outputs — the kernel layer as `kernel`, initramfs layers
  * concatenated in manifest order as `initramfs` (the kernel unpacks concatenated cpio archives in order,
  * so overlays need no merging), any other layer as `layer-<n>` — are assembled once into the cache's
- * image store (`images/<manifest>/<name>`, see `cache.ts`), each layer checked against its signed digest
- * and size on the way, and then hard-linked (copied across file systems) into `outputDir` with
+ * image store (`images/<manifest>/<name>`, see `cache.ts`), every chunk checked against its digest in
+ * the signed chunk index on the way (once: see `streamLayer`), and then hard-linked (copied across file systems) into `outputDir` with
  * `boot.json` (command line, manifest digest). Every file is written under a temp name and renamed, so
  * neither the cache nor a reader ever sees a half-written image. The cached images are also the chunk
  * store for the next update: a chunk the new release keeps is read from the old image at its offset.
@@ -155,9 +155,8 @@ class ImageWriter {
     this.writing[this.current] = null;
   }
 
-  /** Copies `bytes` in (hashing them into `verifier`). */
-  async put(bytes: Uint8Array, verifier: LayerVerifier): Promise<void> {
-    verifier.update(bytes);
+  /** Copies `bytes` in (already verified: not hashed again). */
+  async put(bytes: Uint8Array): Promise<void> {
     let from = 0;
     while (from < bytes.length) {
       if (this.pos === this.stage.length) await this.rotate();
@@ -168,19 +167,28 @@ class ImageWriter {
     }
   }
 
-  /** Reads `length` bytes of `fd` at `offset` straight into the staging buffers; false when short. */
-  async copy(fd: number, offset: number, length: number, verifier: LayerVerifier): Promise<boolean> {
-    while (length > 0) {
-      if (this.pos === this.stage.length) await this.rotate();
-      const want = Math.min(length, this.stage.length - this.pos);
-      const got = readAt(fd, this.stage, this.pos, want, offset);
-      verifier.update(this.stage.subarray(this.pos, this.pos + got));
-      this.pos += got;
-      if (got < want) return false;
-      offset += got;
-      length -= got;
+  /**
+   * Reads `chunks` (back to back in `fd` from `offset`) straight into the staging buffers, hashing each
+   * against its digest on the way. Returns the chunks that do not verify (all from a short read on).
+   */
+  async copyChecked(fd: number, offset: number, chunks: readonly ChunkRef[]): Promise<ChunkRef[]> {
+    const bad: ChunkRef[] = [];
+    for (const chunk of chunks) {
+      const hash = createHash('sha256');
+      let left = chunk.length;
+      while (left > 0) {
+        if (this.pos === this.stage.length) await this.rotate();
+        const want = Math.min(left, this.stage.length - this.pos);
+        const got = readAt(fd, this.stage, this.pos, want, offset);
+        hash.update(this.stage.subarray(this.pos, this.pos + got));
+        this.pos += got;
+        offset += got;
+        left -= got;
+        if (got < want) break;
+      }
+      if (left > 0 || hash.digest('hex') !== chunk.digest) bad.push(chunk);
     }
-    return true;
+    return bad;
   }
 
   async finish(): Promise<void> {
@@ -192,7 +200,12 @@ class ImageWriter {
 /**
  * One layer streamed into `out`: fresh chunks copied from memory (waiting for those still arriving),
  * runs of chunks that sit back to back in a cached image read in large blocks, loose chunk files read
- * whole; every byte goes through the layer's verifier. Returns the chunks not available anywhere.
+ * whole. Each chunk is verified exactly once against its digest in the signed chunk index: fresh ones
+ * when they arrived (`ChunkSources.fresh`), those read from the cache here. The layer's own digest is
+ * not computed again: the index is named by digest in the signed manifest and its chunks' lengths sum
+ * to the layer's size (`decodeChunkIndex`, `planDelta`), so verified chunks are the layer the publisher
+ * indexed (see the README's "What is verified, and when"). Returns the chunks not available anywhere or
+ * found damaged (image locations marked damaged, loose files removed; both counted as repaired).
  */
 async function streamLayer(
   cache: ClientCache,
@@ -200,17 +213,22 @@ async function streamLayer(
   sources: ChunkSources,
   readers: Readers,
   out: ImageWriter,
-): Promise<{ missing: Digest[]; verified: boolean }> {
-  const verifier = new LayerVerifier(layer);
+): Promise<Digest[]> {
   const missing: Digest[] = [];
+  const lose = (digest: Digest) => {
+    if (!missing.includes(digest)) missing.push(digest);
+  };
   // A run of chunks contiguous in one image file, read when the run breaks.
-  let run: { fd: number; offset: number; length: number } | null = null;
+  let run: { fd: number; offset: number; end: number; chunks: ChunkRef[] } | null = null;
   const readRun = async () => {
     if (!run) return;
-    const { fd, offset, length } = run;
+    const { fd, offset, chunks } = run;
     run = null;
-    // Short (a truncated image): the layer will not verify and the locate pass finds which chunks.
-    await out.copy(fd, offset, length, verifier);
+    for (const chunk of await out.copyChecked(fd, offset, chunks)) {
+      if (!sources.damaged.has(chunk.digest)) cache.repaired.chunks++;
+      sources.damaged.add(chunk.digest);
+      lose(chunk.digest);
+    }
   };
   for (const chunk of layer.chunks) {
     let fresh = sources.fresh.get(chunk.digest);
@@ -220,63 +238,35 @@ async function streamLayer(
         await readRun();
         fresh = (await arriving) ?? undefined;
         if (!fresh) {
-          if (!missing.includes(chunk.digest)) missing.push(chunk.digest);
+          lose(chunk.digest);
           continue;
         }
       }
     }
     if (fresh) {
       await readRun();
-      await out.put(fresh, verifier);
+      await out.put(fresh);
       continue;
     }
     const at = sources.damaged.has(chunk.digest) ? undefined : sources.located.get(chunk.digest);
     const fd = at ? readers.fd(at.path) : null;
     if (at && fd !== null) {
-      if (run && run.fd === fd && run.offset + run.length === at.offset) {
-        run.length += chunk.length;
+      if (run && run.fd === fd && run.end === at.offset) {
+        run.chunks.push(chunk);
+        run.end += chunk.length;
       } else {
         await readRun();
-        run = { fd, offset: at.offset, length: chunk.length };
+        run = { fd, offset: at.offset, end: at.offset + chunk.length, chunks: [chunk] };
       }
       continue;
     }
     await readRun();
-    const loose = cache.readChunkUnverifiedSync(chunk.digest, chunk.length);
-    if (loose) await out.put(loose, verifier);
-    else if (!missing.includes(chunk.digest)) missing.push(chunk.digest);
+    const loose = cache.readChunkSync(chunk.digest, chunk.length);
+    if (loose) await out.put(loose);
+    else lose(chunk.digest);
   }
   await readRun();
-  return { missing, verified: missing.length === 0 && verifier.finish().ok };
-}
-
-/**
- * After a layer failed its digest: hashes each chunk it took from the cache to find the damaged ones
- * (loose files are removed, image locations marked damaged; both counted as repaired).
- */
-function locateDamage(
-  cache: ClientCache,
-  layer: LayerAssembly,
-  sources: ChunkSources,
-  readers: Readers,
-): Digest[] {
-  const bad: Digest[] = [];
-  for (const chunk of layer.chunks) {
-    if (sources.fresh.has(chunk.digest) || bad.includes(chunk.digest)) continue;
-    const at = sources.damaged.has(chunk.digest) ? undefined : sources.located.get(chunk.digest);
-    const fd = at ? readers.fd(at.path) : null;
-    if (at && fd !== null) {
-      const bytes = Buffer.allocUnsafe(chunk.length);
-      const got = readAt(fd, bytes, 0, chunk.length, at.offset);
-      if (got === chunk.length && sha256Hex(bytes) === chunk.digest) continue;
-      sources.damaged.add(chunk.digest);
-      cache.repaired.chunks++;
-      bad.push(chunk.digest);
-    } else if (!cache.readChunkSync(chunk.digest, chunk.length)) {
-      bad.push(chunk.digest);
-    }
-  }
-  return bad;
+  return missing;
 }
 
 /** Hashes a cached image in place against its layers: true when every layer verifies. */
@@ -359,19 +349,9 @@ export async function assembleOutputs(
       try {
         const out = new ImageWriter(fd);
         for (const layer of group) {
-          const streamed = await streamLayer(cache, layer, sources, readers, out);
-          for (const d of streamed.missing) if (!missing.includes(d)) missing.push(d);
-          if (streamed.verified) continue;
-          complete = false;
-          if (streamed.missing.length > 0) continue;
-          const bad = locateDamage(cache, layer, sources, readers);
-          if (bad.length === 0) {
-            throw new ClientError(
-              'CLIENT_ERR_LAYER_REJECTED',
-              `layer ${layer.layerIndex} (${layer.digest}) refused: its chunks verify but the layer does not`,
-            );
-          }
-          for (const d of bad) if (!missing.includes(d)) missing.push(d);
+          const lost = await streamLayer(cache, layer, sources, readers, out);
+          for (const d of lost) if (!missing.includes(d)) missing.push(d);
+          if (lost.length > 0) complete = false;
         }
         await out.finish();
       } finally {
