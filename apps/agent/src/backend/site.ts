@@ -123,6 +123,8 @@ export interface Subnet extends SubnetData {
 
 export interface HostReservation extends HostData {
   readonly macKey: string;
+  /** `mac:<macKey>`: the host's identity in the responder's lease table, made once with the site data. */
+  readonly clientKey: string;
   readonly ipInt: number;
   readonly subnet: Subnet;
 }
@@ -240,7 +242,7 @@ export class SiteView {
       if (hostsByMac.has(macKey)) problems.push(`hosts.${i}: MAC ${macKey} reserved twice`);
       const clash = hostsByIp.get(ipInt);
       if (clash) problems.push(`hosts.${i}: ${h.ip} already reserved for ${clash.macKey}`);
-      const host: HostReservation = { ...h, macKey, ipInt, subnet };
+      const host: HostReservation = { ...h, macKey, clientKey: `mac:${macKey}`, ipInt, subnet };
       hostsByMac.set(macKey, host);
       hostsByIp.set(ipInt, host);
     }

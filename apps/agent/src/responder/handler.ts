@@ -123,7 +123,7 @@ export class DhcpHandler {
     // The reservation's own (equal) strings: they outlive the request in the lease table and event ring.
     const base: Common = reservation ? { ...early, mac: reservation.macKey } : early;
     // A reservation belongs to the MAC, whatever client id the software on it sends this time.
-    const clientKey = reservation ? reservationKey(reservation) : clientIdentity(req, mac);
+    const clientKey = reservation ? reservation.clientKey : clientIdentity(req, mac);
     const serverId = link?.addressInt ?? 0;
 
     if (!isDhcp) {
@@ -605,17 +605,6 @@ function subnetOptions(subnet: Subnet): SubnetOptions {
     subnetOptionCache.set(subnet, options);
   }
   return options;
-}
-
-const reservationKeys = new WeakMap<HostReservation, string>();
-/** `mac:<mac>`: the lease-table identity of a reserved host, one string per reservation. */
-function reservationKey(host: HostReservation): string {
-  let key = reservationKeys.get(host);
-  if (key === undefined) {
-    key = `mac:${host.macKey}`;
-    reservationKeys.set(host, key);
-  }
-  return key;
 }
 
 function drop(base: Common, reason: DropReason): Decision {
