@@ -53,6 +53,7 @@ typedef struct {
   int closing;
   int handles_open;
   int finalized;
+  int calling; /* depth of JS callbacks running for this transfer */
   napi_ref on_packet;
   napi_ref on_end;
   napi_ref fill;
@@ -125,8 +126,11 @@ static void close_transfer(transfer_t *t) {
   delete_ref(env, &t->on_end);
   delete_ref(env, &t->fill);
   for (int i = 0; i < 2; i++) delete_ref(env, &t->batch[i].ref);
-  if (t->async) napi_async_destroy(env, t->async);
-  t->async = NULL;
+  /* The async context may be in use by the callback that is closing us: destroyed when it returns. */
+  if (t->async && t->calling == 0) {
+    napi_async_destroy(env, t->async);
+    t->async = NULL;
+  }
   uv_close((uv_handle_t *)&t->poll, on_handle_closed);
   uv_close((uv_handle_t *)&t->timer, on_handle_closed);
 }
@@ -146,7 +150,12 @@ static int call_js(transfer_t *t, napi_ref fn_ref, size_t argc, napi_value *argv
   napi_value fn, global;
   if (!fn_ref || napi_get_reference_value(env, fn_ref, &fn) != napi_ok || !fn) return -1;
   napi_get_global(env, &global);
+  t->calling++;
   napi_status status = napi_make_callback(env, t->async, global, fn, argc, argv, result);
+  if (--t->calling == 0 && t->closing && t->async) {
+    napi_async_destroy(env, t->async);
+    t->async = NULL;
+  }
   if (status != napi_ok) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
