@@ -1,12 +1,16 @@
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { hasNetns } from '../../../../tests/lib/netns.js';
-import { metricValue, sha256File, useGroupLan } from './testing.js';
+import { hasNetns, TestLan } from '../../../../tests/lib/netns.js';
+import { metricValue, pseudoRandom, sha256, sha256File, startTftpServer, useGroupLan } from './testing.js';
 
 /**
  * RFC 2090 multicast with atftp from three namespaces at once: one group, master hand-over as masters
  * finish, a late joiner, every copy verified by SHA-256, and about one file's worth of DATA on the wire.
+ * Then IP-fragmented group blocks (blksize 8192 on a 1,500-octet MTU, a server allowing it): atftp's
+ * multicast and our client's sbroadcast, three members each.
  */
 
 const hasAtftp = spawnSync('which', ['atftp'], { encoding: 'utf8' }).status === 0;
@@ -68,3 +72,86 @@ describe.skipIf(skip !== '')(`TFTP multicast groups${skip ? ` (skipped: ${skip})
     ).toBe(3);
   }, 90_000);
 });
+
+describe.skipIf(skip !== '')(
+  `TFTP groups with IP-fragmented blocks${skip ? ` (skipped: ${skip})` : ''}`,
+  () => {
+    const CLIENT = resolve(import.meta.dirname, '../../../../tests/tftp/client.ts');
+    const REPO = resolve(import.meta.dirname, '../../../..');
+    const fragSubnet = `10.217.${100 + (process.pid % 50)}`;
+
+    it('blksize 8192: three atftp multicast members, then three of our sbroadcast members, exact copies', async () => {
+      const work = mkdtempSync(join(tmpdir(), 'bpt-tfmf-'));
+      mkdirSync(join(work, 'root'));
+      const body = pseudoRandom(SIZE, 13);
+      const digest = sha256(body);
+      writeFileSync(join(work, 'root', 'image.bin'), body);
+      const lan = await TestLan.create({ subnet: fragSubnet, hosts: 4, tag: 'tfmf' });
+      try {
+        for (const h of lan.hosts) lan.addMulticastRoute(h);
+        const server = await startTftpServer(lan, lan.host(1).namespace, {
+          interfaces: ['eth0'],
+          root: join(work, 'root'),
+          maxBlksize: 8192,
+          retry: { timeoutMs: 300, maxTimeoutMs: 1000, maxRetries: 8 },
+        });
+        const atftp = (host: number) => [
+          'atftp',
+          '-g',
+          '-r',
+          'image.bin',
+          '-l',
+          join(work, `mc-${host}`),
+          '--option',
+          'multicast',
+          '--option',
+          'blksize 8192',
+          `${fragSubnet}.1`,
+          '69',
+        ];
+        const ours = (host: number) => [
+          process.execPath,
+          '--conditions=source',
+          '--import',
+          'tsx',
+          CLIENT,
+          `${fragSubnet}.1`,
+          '69',
+          'image.bin',
+          join(work, `sb-${host}`),
+          '--blksize',
+          '8192',
+          '--windowsize',
+          '8',
+          '--sbroadcast',
+          '255.255.255.0',
+        ];
+        const hosts = [2, 3, 4];
+        const opts = { timeoutMs: 60_000, cwd: REPO };
+        const multicast = await Promise.all(
+          hosts.map((h) => lan.exec(lan.host(h).namespace, atftp(h), opts)),
+        );
+        const sbroadcast = await Promise.all(
+          hosts.map((h) => lan.exec(lan.host(h).namespace, ours(h), opts)),
+        );
+        for (const [i, h] of hosts.entries()) {
+          expect(multicast[i]!.code, `atftp ${h}: ${multicast[i]!.stderr}`).toBe(0);
+          expect(await sha256File(join(work, `mc-${h}`)), `atftp ${h}`).toBe(digest);
+          expect(sbroadcast[i]!.stdout, `client ${h}: ${sbroadcast[i]!.stderr}`).toMatch(/^done complete /m);
+          expect(await sha256File(join(work, `sb-${h}`)), `client ${h}`).toBe(digest);
+        }
+        const text = (await server.stop('SIGTERM', 5000)).stdout;
+        // The group datagrams were blocks above the MTU (8192 octets + header; a few OACKs among them).
+        for (const mode of ['multicast', 'sbroadcast']) {
+          const packets = metricValue(text, 'bootpt_agent_tftp_packets_sent_total', { mode });
+          const bytes = metricValue(text, 'bootpt_agent_tftp_bytes_sent_total', { mode });
+          expect(packets, mode).toBeGreaterThanOrEqual(Math.floor(SIZE / 8192) + 1);
+          expect(bytes / packets, mode).toBeGreaterThan(4 * 1500);
+        }
+      } finally {
+        await lan.destroy();
+        rmSync(work, { recursive: true, force: true });
+      }
+    }, 120_000);
+  },
+);
