@@ -5,7 +5,7 @@ import { getSystemErrorName } from 'node:util';
 import { createServerRead, decodeTftp, encodeTftp, serverReadStep } from '@bootpt/protocol/tftp/index';
 import type { ServerReadConfig, ServerReadState, TftpEffect } from '@bootpt/protocol/tftp/index';
 import { loadTftpNative, NATIVE_END } from '@bootpt/tftp-native';
-import type { NativeTransfer, TftpNativeApi } from '@bootpt/tftp-native';
+import type { NativeLoad, NativeTransfer, TftpNativeApi } from '@bootpt/tftp-native';
 import { BlockReader } from './block-reader.js';
 import { enableGso, GSO_MAX_BYTES, GSO_MAX_SEGMENTS } from './gso.js';
 import type { SendTally } from './metrics.js';
@@ -35,13 +35,16 @@ import { SnapshotChangedError } from '../store/file-snapshot.js';
 export type DataPath = 'native' | 'js';
 
 /** The add-on to use for lock-step transfers, per `tftp.nativeFastPath`; throws for `required` without it. */
-export function selectNativeFastPath(mode: 'auto' | 'off' | 'required'): {
+export function selectNativeFastPath(
+  mode: 'auto' | 'off' | 'required',
+  loader: () => NativeLoad = loadTftpNative,
+): {
   readonly api: TftpNativeApi | undefined;
   readonly path: DataPath;
   readonly reason: string;
 } {
   if (mode === 'off') return { api: undefined, path: 'js', reason: 'tftp.nativeFastPath is off' };
-  const load = loadTftpNative();
+  const load = loader();
   if (load.ok) return { api: load.api, path: 'native', reason: 'add-on loaded' };
   if (mode === 'required') throw new Error(`tftp.nativeFastPath is required: ${load.reason}`);
   return { api: undefined, path: 'js', reason: load.reason };
