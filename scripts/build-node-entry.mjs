@@ -29,7 +29,14 @@ const common = {
   logLevel: 'warning',
 };
 if (launcher) {
-  const body = await build({ ...common, entryPoints: [entry], format: 'cjs', write: false });
+  // import() becomes require() in a promise: a vm.Script has no module loader for dynamic imports.
+  const body = await build({
+    ...common,
+    entryPoints: [entry],
+    format: 'cjs',
+    write: false,
+    supported: { 'dynamic-import': false },
+  });
   const code = body.outputFiles[0].text.replace(/^#!.*\n/, '');
   const source = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
   await build({

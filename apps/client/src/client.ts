@@ -39,7 +39,7 @@ import {
   type GroupDeliveryStats,
 } from './group-fetch.js';
 import { Timeline, type PhaseSpan } from './timeline.js';
-import { ContentSession } from './transport.js';
+import { ContentSession, loadTransport } from './transport.js';
 
 /**
  * One boot: discover → (cache valid: verify the cached manifest, boot) or (fetch and verify the
@@ -197,6 +197,8 @@ export class BootClient {
       ...(held
         ? { held: { manifestDigest: fromHex(held.state.manifestDigest)!, validationToken: held.state.token } }
         : {}),
+      // HTTP/2, TLS and zlib load while the offers are awaited, not before the first discover.
+      onFirstSend: () => void loadTransport(),
       log: this.log,
     }).run();
     const offered = start + result.discoverMs;

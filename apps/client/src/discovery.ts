@@ -50,6 +50,8 @@ export interface DiscoveryOptions {
   readonly accept?: readonly number[];
   /** What the cache holds (omitted when it holds nothing usable: SPEC §4.1). */
   readonly held?: { readonly manifestDigest: Uint8Array; readonly validationToken: Uint8Array };
+  /** Called once the first discover is sent: work that can wait for the offers starts here. */
+  readonly onFirstSend?: () => void;
   readonly log: Logger;
 }
 
@@ -241,6 +243,7 @@ export class TurboDiscovery {
         while (sent < offsets.length && now - roundStart >= offsets[sent]!) {
           this.send(this.packet(xid, DHCPDISCOVER, this.turboDiscover(round, sent)));
           sent++;
+          if (round === 0 && sent === 1) this.options.onFirstSend?.();
         }
         const nextSend = sent < offsets.length ? roundStart + offsets[sent]! : windowEnd;
         const reply = await this.queue.next(Math.min(nextSend, windowEnd));

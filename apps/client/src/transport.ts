@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { connect as http2Connect, constants, type ClientHttp2Session } from 'node:http2';
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type * as Http2 from 'node:http2';
+import type * as Net from 'node:net';
 import type { Readable } from 'node:stream';
-import { brotliDecompress, createBrotliDecompress } from 'node:zlib';
-import { promisify } from 'node:util';
+import type * as Tls from 'node:tls';
+import type * as Zlib from 'node:zlib';
 import { ClientError } from './errors.js';
 
 /**
@@ -15,7 +14,31 @@ import { ClientError } from './errors.js';
  * headers and bodies.
  */
 
-const unbrotli = promisify(brotliDecompress);
+type Modules = readonly [typeof Http2, typeof Net, typeof Tls, typeof Zlib];
+let modules: Promise<Modules> | null = null;
+
+/**
+ * Node's http2, net, tls and zlib, loaded on first use rather than at start-up (about 10 ms of module
+ * loading before the first discover otherwise). The client calls it once its first discover is out, so
+ * they load while it waits for offers.
+ */
+export function loadTransport(): Promise<Modules> {
+  modules ??= Promise.all([
+    import('node:http2'),
+    import('node:net'),
+    import('node:tls'),
+    import('node:zlib'),
+  ]);
+  return modules;
+}
+
+// HTTP/2 header names (RFC 9113 pseudo-headers, RFC 9110 fields) as node:http2 spells them.
+const PATH = ':path';
+const METHOD = ':method';
+const STATUS = ':status';
+const ACCEPT_ENCODING = 'accept-encoding';
+const CONTENT_ENCODING = 'content-encoding';
+const CONTENT_TYPE = 'content-type';
 
 export interface TlsTrust {
   readonly fingerprint?: string;
@@ -45,8 +68,9 @@ function normalizeFingerprint(text: string): string {
 
 export class ContentSession {
   private constructor(
-    private readonly raw: Socket,
-    private readonly session: ClientHttp2Session,
+    private readonly raw: Net.Socket,
+    private readonly session: Http2.ClientHttp2Session,
+    private readonly zlib: typeof Zlib,
     readonly authority: string,
   ) {}
 
@@ -56,10 +80,11 @@ export class ContentSession {
     trust: TlsTrust,
     timeoutMs = 10_000,
   ): Promise<ContentSession> {
-    const raw = netConnect({ host: address, port });
+    const [http2, net, tlsModule, zlib] = await loadTransport();
+    const raw = net.connect({ host: address, port });
     raw.setNoDelay(true);
     const ca = trust.caFile ? readFileSync(trust.caFile) : undefined;
-    const tls: TLSSocket = tlsConnect({
+    const tls: Tls.TLSSocket = tlsModule.connect({
       socket: raw,
       ALPNProtocols: ['h2'],
       servername: trust.servername,
@@ -100,7 +125,7 @@ export class ContentSession {
       throw new ClientError('CLIENT_ERR_HTTP', `content server ${address}:${port} does not speak HTTP/2`);
     }
     const authority = `https://${address}:${port}`;
-    const session = http2Connect(authority, {
+    const session = http2.connect(authority, {
       createConnection: () => tls,
       settings: { initialWindowSize: 8 * 1024 * 1024, enablePush: false },
     });
@@ -110,7 +135,7 @@ export class ContentSession {
       else resolve();
     });
     session.setLocalWindowSize(64 * 1024 * 1024);
-    return new ContentSession(raw, session, authority);
+    return new ContentSession(raw, session, zlib, authority);
   }
 
   /** Bytes through the TCP socket so far: what this session moved on the wire, framing included. */
@@ -120,7 +145,7 @@ export class ContentSession {
 
   /** GET `path`; accepts brotli (decoded here). Resolves for any status; the caller checks it. */
   get(path: string): Promise<FetchedBody> {
-    return this.request(path, { [constants.HTTP2_HEADER_ACCEPT_ENCODING]: 'br' });
+    return this.request(path, { [ACCEPT_ENCODING]: 'br' });
   }
 
   /**
@@ -130,8 +155,8 @@ export class ContentSession {
   stream(path: string, options: { decode?: boolean } = {}): Promise<StreamedBody> {
     return new Promise<StreamedBody>((resolve, reject) => {
       const stream = this.session.request({
-        [constants.HTTP2_HEADER_PATH]: path,
-        [constants.HTTP2_HEADER_ACCEPT_ENCODING]: 'br',
+        [PATH]: path,
+        [ACCEPT_ENCODING]: 'br',
       });
       const fail = (err: Error) =>
         reject(
@@ -140,12 +165,12 @@ export class ContentSession {
       stream.once('error', fail);
       stream.once('response', (h) => {
         stream.off('error', fail);
-        const status = Number(h[constants.HTTP2_HEADER_STATUS]);
-        const ce = h[constants.HTTP2_HEADER_CONTENT_ENCODING];
+        const status = Number(h[STATUS]);
+        const ce = h[CONTENT_ENCODING];
         if (ce === 'br' && options.decode === false) {
           resolve({ status, body: stream, brotli: true });
         } else if (ce === 'br') {
-          const decoder = createBrotliDecompress({ chunkSize: DECODE_CHUNK });
+          const decoder = this.zlib.createBrotliDecompress({ chunkSize: DECODE_CHUNK });
           stream.on('error', (err: Error) => decoder.destroy(err));
           resolve({ status, body: stream.pipe(decoder), brotli: false });
         } else if (ce === undefined || ce === 'identity') {
@@ -162,20 +187,20 @@ export class ContentSession {
   post(path: string, json: unknown): Promise<FetchedBody> {
     return this.request(
       path,
-      { [constants.HTTP2_HEADER_METHOD]: 'POST', [constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/json' },
+      { [METHOD]: 'POST', [CONTENT_TYPE]: 'application/json' },
       Buffer.from(JSON.stringify(json)),
     );
   }
 
   private request(path: string, headers: Record<string, string>, body?: Buffer): Promise<FetchedBody> {
     return new Promise<FetchedBody>((resolve, reject) => {
-      const stream = this.session.request({ [constants.HTTP2_HEADER_PATH]: path, ...headers });
+      const stream = this.session.request({ [PATH]: path, ...headers });
       const parts: Buffer[] = [];
       let status = 0;
       let encoding: string | undefined;
       stream.on('response', (h) => {
-        status = Number(h[constants.HTTP2_HEADER_STATUS]);
-        const ce = h[constants.HTTP2_HEADER_CONTENT_ENCODING];
+        status = Number(h[STATUS]);
+        const ce = h[CONTENT_ENCODING];
         encoding = typeof ce === 'string' ? ce : undefined;
       });
       stream.on('data', (d: Buffer) => parts.push(d));
@@ -187,11 +212,10 @@ export class ContentSession {
       stream.on('end', () => {
         const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
         if (encoding === 'br') {
-          unbrotli(raw).then(
-            (decoded) => resolve({ status, body: decoded }),
-            (err: Error) =>
-              reject(new ClientError('CLIENT_ERR_HTTP', `${path}: bad brotli body: ${err.message}`)),
-          );
+          this.zlib.brotliDecompress(raw, (err, decoded) => {
+            if (err) reject(new ClientError('CLIENT_ERR_HTTP', `${path}: bad brotli body: ${err.message}`));
+            else resolve({ status, body: decoded });
+          });
         } else if (encoding === undefined || encoding === 'identity') {
           resolve({ status, body: raw });
         } else {
