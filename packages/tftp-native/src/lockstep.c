@@ -391,6 +391,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   transfer_t *t = NULL;
   int fd = -1;
+  napi_value handle = NULL; /* once created, its finalizer owns `t` */
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 5) return throw_error(env, "open: 5 arguments expected");
   struct sockaddr_in local = {.sin_family = AF_INET}, peer = {.sin_family = AF_INET};
@@ -430,7 +431,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_value name;
   CHECK(napi_create_string_utf8(env, "TftpNativeTransfer", NAPI_AUTO_LENGTH, &name));
   CHECK(napi_async_init(env, NULL, name, &t->async));
-  napi_value handle, result, port_value;
+  napi_value result, port_value;
   CHECK(napi_create_external(env, t, finalize, NULL, &handle));
   uv_poll_start(&t->poll, UV_READABLE, on_readable);
   CHECK(napi_create_array_with_length(env, 2, &result));
@@ -440,7 +441,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return result;
 fail:
   if (t) {
-    t->finalized = 1;
+    if (!handle) t->finalized = 1;
     if (t->handles_open) {
       close_transfer(t);
     } else {
