@@ -30,12 +30,17 @@ const common = {
 };
 if (launcher) {
   // import() becomes require() in a promise: a vm.Script has no module loader for dynamic imports.
+  // Whitespace and syntax are minified (1.13 MB -> 0.82 MB: less to read and scan at every start; with
+  // full minification, 0.63 MB, loading the file measured 23 -> 11 ms on a busy machine), identifiers
+  // are not (names in stack traces stay).
   const body = await build({
     ...common,
     entryPoints: [entry],
     format: 'cjs',
     write: false,
     supported: { 'dynamic-import': false },
+    minifyWhitespace: true,
+    minifySyntax: true,
   });
   const code = body.outputFiles[0].text.replace(/^#!.*\n/, '');
   const source = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
