@@ -7,6 +7,7 @@ describe('tftpConfigSchema', () => {
     expect(cfg.enabled).toBe(false);
     expect(cfg.port).toBe(69);
     expect(cfg.maxBlksize).toBeUndefined();
+    expect(cfg.groupMaxBlksize).toBe(8192);
     expect(cfg.multicast.port).toBe(1758);
     expect(cfg.sbroadcast.port).toBe(247);
   });

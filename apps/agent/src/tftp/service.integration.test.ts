@@ -172,6 +172,27 @@ describe('TFTP service protocol behaviour (loopback)', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
   });
 
+  it('caps group blocks at groupMaxBlksize and unicast blocks at the path MTU clamp', async () => {
+    const capped = await startServer({ loopback: true, port: 0, root: work, groupMaxBlksize: 4096 });
+    try {
+      const big = { name: 'blksize', value: '60000' };
+      const uni = await client();
+      uni.send(rrq('file.bin', [big]), capped.port);
+      const uniOack = await uni.next();
+      // Loopback mode assumes an Ethernet MTU: unicast DATA is clamped to 1500 - 32 (never fragmented).
+      expect(getTftpOption(oackOptions(uniOack!.packet), 'blksize')).toBe('1468');
+      uni.send({ opcode: 'ERROR', errorCode: 0, errorMessage: 'enough' }, uniOack!.port);
+      const member = await client();
+      member.send(rrq('file.bin', [big, { name: 'multicast', value: '' }]), capped.port);
+      const memberOack = await member.next();
+      // A group member may get blocks past the MTU (reassembled on its L2 segment), up to the group cap.
+      expect(getTftpOption(oackOptions(memberOack!.packet), 'blksize')).toBe('4096');
+      member.send({ opcode: 'ERROR', errorCode: 0, errorMessage: 'enough' }, memberOack!.port);
+    } finally {
+      await capped.stop();
+    }
+  });
+
   it('ends with no active transfers or groups, and counts probes, timeouts and sbroadcast datagrams', async () => {
     const text = await server.stop();
     expect(metricValue(text, 'bootpt_agent_tftp_active_transfers')).toBe(0);

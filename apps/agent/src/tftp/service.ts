@@ -284,7 +284,14 @@ export class TftpService implements Service {
   ): void {
     const { config } = this.options;
     const quirk = quirkFor(config.quirks, rinfo.address);
-    const maxBlksize = Math.min(listener.maxBlksize, quirk?.maxBlksize ?? Infinity);
+    const group = request.options.some((o) => {
+      const name = o.name.toLowerCase();
+      return name === 'multicast' || name === 'sbroadcast';
+    });
+    const maxBlksize = Math.min(
+      group ? config.groupMaxBlksize : listener.maxBlksize,
+      quirk?.maxBlksize ?? Infinity,
+    );
     const policy: TftpServerPolicy = {
       enabled: config.options,
       refuse: [...(quirk?.refuse ?? []), ...(config.omitZeroTsize && snapshot.size === 0 ? ['tsize'] : [])],
