@@ -48,17 +48,26 @@ export function buildClientBundle(outfile: string): void {
   if (built.status !== 0) throw new Error(`client bundle build failed: ${built.stderr}`);
 }
 
-/** The `bootpt-client` command line for `config` (the options a lab config sets). */
+/**
+ * The `bootpt-client` command line for `config` (the options a lab config sets), as `--flag=value`: a
+ * value may start with a dash (a base64url key does one time in 64), which `--flag value` would refuse.
+ */
 export function clientArgv(config: ClientConfig): string[] {
-  return [
-    ...['--mac', config.mac, '--server', config.server, '--server-port', String(config.serverPort)],
-    ...['--client-port', String(config.clientPort), '--window-ms', String(config.windowMs)],
-    ...['--max-rounds', String(config.maxRounds), '--backoff-initial-ms', String(config.backoffInitialMs)],
-    ...['--cache-dir', config.cacheDir, '--output-dir', config.outputDir, '--pin', config.tls.fingerprint!],
-    ...config.trustedKeys.flatMap((k) => ['--trusted-key', k.publicKey]),
-    ...['--log-level', config.logLevel],
-    ...(config.report ? [] : ['--no-report']),
+  const flags: [string, string | number][] = [
+    ['mac', config.mac],
+    ['server', config.server],
+    ['server-port', config.serverPort],
+    ['client-port', config.clientPort],
+    ['window-ms', config.windowMs],
+    ['max-rounds', config.maxRounds],
+    ['backoff-initial-ms', config.backoffInitialMs],
+    ['cache-dir', config.cacheDir],
+    ['output-dir', config.outputDir],
+    ['pin', config.tls.fingerprint!],
+    ...config.trustedKeys.map((k): [string, string] => ['trusted-key', k.publicKey]),
+    ['log-level', config.logLevel],
   ];
+  return [...flags.map(([f, v]) => `--${f}=${v}`), ...(config.report ? [] : ['--no-report'])];
 }
 
 export async function freeTcpPort(): Promise<number> {
