@@ -119,6 +119,8 @@ export class BootClient {
   private deltaWorker: Worker | null = null;
   /** Layers of cached releases by manifest digest (each computed once per boot). */
   private readonly layerMemo = new Map<Digest, readonly LayerAssembly[] | null>();
+  /** Chunk indexes read (and checked against their digests) or fetched during this boot. */
+  private readonly indexMemo = new Map<Digest, ChunkIndex>();
 
   constructor(
     private readonly config: ClientConfig,
@@ -503,7 +505,7 @@ export class BootClient {
 
   /** Chunk index `d` from the cache, or fetched (needs `discovery`), checked against its digest. */
   private async indexFor(d: Digest, discovery: DiscoveryResult | null): Promise<ChunkIndex> {
-    let index = await this.cache.loadIndex(d);
+    let index = await this.cachedIndex(d);
     if (!index) {
       if (!discovery) throw new ClientError('CLIENT_ERR_PLAN', `chunk index ${d} is not cached`);
       const session = await this.connect(discovery);
@@ -520,7 +522,17 @@ export class BootClient {
       }
       await this.cache.putIndex(d, res.body);
       index = decoded.value;
+      this.indexMemo.set(d, index);
     }
+    return index;
+  }
+
+  /** Cached chunk index `d`, read and checked once per boot (the held release's is used twice). */
+  private async cachedIndex(d: Digest): Promise<ChunkIndex | null> {
+    const memo = this.indexMemo.get(d);
+    if (memo) return memo;
+    const index = await this.cache.loadIndex(d);
+    if (index) this.indexMemo.set(d, index);
     return index;
   }
 
@@ -530,7 +542,7 @@ export class BootClient {
     if (memo !== undefined) return memo;
     const indexes = new Map<Digest, ChunkIndex>();
     for (const layer of manifest.verified.manifest.layers) {
-      const index = await this.cache.loadIndex(layer.chunkIndexDigest);
+      const index = await this.cachedIndex(layer.chunkIndexDigest);
       if (index) indexes.set(layer.chunkIndexDigest, index);
     }
     const layers = layersOf(manifest, indexes);
