@@ -622,7 +622,9 @@ export class BootClient {
   private requestDelta(discovery: DiscoveryResult, from: Digest, to: Digest): Promise<DeltaStream | null> {
     this.deltaAskedAt = performance.now();
     const started = this.connect(discovery).then(async (session) => {
-      const res = await session.stream(`/v1/deltas/${from}/${to}`, { decode: false });
+      // Lowest weight: the manifest and index requests that follow on this session should not queue
+      // behind megabytes of delta (the delta's chunks cannot be verified before the indexes arrive).
+      const res = await session.stream(`/v1/deltas/${from}/${to}`, { decode: false, weight: 1 });
       if (res.status !== 200) {
         res.body.destroy();
         return null;

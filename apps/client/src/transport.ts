@@ -150,14 +150,18 @@ export class ContentSession {
 
   /**
    * GET `path` as a stream: resolves with the status once the response headers arrive; the body is
-   * decoded while it is received. The caller consumes or destroys `body`.
+   * decoded while it is received. The caller consumes or destroys `body`. `weight` is the stream's
+   * HTTP/2 priority weight (a bulk stream asks for less so small requests beside it are not queued
+   * behind its data).
    */
-  stream(path: string, options: { decode?: boolean } = {}): Promise<StreamedBody> {
+  stream(path: string, options: { decode?: boolean; weight?: number } = {}): Promise<StreamedBody> {
     return new Promise<StreamedBody>((resolve, reject) => {
-      const stream = this.session.request({
-        [PATH]: path,
-        [ACCEPT_ENCODING]: 'br',
-      });
+      const stream = this.session.request(
+        { [PATH]: path, [ACCEPT_ENCODING]: 'br' },
+        // HTTP/2 priority (RFC 7540 §5.3, 1-256, default 16): a server shares the connection between
+        // streams with data by weight.
+        options.weight === undefined ? {} : { weight: options.weight },
+      );
       const fail = (err: Error) =>
         reject(
           new ClientError('CLIENT_ERR_HTTP', `${path} on ${this.authority}: ${err.message}`, { cause: err }),
