@@ -43,6 +43,18 @@ export const tftpConfigSchema = z
      */
     groupMaxBlksize: z.number().int().min(8).max(65464).default(8192),
     maxWindowsize: z.number().int().min(1).max(256).default(64),
+    /**
+     * Payload octets one unicast window may put in flight: the windowsize granted is lowered (RFC 7440 lets the
+     * server grant less) so blksize × windowsize stays within it. A window arrives as one burst; at 8192 each
+     * block is six IP fragments and costs the client ~13 KiB of receive buffer, so 32 of them overflow Linux's
+     * default 208 KiB and the transfer stalls in timeouts. 64 KiB keeps every window under it.
+     */
+    maxWindowBytes: z
+      .number()
+      .int()
+      .min(512)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
     /** Retransmission: first timeout, doubled per retry up to the cap; give up after maxRetries. */
     retry: z
       .object({

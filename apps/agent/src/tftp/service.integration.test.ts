@@ -193,6 +193,31 @@ describe('TFTP service protocol behaviour (loopback)', () => {
     }
   });
 
+  it('grants a smaller windowsize when blksize × windowsize would pass maxWindowBytes', async () => {
+    const capped = await startServer({ loopback: true, port: 0, root: work, maxBlksize: 8192 });
+    try {
+      const granted = async (blksize: string, windowsize: string) => {
+        const c = await client();
+        c.send(
+          rrq('file.bin', [
+            { name: 'blksize', value: blksize },
+            { name: 'windowsize', value: windowsize },
+          ]),
+          capped.port,
+        );
+        const oack = await c.next();
+        c.send({ opcode: 'ERROR', errorCode: 0, errorMessage: 'enough' }, oack!.port);
+        return getTftpOption(oackOptions(oack!.packet), 'windowsize');
+      };
+      // Default 64 KiB: 8 blocks of 8192 in flight, not 32 (208 KiB of client receive buffer is not enough).
+      expect(await granted('8192', '32')).toBe('8');
+      expect(await granted('1468', '32')).toBe('32');
+      expect(await granted('8192', '4')).toBe('4');
+    } finally {
+      await capped.stop();
+    }
+  });
+
   it('ends with no active transfers or groups, and counts probes, timeouts and sbroadcast datagrams', async () => {
     const text = await server.stop();
     expect(metricValue(text, 'bootpt_agent_tftp_active_transfers')).toBe(0);

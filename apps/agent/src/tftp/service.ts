@@ -310,6 +310,15 @@ export class TftpService implements Service {
       const running = this.groups.get(key);
       if (running) negotiated = negotiateOptions(request, { ...policy, groupBlksize: running.blksize });
     }
+    if (
+      negotiated.ok &&
+      negotiated.params.group === null &&
+      negotiated.params.windowsize > 1 &&
+      negotiated.params.windowsize * negotiated.params.blksize > config.maxWindowBytes
+    ) {
+      const maxWindowsize = Math.max(1, Math.floor(config.maxWindowBytes / negotiated.params.blksize));
+      negotiated = negotiateOptions(request, { ...policy, maxWindowsize });
+    }
     if (!negotiated.ok) {
       snapshot.release();
       this.reply(listener, rinfo, negotiated.errorCode, negotiated.errorMessage, 'bad_option');
