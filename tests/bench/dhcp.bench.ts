@@ -5,7 +5,9 @@
  * steps up (by 1,000/s from 2,000 to 10,000, then by 2,000/s to 16,000) until more than 1% of exchanges
  * are lost; a server's sustained rate is the completed exchanges per second at the last step within 1%.
  * Latency p50/p99 are taken from perfdhcp's per-exchange timestamps (`-x t`, DISCOVER→OFFER and
- * REQUEST→ACK pooled) at 1,000 exchanges/s.
+ * REQUEST→ACK pooled) at 1,000 exchanges/s: every server stays up after its ladder and the 1,000/s runs then
+ * alternate between them, three rounds in rotating order, and each figure is the median of a server's
+ * rounds (the ladder's own 1,000/s step, run right after start-up, is in the note).
  *
  * Needs root and network namespaces. Kea and ISC dhcpd are used from PATH when installed, otherwise
  * unpacked (`apt-get download` + `dpkg -x`, no maintainer scripts, so no daemon starts on the machine's
@@ -226,10 +228,16 @@ async function perfdhcp(
   };
 }
 
-async function measure(
-  server: Server,
-  quick: boolean,
-): Promise<{ sustained: number; at1000: Step | undefined; steps: Step[] }> {
+/** A server up on its own veth pair, with its MAC list, until `close()`. */
+interface Running {
+  readonly server: Server;
+  readonly lan: TestLan;
+  readonly clientNs: string;
+  readonly macs: string;
+  close(): Promise<void>;
+}
+
+async function bringUp(server: Server): Promise<Running> {
   const lan = await TestLan.create({
     subnet: '10.214.63',
     tag: 'bench',
@@ -240,7 +248,12 @@ async function measure(
   const clientNs = lan.host(2).namespace;
   const macs = join(dir, 'macs.txt');
   writeFileSync(macs, pairs.map((p) => p.mac).join('\n') + '\n');
-  const steps: Step[] = [];
+  let proc: NetnsProcess | undefined;
+  const close = async () => {
+    await proc?.stop('SIGTERM', 5000);
+    await lan.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     for (const [ns, address] of [
       [serverNs, SERVER],
@@ -248,7 +261,7 @@ async function measure(
     ] as const) {
       spawnSync('ip', ['-n', ns, 'addr', 'add', `${address}/18`, 'dev', 'eth0']);
     }
-    const proc = await server.start(lan, serverNs, dir);
+    proc = await server.start(lan, serverNs, dir);
     // Ready when a short run completes exchanges (peers start without a usable log line); also warms up.
     let ready = false;
     for (let attempt = 0; attempt < 30 && !ready && proc.running; attempt++) {
@@ -256,32 +269,75 @@ async function measure(
     }
     if (!ready)
       throw new Error(`${server.name} never answered:\n${proc.stdout()}${proc.stderr()}`.slice(0, 2000));
-    const seconds = quick ? 2 : 5;
-    // Steps of 1,000/s from 2,000 to 10,000, then of 2,000/s to 16,000, so a server is not credited with
-    // the rate below a coarse jump (formerly 4,000 → 6,000 → 8,000); the same ladder for every server.
-    const rates = quick
-      ? [1000, 2000, 4000, 6000, 8000]
-      : [500, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 12000, 14000, 16000];
-    for (const rate of rates) {
-      const step = await perfdhcp(lan, clientNs, macs, rate, seconds);
-      steps.push(step);
-      console.log(
-        `  ${server.name.padEnd(13)} offered ${String(rate).padStart(6)}/s: ${step.exchangesPerSecond.toFixed(0).padStart(6)}/s, ` +
-          `lost ${(step.dropRatio * 100).toFixed(2)}%, p50 ${step.p50Ms.toFixed(2)} ms, p99 ${step.p99Ms.toFixed(2)} ms`,
-      );
-      if (step.dropRatio > 0.01) break;
-    }
-    await proc.stop('SIGTERM', 5000);
-  } finally {
-    await lan.destroy();
-    rmSync(dir, { recursive: true, force: true });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { server, lan, clientNs, macs, close };
+}
+
+function printStep(name: string, step: Step, label = `offered ${String(step.rate).padStart(6)}/s`): void {
+  console.log(
+    `  ${name.padEnd(13)} ${label}: ${step.exchangesPerSecond.toFixed(0).padStart(6)}/s, ` +
+      `lost ${(step.dropRatio * 100).toFixed(2)}%, p50 ${step.p50Ms.toFixed(2)} ms, p99 ${step.p99Ms.toFixed(2)} ms`,
+  );
+}
+
+/** The rate ladder: the sustained rate is the best completed rate of a step within 1% loss. */
+async function ladder(
+  run: Running,
+  quick: boolean,
+): Promise<{ sustained: number; at1000: Step | undefined }> {
+  const seconds = quick ? 2 : 5;
+  // Steps of 1,000/s from 2,000 to 10,000, then of 2,000/s to 16,000, so a server is not credited with
+  // the rate below a coarse jump (formerly 4,000 → 6,000 → 8,000); the same ladder for every server.
+  const rates = quick
+    ? [1000, 2000, 4000, 6000, 8000]
+    : [500, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 12000, 14000, 16000];
+  const steps: Step[] = [];
+  for (const rate of rates) {
+    const step = await perfdhcp(run.lan, run.clientNs, run.macs, rate, seconds);
+    steps.push(step);
+    printStep(run.server.name, step);
+    if (step.dropRatio > 0.01) break;
   }
   const within = steps.filter((s) => s.dropRatio <= 0.01);
   return {
     sustained: within.reduce((best, s) => Math.max(best, s.exchangesPerSecond), 0),
     at1000: steps.find((s) => s.rate === 1000),
-    steps,
   };
+}
+
+/**
+ * Latency at 1,000 exchanges/s, interleaved: every server stays up after its ladder, and the 1,000/s
+ * runs take turns (the order rotates each round), so no server is always the one measured right after
+ * a heavy step or while the machine settles. Per server: the median p50 and median p99 over the rounds.
+ */
+async function latencyRounds(
+  running: readonly Running[],
+  quick: boolean,
+): Promise<Map<string, { p50Ms: number; p99Ms: number; rounds: Step[] }>> {
+  const rounds = quick ? 1 : 3;
+  const seconds = quick ? 2 : 5;
+  const byServer = new Map<string, Step[]>(running.map((r) => [r.server.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < running.length; k++) {
+      const run = running[(k + round) % running.length]!;
+      const step = await perfdhcp(run.lan, run.clientNs, run.macs, 1000, seconds);
+      byServer.get(run.server.name)!.push(step);
+      printStep(run.server.name, step, `1000/s round ${round + 1}`);
+    }
+  }
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted[Math.floor((sorted.length - 1) / 2)]!;
+  };
+  return new Map(
+    [...byServer].map(([name, steps]) => [
+      name,
+      { p50Ms: median(steps.map((s) => s.p50Ms)), p99Ms: median(steps.map((s) => s.p99Ms)), rounds: steps },
+    ]),
+  );
 }
 
 export default async function dhcpBench({ quick }: { quick: boolean }): Promise<BenchResult[]> {
@@ -300,25 +356,44 @@ export default async function dhcpBench({ quick }: { quick: boolean }): Promise<
   if (dhcpdBinary) servers.push(iscDhcpd(dhcpdBinary));
   else missing.push('isc-dhcpd');
 
-  const figures = new Map<string, { sustained: number; at1000: Step | undefined }>();
-  for (const server of servers) {
-    try {
-      figures.set(server.name, await measure(server, quick));
-    } catch (err) {
-      missing.push(`${server.name} (${(err as Error).message.split('\n')[0]})`);
+  // Every server comes up first and stays up (idle ones cost nothing), so the latency rounds can
+  // alternate between them after the ladders.
+  const running: Running[] = [];
+  const ladders = new Map<string, { sustained: number; at1000: Step | undefined }>();
+  let latency = new Map<string, { p50Ms: number; p99Ms: number; rounds: Step[] }>();
+  try {
+    for (const server of servers) {
+      try {
+        running.push(await bringUp(server));
+      } catch (err) {
+        missing.push(`${server.name} (${(err as Error).message.split('\n')[0]})`);
+      }
     }
+    for (const run of running) ladders.set(run.server.name, await ladder(run, quick));
+    latency = await latencyRounds(running, quick);
+  } finally {
+    for (const run of running) await run.close();
   }
-  const ours = figures.get('bootpt-agent');
-  if (!ours) throw new Error(`the agent could not be measured: ${missing.join('; ')}`);
-  const peers = [...figures.entries()].filter(([name]) => name !== 'bootpt-agent');
-  const pick = (f: (x: { sustained: number; at1000: Step | undefined }) => number | undefined) => {
+  const ours = ladders.get('bootpt-agent');
+  const oursLatency = latency.get('bootpt-agent');
+  if (!ours || !oursLatency) throw new Error(`the agent could not be measured: ${missing.join('; ')}`);
+  const peerNames = [...ladders.keys()].filter((name) => name !== 'bootpt-agent');
+  const pick = (f: (name: string) => number | undefined) => {
     const out: Record<string, number> = {};
-    for (const [name, x] of peers) {
-      const v = f(x);
+    for (const name of peerNames) {
+      const v = f(name);
       if (v !== undefined && Number.isFinite(v)) out[name] = v;
     }
     return out;
   };
+  const ladderAt1000 = (name: string, key: 'p50Ms' | 'p99Ms') => {
+    const v = ladders.get(name)?.at1000?.[key];
+    return v === undefined ? 'n/a' : v.toFixed(2);
+  };
+  const roundsNote = (key: 'p50Ms' | 'p99Ms') =>
+    `median of ${oursLatency.rounds.length} interleaved 1,000/s rounds after the ladders (rotating order); ` +
+    `rounds: ${[...latency].map(([name, l]) => `${name} ${l.rounds.map((r) => r[key].toFixed(2)).join('/')}`).join(', ')}; ` +
+    `the ladder's own 1,000/s step: ${[...ladders.keys()].map((name) => `${name} ${ladderAt1000(name, key)}`).join(', ')} ms`;
   const note = [
     `${HOSTS} reservations, perfdhcp relay mode over a veth pair, 1% loss limit`,
     ...(missing.length ? [`not measured: ${missing.join('; ')}`] : []),
@@ -330,24 +405,26 @@ export default async function dhcpBench({ quick }: { quick: boolean }): Promise<
       Math.round(ours.sustained),
       'exch/s',
       'higher',
-      pick((x) => Math.round(x.sustained)),
+      pick((name) => Math.round(ladders.get(name)!.sustained)),
       note,
     ),
     result(
       'dhcp',
       'p50 latency at 1000 exch/s',
-      Number((ours.at1000?.p50Ms ?? NaN).toFixed(3)),
+      Number(oursLatency.p50Ms.toFixed(3)),
       'ms',
       'lower',
-      pick((x) => x.at1000 && Number(x.at1000.p50Ms.toFixed(3))),
+      pick((name) => latency.get(name) && Number(latency.get(name)!.p50Ms.toFixed(3))),
+      roundsNote('p50Ms'),
     ),
     result(
       'dhcp',
       'p99 latency at 1000 exch/s',
-      Number((ours.at1000?.p99Ms ?? NaN).toFixed(3)),
+      Number(oursLatency.p99Ms.toFixed(3)),
       'ms',
       'lower',
-      pick((x) => x.at1000 && Number(x.at1000.p99Ms.toFixed(3))),
+      pick((name) => latency.get(name) && Number(latency.get(name)!.p99Ms.toFixed(3))),
+      roundsNote('p99Ms'),
     ),
   ];
 }
