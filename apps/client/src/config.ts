@@ -133,6 +133,7 @@ Options (env BOOTPT_CLIENT_<NAME> with dashes as underscores, e.g. BOOTPT_CLIENT
   --group-min-missing F --group-min-bytes N   which files go by group (default 0.5 missing, 1 MiB)
   --group-blksize N --group-windowsize N --group-timeout-ms N --group-idle-ms N   TFTP tuning
   --no-report        do not POST the timeline     --log-level LEVEL   --seed N
+A value that starts with "-" (a base64url key can) needs the --flag=VALUE form: --trusted-key=-AbC...
 Result: one JSON object on stdout; logs (pino) on stderr. Exit 0 booted, 1 failed, 64 usage, 78 config.`;
 
 type Raw = Record<string, unknown>;
