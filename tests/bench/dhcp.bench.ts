@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasNetns, TestLan, type NetnsProcess } from '../lib/netns.js';
-import { debianFile, percentile, result, which, type BenchResult } from './lib.js';
+import { debianFile, median, percentile, result, which, type BenchResult } from './lib.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PEER_DIR = join(ROOT, '.data/bench/peers');
@@ -328,10 +328,6 @@ async function latencyRounds(
       printStep(run.server.name, step, `1000/s round ${round + 1}`);
     }
   }
-  const median = (xs: number[]) => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    return sorted[Math.floor((sorted.length - 1) / 2)]!;
-  };
   return new Map(
     [...byServer].map(([name, steps]) => [
       name,

@@ -284,18 +284,13 @@ export class TftpService implements Service {
   ): void {
     const { config } = this.options;
     const quirk = quirkFor(config.quirks, rinfo.address);
-    const group = request.options.some((o) => {
-      const name = o.name.toLowerCase();
-      return name === 'multicast' || name === 'sbroadcast';
-    });
-    const maxBlksize = Math.min(
-      group ? config.groupMaxBlksize : listener.maxBlksize,
-      quirk?.maxBlksize ?? Infinity,
-    );
+    const quirkMax = quirk?.maxBlksize ?? Infinity;
     const policy: TftpServerPolicy = {
       enabled: config.options,
       refuse: [...(quirk?.refuse ?? []), ...(config.omitZeroTsize && snapshot.size === 0 ? ['tsize'] : [])],
-      maxBlksize,
+      maxBlksize: Math.min(listener.maxBlksize, quirkMax),
+      groupMaxBlksize: Math.min(config.groupMaxBlksize, quirkMax),
+      maxWindowBytes: config.maxWindowBytes,
       maxWindowsize: config.maxWindowsize,
       fileSize: octet ? snapshot.size : null,
     };
@@ -309,15 +304,6 @@ export class TftpService implements Service {
       );
       const running = this.groups.get(key);
       if (running) negotiated = negotiateOptions(request, { ...policy, groupBlksize: running.blksize });
-    }
-    if (
-      negotiated.ok &&
-      negotiated.params.group === null &&
-      negotiated.params.windowsize > 1 &&
-      negotiated.params.windowsize * negotiated.params.blksize > config.maxWindowBytes
-    ) {
-      const maxWindowsize = Math.max(1, Math.floor(config.maxWindowBytes / negotiated.params.blksize));
-      negotiated = negotiateOptions(request, { ...policy, maxWindowsize });
     }
     if (!negotiated.ok) {
       snapshot.release();

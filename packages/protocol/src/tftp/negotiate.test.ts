@@ -170,6 +170,90 @@ describe('negotiateOptions', () => {
     ).toEqual([]);
   });
 
+  it('groupMaxBlksize caps group blocks; a request whose group is not granted keeps the unicast clamp', () => {
+    const policy = {
+      fileSize: 1_000_000,
+      maxBlksize: 1468,
+      groupMaxBlksize: 8192,
+      enabled: { multicast: true, sbroadcast: true },
+    };
+    const blksizeOf = (r: ReturnType<typeof negotiateOptions>) => (r.ok ? r.params.blksize : NaN);
+    const mc = negotiateOptions(
+      rrq([
+        ['blksize', '65464'],
+        ['multicast', ''],
+      ]),
+      policy,
+    );
+    expect(mc).toMatchObject({ ok: true, params: { group: 'multicast', blksize: 8192 } });
+    expect(mc.ok && mc.oack[0]).toEqual({ name: 'blksize', value: '8192' });
+    // blksize may come after the group option.
+    expect(
+      blksizeOf(
+        negotiateOptions(
+          rrq([
+            ['multicast', ''],
+            ['blksize', '4000'],
+          ]),
+          policy,
+        ),
+      ),
+    ).toBe(4000);
+    // sbroadcast: 4 below the group limit.
+    expect(
+      blksizeOf(
+        negotiateOptions(
+          rrq([
+            ['blksize', '65464'],
+            ['sbroadcast', '255.255.255.0'],
+          ]),
+          policy,
+        ),
+      ),
+    ).toBe(8188);
+    // Netascii gets no group, so the unicast clamp applies, not the group one.
+    const ascii = negotiateOptions(
+      rrq(
+        [
+          ['blksize', '65464'],
+          ['multicast', ''],
+        ],
+        'netascii',
+      ),
+      policy,
+    );
+    expect(ascii).toMatchObject({ ok: true, params: { group: null, blksize: 1468 } });
+    expect(ascii.ok && ascii.oack).toEqual([{ name: 'blksize', value: '1468' }]);
+    // A group dropped after the fact (a joiner that cannot use the running blksize) falls back the same way.
+    const dropped = negotiateOptions(
+      rrq([
+        ['blksize', '2000'],
+        ['multicast', ''],
+      ]),
+      { ...policy, groupBlksize: 4096 },
+    );
+    expect(dropped).toMatchObject({ ok: true, params: { group: null, blksize: 1468 } });
+  });
+
+  it('maxWindowBytes lowers a unicast windowsize so blksize × windowsize fits', () => {
+    const policy = { fileSize: 1_000_000, maxBlksize: 8192, maxWindowsize: 64, maxWindowBytes: 65536 };
+    const ask = (blksize: string, windowsize: string) =>
+      oack(
+        rrq([
+          ['blksize', blksize],
+          ['windowsize', windowsize],
+        ]),
+        policy,
+      );
+    expect(ask('8192', '32')).toEqual([
+      { name: 'blksize', value: '8192' },
+      { name: 'windowsize', value: '8' },
+    ]);
+    expect(ask('1468', '32')[1]).toEqual({ name: 'windowsize', value: '32' });
+    expect(ask('8192', '4')[1]).toEqual({ name: 'windowsize', value: '4' });
+    expect(oack(rrq([['windowsize', '300']]), policy)).toEqual([{ name: 'windowsize', value: '64' }]);
+  });
+
   it('sbroadcast clamps blksize 4 below maxBlksize (BDATA header), so blocks fit the MTU', () => {
     const policy = { fileSize: 100_000, maxBlksize: 1468, enabled: { sbroadcast: true, multicast: true } };
     const ask = (group: string, value: string) =>

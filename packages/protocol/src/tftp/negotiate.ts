@@ -13,8 +13,9 @@
  *   does not and would abort at the wrap, so it keeps getting unicast) and the last block is not a multiple
  *   of 65536 (SPEC §11); and only if the negotiated blksize can equal a running group's. Their OACK value is left empty here: the group machine
  *   (`group.ts`) fills in `addr,port,mc` / `port,sbid,master` per client. A BDATA header is 4 octets longer
- *   than DATA's, so an sbroadcast transfer's blksize is clamped 4 below `maxBlksize` (the path-MTU clamp
- *   for DATA): BDATA blocks then fit the same MTU unfragmented (SPEC §11).
+ *   than DATA's, so an sbroadcast transfer's blksize is clamped 4 below the group limit (`groupMaxBlksize`,
+ *   by default `maxBlksize`, the path-MTU clamp for DATA): BDATA blocks then fit the same MTU (SPEC §11).
+ * - Unicast windows: with `maxWindowBytes`, windowsize is lowered so blksize × windowsize stays within it.
  */
 import { TFTP_DEFAULT_BLKSIZE, TFTP_ERROR_CODES, TFTP_MAX_BLKSIZE, TFTP_MIN_BLKSIZE } from './packet.js';
 import type { TftpOption, TftpRequestPacket } from './packet.js';
@@ -40,6 +41,17 @@ export interface TftpServerPolicy {
   readonly invalidValues?: 'ignore' | 'reject';
   /** blksize of an already running group transfer of this file; joiners must use the same. */
   readonly groupBlksize?: number;
+  /**
+   * Upper bound for blksize when a group transfer is granted (members share one L2 segment, where IP
+   * fragments are reassembled). Default `maxBlksize`. A request whose group option is not granted gets
+   * `maxBlksize`.
+   */
+  readonly groupMaxBlksize?: number;
+  /**
+   * Unicast: payload octets one window may put in flight. A smaller windowsize is granted (RFC 7440 lets
+   * the server) when blksize × windowsize would exceed it. Default: no limit.
+   */
+  readonly maxWindowBytes?: number;
 }
 
 export interface NegotiatedParams {
@@ -182,19 +194,16 @@ export function negotiateOptions(request: TftpRequestPacket, policy: TftpServerP
     }
   }
 
+  const groupLimit = Math.min(policy.groupMaxBlksize ?? maxBlksize, TFTP_MAX_BLKSIZE);
+  if (group !== null && requestedBlksize !== null) blksize = Math.min(requestedBlksize, groupLimit);
   if (group === 'sbroadcast' && policy.groupBlksize === undefined) {
-    const limit = Math.max(TFTP_MIN_BLKSIZE, maxBlksize - BDATA_EXTRA_HEADER);
-    if (blksize > limit) {
-      blksize = limit;
-      const index = granted.findIndex((o) => o.name.toLowerCase() === TFTP_OPTION_NAMES.blksize);
-      granted[index] = { name: granted[index]!.name, value: String(blksize) };
-    }
+    blksize = Math.min(blksize, Math.max(TFTP_MIN_BLKSIZE, groupLimit - BDATA_EXTRA_HEADER));
   }
   if (group !== null) {
     const groupBlksize = policy.groupBlksize ?? blksize;
     const canMatch =
       groupBlksize === blksize ||
-      (requestedBlksize !== null && groupBlksize <= requestedBlksize && groupBlksize <= maxBlksize);
+      (requestedBlksize !== null && groupBlksize <= requestedBlksize && groupBlksize <= groupLimit);
     const blocks = Math.floor((policy.fileSize ?? 0) / groupBlksize) + 1;
     // Past 65,535 blocks the wire numbers roll over: members must say they unwrap them (`rollover 0`) and
     // need tsize to place them (SPEC §11), and a last block that is a multiple of 65536 would share wire
@@ -205,11 +214,27 @@ export function negotiateOptions(request: TftpRequestPacket, policy: TftpServerP
       granted.splice(index, 1);
       group = null;
       subnetMask = null;
-    } else if (groupBlksize !== blksize) {
+      // Unicast after all: back to the unicast clamp.
+      if (requestedBlksize !== null) blksize = Math.min(requestedBlksize, maxBlksize);
+    } else {
       blksize = groupBlksize;
-      const index = granted.findIndex((o) => o.name.toLowerCase() === TFTP_OPTION_NAMES.blksize);
-      granted[index] = { name: granted[index]!.name, value: String(blksize) };
     }
+  }
+  if (
+    group === null &&
+    policy.maxWindowBytes !== undefined &&
+    windowsize > 1 &&
+    windowsize * blksize > policy.maxWindowBytes
+  ) {
+    windowsize = Math.max(1, Math.floor(policy.maxWindowBytes / blksize));
+  }
+  // The loop granted the values asked for within the first clamps; write back what was settled since.
+  for (const [name, value] of [
+    [TFTP_OPTION_NAMES.blksize, blksize],
+    [TFTP_OPTION_NAMES.windowsize, windowsize],
+  ] as const) {
+    const index = granted.findIndex((o) => o.name.toLowerCase() === name);
+    if (index >= 0) granted[index] = { name: granted[index]!.name, value: String(value) };
   }
 
   return {
