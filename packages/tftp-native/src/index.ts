@@ -51,7 +51,26 @@ export interface TftpNativeApi {
     bufferB: Buffer,
     fill: (index: number, position: number, length: number) => boolean,
   ): boolean;
-  /** [acked, sent, retries, retransmissions, bytes, packets] of the lock-step phase. */
+  /**
+   * Starts the windowed (RFC 7440) data phase: blocks 1..windowsize go out now, each later window on the
+   * ACK that confirms a new block (from the block after it), with one sendmmsg(2). Each buffer must hold at
+   * least `windowsize` blocks. `gsoSegment`: blksize + 4 to send runs of blocks as UDP GSO messages (the
+   * segment must fit the path MTU), or 0. `fill` and the result as for `lockstep`.
+   */
+  window?(
+    handle: NativeTransfer,
+    blksize: number,
+    windowsize: number,
+    size: number,
+    timeoutMs: number,
+    maxTimeoutMs: number,
+    maxRetries: number,
+    gsoSegment: number,
+    bufferA: Buffer,
+    bufferB: Buffer,
+    fill: (index: number, position: number, length: number) => boolean,
+  ): boolean;
+  /** [acked, sent, retries, retransmissions, bytes, packets] of the data phase (lock-step or windowed). */
   counters(handle: NativeTransfer): [number, number, number, number, number, number];
   /** No more callbacks; the socket stays open (for a final ERROR). */
   stop(handle: NativeTransfer): void;

@@ -20,21 +20,43 @@
  * i.e. over the tail of block k-1, which lock-step has already had acknowledged, so a block is sent
  * straight from the buffer with one send(2). When the last block of one buffer goes out, the other one
  * is refilled with the blocks that follow, off the ACK -> DATA path.
+ *
+ * Windowed mode (RFC 7440, windowsize W > 1, `window()`): the same loop, machine hand-back and counters;
+ * a window is blocks acked+1 .. acked+W. An ACK maps to the newest block sent with its 16-bit number (as
+ * the machine's ackedBlock); one that confirms a new block n (the window end, or short of it: RFC 7440
+ * §4, the client lacks n+1) sends blocks n+1 .. n+W at once, with one sendmmsg(2). While a window is in
+ * flight the octets before a block still belong to the block before it, so each datagram is an iovec
+ * pair [header, data] (headers in a per-transfer array) instead of the overwrite trick. With `gsoSegment`
+ * (blksize + 4, when it fits the path MTU) consecutive blocks go as UDP GSO messages (UDP_SEGMENT cmsg,
+ * at most 64 segments / 65,507 octets each): one message per window at blksize 512 and 1468. A timeout
+ * resends the window from acked+1 (same backoff and retry limit as lock-step); a duplicate or stale ACK
+ * sends nothing. Each batch buffer holds at least W blocks, so a window spans at most two buffers and a
+ * buffer is refilled only when every block in it is acknowledged.
  */
+#define _GNU_SOURCE /* sendmmsg, struct mmsghdr */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/udp.h>
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
 
-enum { MODE_RELAY = 0, MODE_LOCKSTEP = 1, MODE_IDLE = 2 };
+enum { MODE_RELAY = 0, MODE_LOCKSTEP = 1, MODE_IDLE = 2, MODE_WINDOW = 3 };
 enum { END_PACKET = 1, END_TIMER = 2, END_FILL = 3, END_SOCKET = 4 };
 enum { MAX_DATAGRAM = 65536, MAX_READS_PER_WAKE = 64 };
+/* UDP GSO (Linux 4.18+): segments and payload octets of one message. */
+enum { GSO_MAX_SEGMENTS = 64, GSO_MAX_BYTES = 65507 };
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 
 typedef struct {
   unsigned char *data; /* headroom (4) + blocks */
@@ -76,6 +98,13 @@ typedef struct {
   int timer_active;
   batch_t batch[2];
   int cur; /* batch holding block `sent` */
+  /* windowed mode */
+  double windowsize;
+  size_t gso_segment;        /* blksize + 4 when UDP GSO is used, else 0 */
+  unsigned char *headers;    /* 4 octets per block of a window */
+  struct iovec *iov;         /* [header, data] per block */
+  struct mmsghdr *msgs;      /* one per datagram, or per GSO run */
+  unsigned char gso_cmsg[CMSG_SPACE(sizeof(uint16_t))];
 } transfer_t;
 
 static unsigned char recv_buffer[MAX_DATAGRAM];
@@ -95,8 +124,20 @@ static void delete_ref(napi_env env, napi_ref *ref) {
   *ref = NULL;
 }
 
+static void free_window(transfer_t *t) {
+  free(t->headers);
+  free(t->iov);
+  free(t->msgs);
+  t->headers = NULL;
+  t->iov = NULL;
+  t->msgs = NULL;
+}
+
 static void maybe_free(transfer_t *t) {
-  if (t->handles_open == 0 && t->finalized) free(t);
+  if (t->handles_open == 0 && t->finalized) {
+    free_window(t);
+    free(t);
+  }
 }
 
 static void on_handle_closed(uv_handle_t *handle) {
@@ -285,10 +326,12 @@ static void send_next(transfer_t *t) {
   }
 }
 
+static void send_window(transfer_t *t);
+
 static void on_timer(uv_timer_t *timer) {
   transfer_t *t = timer->data;
   t->timer_active = 0;
-  if (t->mode != MODE_LOCKSTEP) return;
+  if (t->mode != MODE_LOCKSTEP && t->mode != MODE_WINDOW) return;
   uint64_t now = uv_now(timer->loop);
   if (now < t->deadline) {
     t->timer_active = 1;
@@ -302,12 +345,166 @@ static void on_timer(uv_timer_t *timer) {
   }
   t->retries += 1;
   t->retransmissions += 1;
+  if (t->mode == MODE_WINDOW) {
+    send_window(t); /* from acked + 1, armed with the new backoff */
+    return;
+  }
   int err = send_block(t);
   if (err) {
     end_phase(t, END_SOCKET, err, NULL, 0);
     return;
   }
   arm(t, backoff(t, t->retries));
+}
+
+/* ---- windowed mode ---- */
+
+enum { BLOCK_OK = 0, BLOCK_FILL_FAILED = -1, BLOCK_STOPPED = -2 };
+
+static double block_length(const transfer_t *t, double block) {
+  return block < t->last_block ? t->blksize : t->size - (t->last_block - 1) * t->blksize;
+}
+
+/* A batch none of whose blocks is still unacknowledged (empty counts), the older one if both; -1 if none. */
+static int free_batch(const transfer_t *t) {
+  int target = -1;
+  for (int i = 0; i < 2; i++) {
+    const batch_t *b = &t->batch[i];
+    if (b->first > 0 && b->first + b->count - 1 > t->acked) continue;
+    if (target < 0 || b->first < t->batch[target].first) target = i;
+  }
+  return target;
+}
+
+/*
+ * The octets of `block`, loading them into a free batch when neither holds them. A batch holds at least a
+ * window, so a block past both batches only follows a batch whose start is already acknowledged: the
+ * other one is free.
+ */
+static int block_data(transfer_t *t, double block, unsigned char **data) {
+  for (int i = 0; i < 2; i++) {
+    batch_t *b = &t->batch[i];
+    if (holds(b, block)) {
+      *data = b->data + 4 + (size_t)((block - b->first) * t->blksize);
+      return BLOCK_OK;
+    }
+  }
+  int target = free_batch(t);
+  if (target < 0) return BLOCK_FILL_FAILED;
+  int failed = fill_batch(t, target, block) != 0;
+  if (t->mode != MODE_WINDOW) return BLOCK_STOPPED; /* JavaScript stopped or closed us meanwhile */
+  if (failed) return BLOCK_FILL_FAILED;
+  *data = t->batch[target].data + 4;
+  return BLOCK_OK;
+}
+
+/* Messages for the datagrams from index `from` of the window (`count` in all): GSO runs or one each. */
+static size_t build_messages(transfer_t *t, size_t from, size_t count) {
+  size_t per = 1;
+  if (t->gso_segment) {
+    per = GSO_MAX_BYTES / t->gso_segment;
+    if (per > GSO_MAX_SEGMENTS) per = GSO_MAX_SEGMENTS;
+  }
+  size_t m = 0;
+  for (size_t i = from; i < count; i += per, m++) {
+    size_t run = count - i < per ? count - i : per;
+    struct msghdr *h = &t->msgs[m].msg_hdr;
+    memset(h, 0, sizeof *h);
+    h->msg_iov = &t->iov[2 * i];
+    h->msg_iovlen = 2 * run;
+    if (run > 1) {
+      h->msg_control = t->gso_cmsg;
+      h->msg_controllen = sizeof t->gso_cmsg;
+    }
+  }
+  return m;
+}
+
+/* sendmmsg(2) of `m` messages; 0 (a datagram the kernel cannot queue counts as lost), or an errno. */
+static int send_messages(transfer_t *t, size_t m, size_t *done) {
+  *done = 0;
+  while (*done < m) {
+    int n = sendmmsg(t->fd, t->msgs + *done, (unsigned)(m - *done), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return 0;
+      return errno;
+    }
+    *done += (size_t)n;
+  }
+  return 0;
+}
+
+/* Sends blocks acked+1 .. acked+W (at most the last) and re-arms the timer for the current retry count. */
+static void send_window(transfer_t *t) {
+  double first = t->acked + 1;
+  double last = t->acked + t->windowsize;
+  if (last > t->last_block) last = t->last_block;
+  size_t count = 0;
+  for (double block = first; block <= last; block++, count++) {
+    unsigned char *data;
+    int status = block_data(t, block, &data);
+    if (status == BLOCK_STOPPED) return;
+    if (status != BLOCK_OK) {
+      end_phase(t, END_FILL, 0, NULL, 0);
+      return;
+    }
+    size_t length = (size_t)block_length(t, block);
+    unsigned char *header = t->headers + 4 * count;
+    uint32_t wire = (uint32_t)((uint64_t)block & 0xffff);
+    header[0] = 0;
+    header[1] = 3;
+    header[2] = (unsigned char)(wire >> 8);
+    header[3] = (unsigned char)(wire & 0xff);
+    t->iov[2 * count] = (struct iovec){.iov_base = header, .iov_len = 4};
+    t->iov[2 * count + 1] = (struct iovec){.iov_base = data, .iov_len = length};
+    t->bytes += (double)(length + 4);
+  }
+  t->packets += (double)count;
+  t->sent = last;
+  size_t done;
+  size_t m = build_messages(t, 0, count);
+  int err = send_messages(t, m, &done);
+  if ((err == EIO || err == EINVAL) && t->gso_segment) {
+    /* The kernel refuses GSO here (no checksum offload on the route, ...): datagrams one by one from now. */
+    size_t per = GSO_MAX_BYTES / t->gso_segment;
+    if (per > GSO_MAX_SEGMENTS) per = GSO_MAX_SEGMENTS;
+    t->gso_segment = 0;
+    err = send_messages(t, build_messages(t, done * per, count), &done);
+  }
+  if (err) {
+    end_phase(t, END_SOCKET, err, NULL, 0);
+    return;
+  }
+  arm(t, backoff(t, t->retries));
+  /* Off the ACK -> DATA path: load what the next window needs when a batch is free for it. */
+  if (last >= t->last_block) return;
+  double need = last + t->windowsize;
+  if (need > t->last_block) need = t->last_block;
+  for (int i = 0; i < 2; i++)
+    if (holds(&t->batch[i], need)) return;
+  int cur = holds(&t->batch[0], last) ? 0 : 1;
+  int target = free_batch(t);
+  if (target < 0 || target == cur) return; /* loaded on demand once the other batch is acknowledged */
+  const batch_t *b = &t->batch[cur];
+  if (fill_batch(t, target, b->first + b->count) != 0 && t->mode == MODE_WINDOW)
+    end_phase(t, END_FILL, 0, NULL, 0);
+}
+
+/* An ACK in windowed mode: 0 to read on (duplicate or stale, ignored), 1 when handled. */
+static int window_ack(transfer_t *t, const unsigned char *packet) {
+  uint32_t wire = ((uint32_t)packet[2] << 8) | packet[3];
+  uint32_t behind = ((uint32_t)((uint64_t)t->sent & 0xffff) - wire) & 0xffff;
+  double block = t->sent - (double)behind; /* the newest block sent with this number */
+  if (block <= t->acked) return 0;
+  if (block >= t->last_block) {
+    end_phase(t, END_PACKET, 0, packet, 4); /* final ACK: the machine completes */
+    return 1;
+  }
+  t->acked = block;
+  t->retries = 0;
+  send_window(t);
+  return 1;
 }
 
 static void relay(transfer_t *t, const unsigned char *packet, size_t length) {
@@ -328,7 +525,7 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     end_phase(t, END_SOCKET, -status, NULL, 0);
     return;
   }
-  for (int i = 0; i < MAX_READS_PER_WAKE && (t->mode == MODE_LOCKSTEP || t->mode == MODE_RELAY); i++) {
+  for (int i = 0; i < MAX_READS_PER_WAKE && t->mode != MODE_IDLE; i++) {
     ssize_t n = recv(t->fd, recv_buffer, sizeof recv_buffer, 0);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
@@ -338,6 +535,10 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     }
     if (t->mode == MODE_RELAY) {
       relay(t, recv_buffer, (size_t)n);
+      continue;
+    }
+    if (t->mode == MODE_WINDOW && n == 4 && recv_buffer[0] == 0 && recv_buffer[1] == 4) {
+      if (window_ack(t, recv_buffer)) return; /* the window is out: as lock-step, don't read on */
       continue;
     }
     if (n == 4 && recv_buffer[0] == 0 && recv_buffer[1] == 4) {
@@ -481,6 +682,40 @@ static int batch_from(napi_env env, napi_value value, batch_t *b, double blksize
   return napi_create_reference(env, value, 1, &b->ref) == napi_ok ? 0 : -1;
 }
 
+/* The data-phase parameters and buffers shared by lockstep() and window(): argv = [blksize, size,
+   timeoutMs, maxTimeoutMs, maxRetries, bufferA, bufferB, fill]. NULL with a pending exception. */
+static const char *setup_data(napi_env env, transfer_t *t, napi_value *argv) {
+  if (t->mode != MODE_RELAY || t->closing) return "transfer not in relay mode";
+  double values[5];
+  for (int i = 0; i < 5; i++)
+    if (napi_get_value_double(env, argv[i], &values[i]) != napi_ok) return "numbers expected";
+  t->blksize = values[0];
+  t->size = values[1];
+  t->timeout_ms = values[2];
+  t->max_timeout_ms = values[3];
+  t->max_retries = values[4];
+  if (t->blksize < 8 || t->blksize > 65464 || t->size < 0 || t->timeout_ms < 1) return "bad parameters";
+  t->last_block = (double)((uint64_t)(t->size / t->blksize)) + 1;
+  for (int i = 0; i < 2; i++) delete_ref(env, &t->batch[i].ref);
+  delete_ref(env, &t->fill);
+  if (batch_from(env, argv[5], &t->batch[0], t->blksize) || batch_from(env, argv[6], &t->batch[1], t->blksize) ||
+      napi_create_reference(env, argv[7], 1, &t->fill) != napi_ok)
+    return "bad buffers";
+  t->acked = 0;
+  t->sent = 0;
+  t->retries = 0;
+  return NULL;
+}
+
+/* Loads blocks 1.. into batch 0 in `mode`; false (and the poll stopped: nothing sent) when that fails. */
+static bool start_data(transfer_t *t, int mode) {
+  t->mode = mode;
+  if (fill_batch(t, 0, 1) == 0) return true;
+  t->mode = MODE_IDLE;
+  uv_poll_stop(&t->poll);
+  return false;
+}
+
 /*
  * lockstep(handle, blksize, size, timeoutMs, maxTimeoutMs, maxRetries, bufferA, bufferB, fill)
  * Starts the data phase after block 0 (DATA 1 goes out now). fill(index, position, length) loads file
@@ -494,35 +729,70 @@ static napi_value js_lockstep(napi_env env, napi_callback_info info) {
     return throw_error(env, "lockstep: 9 arguments expected");
   transfer_t *t = unwrap(env, argv[0]);
   if (!t) return NULL;
-  if (t->mode != MODE_RELAY || t->closing) return throw_error(env, "lockstep: transfer not in relay mode");
-  double values[5];
-  for (int i = 0; i < 5; i++)
-    if (napi_get_value_double(env, argv[1 + i], &values[i]) != napi_ok)
-      return throw_error(env, "lockstep: numbers expected");
-  t->blksize = values[0];
-  t->size = values[1];
-  t->timeout_ms = values[2];
-  t->max_timeout_ms = values[3];
-  t->max_retries = values[4];
-  if (t->blksize < 8 || t->blksize > 65464 || t->size < 0 || t->timeout_ms < 1)
-    return throw_error(env, "lockstep: bad parameters");
-  t->last_block = (double)((uint64_t)(t->size / t->blksize)) + 1;
-  if (batch_from(env, argv[6], &t->batch[0], t->blksize) || batch_from(env, argv[7], &t->batch[1], t->blksize) ||
-      napi_create_reference(env, argv[8], 1, &t->fill) != napi_ok)
-    return throw_error(env, "lockstep: bad buffers");
-  t->acked = 0;
-  t->sent = 0;
-  t->retries = 0;
-  t->cur = 1;
-  t->mode = MODE_LOCKSTEP;
-  bool ok = true;
-  if (fill_batch(t, 0, 1) != 0) {
-    t->mode = MODE_IDLE;
-    uv_poll_stop(&t->poll);
-    ok = false;
-  } else {
-    send_next(t); /* may end the phase (socket error): JS learns it through onEnd */
+  const char *problem = setup_data(env, t, argv + 1);
+  if (problem) {
+    char message[64];
+    snprintf(message, sizeof message, "lockstep: %s", problem);
+    return throw_error(env, message);
   }
+  t->cur = 1;
+  bool ok = start_data(t, MODE_LOCKSTEP);
+  if (ok) send_next(t); /* may end the phase (socket error): JS learns it through onEnd */
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
+/*
+ * window(handle, blksize, windowsize, size, timeoutMs, maxTimeoutMs, maxRetries, gsoSegment, bufferA,
+ *        bufferB, fill)
+ * Starts the windowed data phase after block 0 (the first window goes out now). Each buffer must hold at
+ * least `windowsize` blocks. gsoSegment: blksize + 4 to send runs of blocks as UDP GSO messages (the
+ * segment must fit the path MTU unfragmented), or 0. fill and the result as for lockstep().
+ */
+static napi_value js_window(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11], data_argv[8], result;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 11)
+    return throw_error(env, "window: 11 arguments expected");
+  transfer_t *t = unwrap(env, argv[0]);
+  if (!t) return NULL;
+  double windowsize, gso;
+  if (napi_get_value_double(env, argv[2], &windowsize) != napi_ok ||
+      napi_get_value_double(env, argv[7], &gso) != napi_ok)
+    return throw_error(env, "window: numbers expected");
+  /* blksize, size, timeoutMs, maxTimeoutMs, maxRetries, bufferA, bufferB, fill */
+  napi_value picked[8] = {argv[1], argv[3], argv[4], argv[5], argv[6], argv[8], argv[9], argv[10]};
+  memcpy(data_argv, picked, sizeof picked);
+  const char *problem = setup_data(env, t, data_argv);
+  if (!problem && (windowsize < 1 || windowsize > 65535 || windowsize != (double)(uint32_t)windowsize))
+    problem = "bad windowsize";
+  if (!problem && gso != 0 && gso != t->blksize + 4) problem = "bad gsoSegment";
+  if (!problem && (t->batch[0].capacity < windowsize || t->batch[1].capacity < windowsize))
+    problem = "a buffer must hold a window";
+  if (!problem) {
+    size_t w = (size_t)windowsize;
+    free_window(t);
+    t->headers = malloc(4 * w);
+    t->iov = malloc(2 * w * sizeof *t->iov);
+    t->msgs = malloc(w * sizeof *t->msgs);
+    if (!t->headers || !t->iov || !t->msgs) problem = "out of memory";
+  }
+  if (problem) {
+    char message[64];
+    snprintf(message, sizeof message, "window: %s", problem);
+    return throw_error(env, message);
+  }
+  t->windowsize = windowsize;
+  t->gso_segment = (size_t)gso;
+  memset(t->gso_cmsg, 0, sizeof t->gso_cmsg);
+  struct cmsghdr *c = (struct cmsghdr *)t->gso_cmsg;
+  c->cmsg_level = SOL_UDP;
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+  uint16_t segment = (uint16_t)t->gso_segment;
+  memcpy(CMSG_DATA(c), &segment, sizeof segment);
+  bool ok = start_data(t, MODE_WINDOW);
+  if (ok) send_window(t); /* may end the phase (socket error): JS learns it through onEnd */
   napi_get_boolean(env, ok, &result);
   return result;
 }
@@ -564,6 +834,7 @@ NAPI_MODULE_INIT() {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lockstep", NULL, js_lockstep, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"window", NULL, js_window, NULL, NULL, NULL, napi_enumerable, NULL},
       {"counters", NULL, js_counters, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stop", NULL, js_stop, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -11,7 +11,7 @@ import { DATA_PATHS, metricValue, pseudoRandom, sha256, sha256File, startTftpSer
  * Real TFTP clients (tftp-hpa, curl, busybox, atftp) against the agent's TFTP service in a namespace LAN:
  * boundary sizes around each client's blksize, block-number rollover, the root jail's refusals, and
  * completion under 10% random packet loss (nftables in both namespaces). Everything runs on both data
- * paths (native lock-step add-on, pure JS); tftp-hpa, curl and busybox transfer in lock-step.
+ * paths (native add-on, pure JS); tftp-hpa, curl and busybox transfer in lock-step, atftp in windows.
  */
 
 const missing = ['tftp', 'curl', 'busybox', 'atftp', 'nft'].filter(
@@ -216,7 +216,7 @@ describe.skipIf(skip !== '').each(DATA_PATHS)(
           // the OACK — about one run in ten at 10% loss. With windows it also sends the ACK of a window it
           // completed only once ("sending extra ACK for <block: n>"); when that ACK is lost it ignores
           // every retransmitted window (the server's retries, rightly, resend the unacknowledged window)
-          // until the server gives up (seen once in ~8 runs, on either data path: windows are JS on both).
+          // until the server gives up (seen once in ~8 runs, on either data path).
           // Those are the client's fragilities, so it gets up to three attempts; any other failure, or
           // three in a row, fails the test.
           const clientBug = /unexpected OACK|sending extra ACK for <block: \d+>/;
@@ -249,12 +249,10 @@ describe.skipIf(skip !== '').each(DATA_PATHS)(
         metricValue(text, 'bootpt_agent_tftp_retransmissions_total', { mode: 'unicast' }),
       ).toBeGreaterThan(0);
       expect(metricValue(text, 'bootpt_agent_tftp_active_transfers')).toBe(0);
-      // Lock-step clients (tftp-hpa, curl, busybox) went native on the native path; windowed atftp never did.
+      // Every transfer (lock-step and windowed atftp) took the path under test.
       const other = path === 'native' ? 'js' : 'native';
       expect(metricValue(text, 'bootpt_agent_tftp_unicast_transfers_total', { path })).toBeGreaterThan(15);
-      const others = metricValue(text, 'bootpt_agent_tftp_unicast_transfers_total', { path: other });
-      if (path === 'js') expect(others).toBe(0);
-      else expect(others).toBeGreaterThan(0);
+      expect(metricValue(text, 'bootpt_agent_tftp_unicast_transfers_total', { path: other })).toBe(0);
       expect(
         metricValue(text, 'bootpt_agent_tftp_requests_total', { result: 'dot_component' }),
       ).toBeGreaterThan(0);

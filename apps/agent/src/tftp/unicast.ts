@@ -24,17 +24,18 @@ import { SnapshotChangedError } from '../store/file-snapshot.js';
  * Timer: one `setTimeout` per transfer, re-armed lazily — the machine moves its deadline on every window,
  * and a timer that fires early just re-arms for the remainder, so a fast transfer creates few timers.
  *
- * Native lock-step (optional, `tftp.nativeFastPath`): with the `@bootpt/tftp-native` add-on loaded and
- * windowsize 1, the socket is the add-on's instead of a dgram socket. Option negotiation runs here as
- * usual (every datagram is relayed to `onMessage`); at ACK 0 (or at once without an OACK) the add-on
- * takes over the DATA phase on the libuv loop. It hands back anything it does not handle (final ACK,
+ * Native DATA phase (optional, `tftp.nativeFastPath`): with the `@bootpt/tftp-native` add-on loaded, the
+ * socket is the add-on's instead of a dgram socket. Option negotiation runs here as usual (every datagram
+ * is relayed to `onMessage`); at ACK 0 (or at once without an OACK) the add-on takes over the DATA phase
+ * on the libuv loop: lock-step for windowsize 1, windows (RFC 7440, one sendmmsg per window, UDP GSO when
+ * a block fits the MTU) otherwise. It hands back anything it does not handle (final ACK,
  * ERROR, malformed or unexpected datagrams, retries exhausted, a failed read) with its counters; the
  * transfer then rebuilds the machine's state and runs the machine on that event, so outcomes, error
  * replies, logs and byte counts are the machine's. Every such event ends the transfer.
  */
 export type DataPath = 'native' | 'js';
 
-/** The add-on to use for lock-step transfers, per `tftp.nativeFastPath`; throws for `required` without it. */
+/** The add-on to use for the DATA phase, per `tftp.nativeFastPath`; throws for `required` without it. */
 export function selectNativeFastPath(
   mode: 'auto' | 'off' | 'required',
   loader: () => NativeLoad = loadTftpNative,
@@ -60,7 +61,7 @@ export interface UnicastOptions {
   readonly tally: SendTally;
   readonly onDone: (outcome: string, bytes: number, error?: { code: number; message: string }) => void;
   readonly onLog?: (level: 'debug' | 'info' | 'warn', message: string, fields?: object) => void;
-  /** The lock-step add-on (used when windowsize is 1). */
+  /** The DATA-phase add-on (windowed transfers too when it has `window`, i.e. a current build). */
   readonly native?: TftpNativeApi;
 }
 
@@ -84,7 +85,7 @@ export class UnicastTransfer {
   /** Blocks presentNext..presentLast went out on the ACK fast path; the machine's sends of them are skipped. */
   private presentNext = 1;
   private presentLast = 0;
-  /** Native transport (instead of `socket`) and whether its lock-step phase is running. */
+  /** Native transport (instead of `socket`) and whether its DATA phase is running. */
   private nativeHandle: NativeTransfer | undefined;
   private nativeRunning = false;
   private fillError: unknown;
@@ -92,7 +93,9 @@ export class UnicastTransfer {
   readonly path: DataPath;
 
   constructor(private readonly options: UnicastOptions) {
-    this.path = options.native && options.machine.windowsize === 1 ? 'native' : 'js';
+    const native = options.native;
+    this.path =
+      native && (options.machine.windowsize === 1 || typeof native.window === 'function') ? 'native' : 'js';
     this.reader = new BlockReader(
       options.snapshot,
       options.machine.blksize,
@@ -140,18 +143,19 @@ export class UnicastTransfer {
       this.finish('error', 0, { code: 0, message: `socket error: ${(err as Error).message}` });
       return;
     }
-    if (this.options.machine.oack.length === 0) this.startLockstep(api, this.nativeHandle);
+    if (this.options.machine.oack.length === 0) this.startDataPhase(api, this.nativeHandle);
     else this.run(() => createServerRead(this.config, performance.now()));
   }
 
-  /** Hands the DATA phase to the add-on: DATA 1 goes out from there. */
-  private startLockstep(api: TftpNativeApi, handle: NativeTransfer): void {
+  /** Hands the DATA phase to the add-on: DATA 1 (the first window) goes out from there. */
+  private startDataPhase(api: TftpNativeApi, handle: NativeTransfer): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
-    const { blksize, retry } = this.options.machine;
+    const { blksize, windowsize, retry } = this.options.machine;
     const { snapshot } = this.options;
-    const slots = Math.max(1, Math.floor(batchBytes(this.options.machine) / blksize));
+    // A window spans at most two batches when each holds one (the add-on refuses less).
+    const slots = Math.max(windowsize, Math.floor(batchBytes(this.options.machine) / blksize));
     const buffers = [
       Buffer.allocUnsafeSlow(4 + slots * blksize),
       Buffer.allocUnsafeSlow(4 + slots * blksize),
@@ -167,22 +171,32 @@ export class UnicastTransfer {
     };
     this.nativeRunning = true;
     const [a, b] = buffers as [Buffer, Buffer];
-    const ok = api.lockstep(
-      handle,
-      blksize,
-      snapshot.size,
-      retry.timeoutMs,
-      retry.maxTimeoutMs,
-      retry.maxRetries,
-      a,
-      b,
-      fill,
-    );
+    const { timeoutMs, maxTimeoutMs, maxRetries } = retry;
+    let ok: boolean;
+    if (windowsize === 1) {
+      ok = api.lockstep(handle, blksize, snapshot.size, timeoutMs, maxTimeoutMs, maxRetries, a, b, fill);
+    } else {
+      // IPv4 (20) + UDP (8) headers: a GSO segment must not need IP fragmentation.
+      const gso = blksize + 4 + 28 <= this.options.mtu ? blksize + 4 : 0;
+      ok = api.window!(
+        handle,
+        blksize,
+        windowsize,
+        snapshot.size,
+        timeoutMs,
+        maxTimeoutMs,
+        maxRetries,
+        gso,
+        a,
+        b,
+        fill,
+      );
+    }
     if (!ok) this.onNativeEnd(NATIVE_END.fill, 0, undefined);
   }
 
   /**
-   * The add-on's lock-step phase ended: fold its counters into the tally and the machine's state (as if
+   * The add-on's DATA phase ended: fold its counters into the tally and the machine's state (as if
    * the machine had sent those blocks), then let the machine handle the event that ended it.
    */
   private onNativeEnd(reason: number, errno: number, packet: Buffer | undefined): void {
@@ -205,7 +219,7 @@ export class UnicastTransfer {
     if (!this.finished) this.fail('internal error: transfer still running after the native phase');
   }
 
-  /** Stops the add-on's lock-step phase and rebuilds the machine's state from its counters. */
+  /** Stops the add-on's DATA phase and rebuilds the machine's state from its counters. */
   private takeBack(): void {
     const api = this.options.native!;
     const handle = this.nativeHandle!;
@@ -263,7 +277,7 @@ export class UnicastTransfer {
     }
     const packet = decoded.value;
     if (this.nativeHandle && state.phase === 'oack' && packet.opcode === 'ACK' && packet.block === 0) {
-      this.startLockstep(this.options.native!, this.nativeHandle);
+      this.startDataPhase(this.options.native!, this.nativeHandle);
       return;
     }
     // Sorcerer's Apprentice guard, kept here as well as in the machine: an ACK that confirms nothing new
