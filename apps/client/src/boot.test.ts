@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { indexLayer, seededRandom, type Digest, type LayerAssembly } from '@bootpt/protocol';
 import { assembleOutputs, locateImageChunks, type ChunkSources } from './boot.js';
 import { ClientCache } from './cache.js';
+import { ChunkChecker } from './chunk-checker.js';
 
 const SMALL = { minSize: 256, avgSize: 1024, maxSize: 4096 };
 const OLD: Digest = 'a'.repeat(64);
@@ -34,9 +35,13 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
  * checked once, those read from the held image as they are copied (damage is found and located without
  * a whole-layer hash), fresh ones not again.
  */
-describe('assembleOutputs (update from a held image)', () => {
+describe.each([
+  ['read and hashed on the main thread', false],
+  ['read and hashed by the chunk checker worker', true],
+])('assembleOutputs (update from a held image), kept chunks %s', (_, withChecker) => {
   let dir: string;
   let cache: ClientCache;
+  let checker: ChunkChecker | null = null;
   // The held release: 48 KiB; the new one keeps its first 32 KiB and adds 16 new.
   const old = bytes(48 * 1024, 7);
   const next = new Uint8Array([...old.subarray(0, 32 * 1024), ...bytes(16 * 1024, 8)]);
@@ -50,8 +55,11 @@ describe('assembleOutputs (update from a held image)', () => {
     const tmp = cache.tmpPath();
     await writeFile(tmp, old);
     await cache.commitImage(tmp, OLD, 'initramfs');
+    // Small buffers, so an image spans several of them and runs wait for their checks before a write.
+    checker = withChecker ? new ChunkChecker(8 * 1024) : null;
   });
   afterEach(async () => {
+    await checker?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -69,7 +77,7 @@ describe('assembleOutputs (update from a held image)', () => {
     const s = sources();
     expect(s.located.size).toBeGreaterThan(5);
     expect(s.fresh.size).toBeGreaterThan(3);
-    const out = await assembleOutputs(cache, NEW, [newLayer], join(dir, 'out'), s);
+    const out = await assembleOutputs(cache, NEW, [newLayer], join(dir, 'out'), s, checker);
     expect(out.missing).toEqual([]);
     expect(sha(await readFile(join(dir, 'out', 'initramfs')))).toBe(newLayer.digest);
     expect(cache.repaired.chunks).toBe(0);
@@ -85,14 +93,14 @@ describe('assembleOutputs (update from a held image)', () => {
     b[0]! ^= 0x10;
     await fh.write(b, 0, 1, at.offset + 100);
     await fh.close();
-    const out = await assembleOutputs(cache, NEW, [newLayer], join(dir, 'out'), s);
+    const out = await assembleOutputs(cache, NEW, [newLayer], join(dir, 'out'), s, checker);
     expect(out.missing).toEqual([victim.digest]);
     expect(out.files).toEqual({});
     expect(s.damaged.has(victim.digest)).toBe(true);
     expect(cache.repaired.chunks).toBe(1);
     // The caller refetches it (here: the right bytes, fresh) and the image is then complete and right.
     s.fresh.set(victim.digest, next.subarray(victim.offset, victim.offset + victim.length));
-    const again = await assembleOutputs(cache, NEW, [newLayer], join(dir, 'out'), s);
+    const again = await assembleOutputs(cache, NEW, [newLayer], join(dir, 'out'), s, checker);
     expect(again.missing).toEqual([]);
     expect(sha(await readFile(join(dir, 'out', 'initramfs')))).toBe(newLayer.digest);
   });
@@ -101,7 +109,7 @@ describe('assembleOutputs (update from a held image)', () => {
     const s = sources();
     const path = s.located.values().next().value!.path;
     await writeFile(path, old.subarray(0, 20 * 1024));
-    const out = await assembleOutputs(cache, NEW, [newLayer], join(dir, 'out'), s);
+    const out = await assembleOutputs(cache, NEW, [newLayer], join(dir, 'out'), s, checker);
     const lost = newLayer.chunks.filter((c) => s.located.has(c.digest) && c.offset + c.length > 20 * 1024);
     expect(lost.length).toBeGreaterThan(0);
     expect(new Set(out.missing)).toEqual(new Set(lost.map((c) => c.digest)));
@@ -116,7 +124,7 @@ describe('assembleOutputs (update from a held image)', () => {
     const bad = Uint8Array.from(good);
     bad[0]! ^= 0xff;
     await cache.putChunk(digest, bad);
-    const out = await assembleOutputs(cache, NEW, [newLayer], join(dir, 'out'), s);
+    const out = await assembleOutputs(cache, NEW, [newLayer], join(dir, 'out'), s, checker);
     expect(out.missing).toEqual([digest]);
     expect((await cache.chunkDigests()).has(digest)).toBe(false);
     expect(cache.repaired.chunks).toBe(1);

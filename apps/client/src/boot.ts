@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { BootFileName, ChunkRef, Digest, LayerAssembly, Manifest } from '@bootpt/protocol';
 import { bootFileName, LayerVerifier } from '@bootpt/protocol';
 import type { ClientCache } from './cache.js';
+import type { ChunkChecker } from './chunk-checker.js';
 import { ClientError } from './errors.js';
 
 /**
@@ -21,7 +22,8 @@ import { ClientError } from './errors.js';
  */
 
 /** Assembly staging buffers (two): reads from old images land here; each is written in one call. */
-const BLOCK = 8 * 1024 * 1024;
+export const STAGE_BYTES = 8 * 1024 * 1024;
+const BLOCK = STAGE_BYTES;
 
 export interface AssemblyOutcome {
   /** Chunks that were missing or failed verification on read (removed from the cache or marked damaged). */
@@ -124,13 +126,20 @@ class Readers {
  * pool), the other fills and is hashed, so writing overlaps reading, hashing and the arrival of chunks.
  */
 class ImageWriter {
-  private readonly stages = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
+  private readonly stages: readonly Buffer[];
   private readonly writing: (Promise<void> | null)[] = [null, null];
+  /** Runs being read and checked by the checker into each buffer: done before the buffer is written. */
+  private readonly checking: Promise<unknown>[][] = [[], []];
   private current = 0;
   private pos = 0;
   private offset = 0;
 
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fd: number,
+    private readonly checker: ChunkChecker | null = null,
+  ) {
+    this.stages = checker ? checker.stages : [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
+  }
 
   private get stage(): Buffer {
     return this.stages[this.current]!;
@@ -139,6 +148,11 @@ class ImageWriter {
   /** Hands the filled part of the current buffer to the thread pool and switches buffers. */
   private async rotate(): Promise<void> {
     if (this.pos === 0) return;
+    const checks = this.checking[this.current]!;
+    if (checks.length > 0) {
+      await Promise.all(checks);
+      checks.length = 0;
+    }
     const buf = this.stage;
     const length = this.pos;
     const at = this.offset;
@@ -168,10 +182,58 @@ class ImageWriter {
   }
 
   /**
-   * Reads `chunks` (back to back in `fd` from `offset`) straight into the staging buffers, hashing each
-   * against its digest on the way. Returns the chunks that do not verify (all from a short read on).
+   * Places `chunks` (back to back in `fd` from `offset`) in the image, each checked against its digest:
+   * with a checker, read and hashed by its worker while this goes on (`bad` settles when they are);
+   * without one, read and hashed here. `bad` lists the chunks that do not verify (all from a short read on).
    */
-  async copyChecked(fd: number, offset: number, chunks: readonly ChunkRef[]): Promise<ChunkRef[]> {
+  async copyChecked(
+    fd: number,
+    offset: number,
+    chunks: readonly ChunkRef[],
+  ): Promise<{ bad: Promise<ChunkRef[]> }> {
+    const checker = this.checker?.usable ? this.checker : null;
+    if (!checker) return { bad: Promise.resolve(await this.copyHere(fd, offset, chunks)) };
+    const runs: Promise<ChunkRef[]>[] = [];
+    let i = 0;
+    while (i < chunks.length) {
+      if (chunks[i]!.length > this.stage.length) {
+        runs.push(Promise.resolve(await this.copyHere(fd, offset, [chunks[i]!])));
+        offset += chunks[i]!.length;
+        i++;
+        continue;
+      }
+      if (this.stage.length - this.pos < chunks[i]!.length) await this.rotate();
+      const lengths: number[] = [];
+      const digests: string[] = [];
+      let length = 0;
+      const first = i;
+      while (i < chunks.length && length + chunks[i]!.length <= this.stage.length - this.pos) {
+        lengths.push(chunks[i]!.length);
+        digests.push(chunks[i]!.digest);
+        length += chunks[i]!.length;
+        i++;
+      }
+      const run = checker
+        .check(fd, offset, this.current, this.pos, lengths, digests)
+        .then((bad) => bad.map((k) => chunks[first + k]!));
+      this.checking[this.current]!.push(run);
+      runs.push(run);
+      this.pos += length;
+      offset += length;
+    }
+    return { bad: Promise.all(runs).then((lists) => lists.flat()) };
+  }
+
+  /** Waits for every read and check still out (before the files they read are closed). */
+  async settle(): Promise<void> {
+    for (const checks of this.checking) await Promise.all(checks);
+  }
+
+  /**
+   * `copyChecked` on this thread: reads `chunks` straight into the staging buffers, hashing each against
+   * its digest on the way. Returns the chunks that do not verify (all from a short read on).
+   */
+  private async copyHere(fd: number, offset: number, chunks: readonly ChunkRef[]): Promise<ChunkRef[]> {
     const bad: ChunkRef[] = [];
     let i = 0;
     while (i < chunks.length) {
@@ -246,17 +308,15 @@ async function streamLayer(
   const lose = (digest: Digest) => {
     if (!missing.includes(digest)) missing.push(digest);
   };
-  // A run of chunks contiguous in one image file, read when the run breaks.
+  // A run of chunks contiguous in one image file, read when the run breaks; its verdict may come later
+  // (checked off this thread), and every verdict is in before the layer is done.
   let run: { fd: number; offset: number; end: number; chunks: ChunkRef[] } | null = null;
+  const verdicts: Promise<ChunkRef[]>[] = [];
   const readRun = async () => {
     if (!run) return;
     const { fd, offset, chunks } = run;
     run = null;
-    for (const chunk of await out.copyChecked(fd, offset, chunks)) {
-      if (!sources.damaged.has(chunk.digest)) cache.repaired.chunks++;
-      sources.damaged.add(chunk.digest);
-      lose(chunk.digest);
-    }
+    verdicts.push((await out.copyChecked(fd, offset, chunks)).bad);
   };
   for (const chunk of layer.chunks) {
     let fresh = sources.fresh.get(chunk.digest);
@@ -294,6 +354,13 @@ async function streamLayer(
     else lose(chunk.digest);
   }
   await readRun();
+  for (const bad of await Promise.all(verdicts)) {
+    for (const chunk of bad) {
+      if (!sources.damaged.has(chunk.digest)) cache.repaired.chunks++;
+      sources.damaged.add(chunk.digest);
+      lose(chunk.digest);
+    }
+  }
   return missing;
 }
 
@@ -352,6 +419,7 @@ export async function assembleOutputs(
   layers: readonly LayerAssembly[],
   outputDir: string,
   sources: ChunkSources,
+  checker: ChunkChecker | null = null,
 ): Promise<AssemblyOutcome> {
   await mkdir(outputDir, { recursive: true });
   const missing: Digest[] = [];
@@ -374,8 +442,8 @@ export async function assembleOutputs(
       const tmp = cache.tmpPath();
       const fd = openSync(tmp, 'w');
       let complete = true;
+      const out = new ImageWriter(fd, checker);
       try {
-        const out = new ImageWriter(fd);
         for (const layer of group) {
           const lost = await streamLayer(cache, layer, sources, readers, out);
           for (const d of lost) if (!missing.includes(d)) missing.push(d);
@@ -383,6 +451,8 @@ export async function assembleOutputs(
         }
         await out.finish();
       } finally {
+        // No read into `out` may still be running when the files close (after a failure too).
+        await out.settle();
         closeSync(fd);
       }
       if (!complete) {

@@ -22,6 +22,7 @@ import {
 import { fromHex, toHex } from '@bootpt/protocol/wire';
 import {
   assembleOutputs,
+  STAGE_BYTES,
   handOff,
   locateImageChunks,
   type ChunkLocation,
@@ -30,6 +31,7 @@ import {
 import { ClientCache, type CachedManifest } from './cache.js';
 import type { ClientConfig } from './config.js';
 import { TurboDiscovery, type DiscoveryResult } from './discovery.js';
+import { ChunkChecker } from './chunk-checker.js';
 import { DeltaStream, startDeltaWorker } from './delta-stream.js';
 import { ClientError } from './errors.js';
 import {
@@ -117,6 +119,8 @@ export class BootClient {
   private deltaAskedAt = 0;
   /** Its decoding worker, started while discovering when a held release may be updated. */
   private deltaWorker: Worker | null = null;
+  /** Reads and verifies the chunks kept from a held image off the main thread (`chunk-checker.ts`). */
+  private checker: ChunkChecker | null = null;
   /** Layers of cached releases by manifest digest (each computed once per boot). */
   private readonly layerMemo = new Map<Digest, readonly LayerAssembly[] | null>();
   /** Chunk indexes read (and checked against their digests) or fetched during this boot. */
@@ -137,7 +141,10 @@ export class BootClient {
       await this.cache.init();
       const held = await this.heldManifest();
       // A held release may be updated by a static delta: start its worker while discovering.
-      if (held) this.deltaWorker = startDeltaWorker();
+      if (held) {
+        this.deltaWorker = startDeltaWorker();
+        this.checker = new ChunkChecker(STAGE_BYTES);
+      }
       // The held release's plan (its indexes, chunk files and images present) is made while discovering,
       // on the time the offer window costs anyway, so a `valid` offer turns into a boot decision without
       // touching the disk again. (The discover's cache token rests on the manifest check above alone.)
@@ -151,6 +158,7 @@ export class BootClient {
       throw err;
     } finally {
       void this.deltaWorker?.terminate();
+      void this.checker?.close();
       // A delta asked for early but not used (nothing left to fetch, or a failure before it): drop it.
       await this.deltaStart?.then(
         (d) => d?.cancel(),
@@ -278,12 +286,19 @@ export class BootClient {
     const repairedBefore = this.cache.repaired.chunks;
     const files = await this.timeline.measure('verify', async () => {
       for (let attempt = 0; ; attempt++) {
-        const out = await assembleOutputs(this.cache, digest, plan.layers, this.config.outputDir, {
-          fresh: this.fresh,
-          located: this.located,
-          damaged: this.damaged,
-          ...(this.delta ? { arriving: this.delta.arriving } : {}),
-        });
+        const out = await assembleOutputs(
+          this.cache,
+          digest,
+          plan.layers,
+          this.config.outputDir,
+          {
+            fresh: this.fresh,
+            located: this.located,
+            damaged: this.damaged,
+            ...(this.delta ? { arriving: this.delta.arriving } : {}),
+          },
+          this.checker,
+        );
         // The delta's stream ends before anything is refetched or handed off (its errors surface here).
         if (this.delta) await this.delta.done;
         if (out.missing.length === 0) return out.files;
