@@ -7,10 +7,13 @@
  * a shared machine disturbs far less than MB/s: lock-step throughput is a round trip per block and moves
  * with everyone else's load.
  *
- * Ours runs with its default configuration (`tftp.nativeFastPath: auto`: lock-step transfers in the native
- * add-on when it is built), and, in the windowsize-1 cells, a second time as `ours-js` with the add-on off,
- * interleaved with the others; the row note says which path ours used (counted by the service's
- * `bootpt_agent_tftp_unicast_transfers_total{path}`) and gives the JS path's figures.
+ * Ours runs with its default configuration (`tftp.nativeFastPath: auto`: the DATA phase, lock-step and
+ * windowed, in the native add-on when it is built), and a second time as `ours-js` with the add-on off,
+ * interleaved with the others in every cell; the row note says which path ours used (counted by the
+ * service's `bootpt_agent_tftp_unicast_transfers_total{path}`) and gives the JS path's figures.
+ *
+ * `TFTP_CELLS=512x1,8192x8` runs only those cells (blksize x windowsize) and `TFTP_RUNS=N` sets the runs per
+ * cell: for A/B checks of one cell (a partial run still merges into latest.json per result).
  *
  * The 8192 × 32 cell measures a stall, not throughput: a window of 32 datagrams of 8196 octets, each
  * reassembled from six IP fragments, needs more than the client socket's default receive buffer
@@ -40,12 +43,15 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
   const cap = hasNetns();
   if (!cap.ok) throw new Error(`tftp bench needs network namespaces: ${cap.reason}`);
   const size = (quick ? 16 : 64) * 1024 * 1024;
-  const runs = quick ? 1 : 3;
+  const runs = process.env.TFTP_RUNS ? Number(process.env.TFTP_RUNS) : quick ? 1 : 3;
+  const only = process.env.TFTP_CELLS?.split(',').map((c) => c.trim());
+  const wanted = (blksize: number, windowsize: number): boolean =>
+    !only || only.includes(`${blksize}x${windowsize}`);
   const work = mkdtempSync('/dev/shm/bpt-tf-bench-');
   const root = join(work, 'root');
   mkdirSync(root);
   writeFileSync(join(root, 'image.bin'), randomBytes(size));
-  /** Server labels: a peer's name, or ours / ours-js (ours with the native add-on off, lock-step cells). */
+  /** Server labels: a peer's name, or ours / ours-js (ours with the native add-on off). */
   const servers: string[] = ['ours', 'ours-js'];
   if (tftpdHpaBinary()) servers.push('tftpd-hpa');
   if (atftpdBinary()) servers.push('atftpd');
@@ -75,10 +81,9 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
     }
     for (const blksize of BLKSIZES) {
       for (const windowsize of WINDOWS) {
-        // tftpd-hpa has no RFC 7440; ours-js differs from ours only in lock-step.
-        const cell = servers.filter(
-          (name) => windowsize === 1 || (name !== 'tftpd-hpa' && name !== 'ours-js'),
-        );
+        if (!wanted(blksize, windowsize)) continue;
+        // tftpd-hpa has no RFC 7440.
+        const cell = servers.filter((name) => windowsize === 1 || name !== 'tftpd-hpa');
         const rates = new Map<string, number[]>(cell.map((name) => [name, []]));
         const cpu = new Map<string, number[]>(cell.map((name) => [name, []]));
         for (let run = 0; run < runs; run++) {
@@ -121,11 +126,12 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
         }
       }
     }
-    // Which path ours used: every lock-step run of ours counted as native, or none.
+    // Which path ours used: every run of ours counted as native, or none.
     const metrics = (await procs[0]!.stop('SIGTERM', 3000)).stdout;
-    const native = metricValue(metrics, 'bootpt_agent_tftp_unicast_transfers_total', { path: 'native' });
-    const lockStepRuns = BLKSIZES.length * runs;
-    oursPath = native === 0 ? 'js' : native === lockStepRuns ? 'native' : `mixed (${native} native)`;
+    const count = (path: string): number =>
+      metricValue(metrics, 'bootpt_agent_tftp_unicast_transfers_total', { path });
+    const [native, js] = [count('native'), count('js')];
+    oursPath = native === 0 ? 'js' : js === 0 ? 'native' : `mixed (${native} native, ${js} js)`;
   } finally {
     for (const proc of procs) await proc.stop('SIGTERM', 3000);
     await lan.destroy();
@@ -134,6 +140,7 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
   const out: BenchResult[] = [];
   for (const blksize of BLKSIZES) {
     for (const windowsize of WINDOWS) {
+      if (!wanted(blksize, windowsize)) continue;
       const peers: Record<string, number> = {};
       for (const name of servers) {
         const v = figures.get(`${name}|${blksize}|${windowsize}`);
@@ -153,9 +160,7 @@ export default async function tftpBench({ quick }: { quick: boolean }): Promise<
           'higher',
           peers,
           `${size / 1048576} MiB over veth, atftp client, median of ${runs}; ours: ` +
-            (windowsize === 1
-              ? `${oursPath ?? 'unknown'} path (JS path ${figures.get(`ours-js|${blksize}|1`)!.toFixed(1)} MB/s)`
-              : 'js path (windows)') +
+            `${oursPath ?? 'unknown'} path (JS path ${figures.get(`ours-js|${blksize}|${windowsize}`)!.toFixed(1)} MB/s)` +
             (cpuNote ? `; server CPU µs/block ${cpuNote}` : '') +
             ([...stalled].some((k) => k.endsWith(`|${blksize}|${windowsize}`))
               ? `; stalled (client receive buffer overflow) for ${[...stalled]

@@ -104,7 +104,7 @@ typedef struct {
   unsigned char *headers;    /* 4 octets per block of a window */
   struct iovec *iov;         /* [header, data] per block */
   struct mmsghdr *msgs;      /* one per datagram, or per GSO run */
-  unsigned char gso_cmsg[CMSG_SPACE(sizeof(uint16_t))];
+  _Alignas(struct cmsghdr) unsigned char gso_cmsg[CMSG_SPACE(sizeof(uint16_t))];
 } transfer_t;
 
 static unsigned char recv_buffer[MAX_DATAGRAM];
