@@ -63,8 +63,10 @@ const result = await tftpRead({
   ...(group ? { group } : {}),
   ...(values.local ? { localAddress: values.local } : {}),
   timeoutMs: Number(values.timeout ?? 1000),
+  // The held image is the read's destination: blocks go straight into it (the group fast path needs one).
   onSize: (tsize) => {
     if (tsize <= 1 << 30) held.image = Buffer.alloc(tsize);
+    return held.image ?? undefined;
   },
   onData: (data, offset) => {
     const image = held.image;

@@ -235,9 +235,11 @@ export async function fetchByGroup(args: {
       timeoutMs: tuning.groupTimeoutMs,
       groupIdleMs: tuning.groupIdleMs,
       ...(args.signal ? { signal: args.signal } : {}),
+      // The body is the read's destination (blocks go straight into it; the native group path needs one).
       onSize: (tsize) => {
         if (tsize !== file.size)
           throw new Error(`server offers ${tsize} bytes, the manifest says ${file.size}`);
+        return body;
       },
       onData: (data, offset) => {
         if (offset + data.length > file.size)

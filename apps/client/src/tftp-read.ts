@@ -1,6 +1,10 @@
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { NativeReceiver, TftpReceiveApi } from '@bootpt/tftp-native';
 import { clientReadStep, createClientRead, decodeTftp, encodeTftp } from '@bootpt/protocol/tftp/index';
 import type {
   ClientReadEvent,
@@ -20,6 +24,14 @@ import type {
  * transfer port (RFC 1350 TID); datagrams from any other address or port are ignored. Group datagrams are
  * taken from a second socket bound to the group port (broadcast enabled, or member of the multicast group
  * on `localAddress`), only from the server's transfer port.
+ *
+ * Group reception goes through the optional `tftp_receive.node` add-on when it loads (`nativeReceive`):
+ * C owns the group socket, drains it with recvmmsg(2) and, for a non-master member that gave a destination
+ * buffer (`onSize` returning one), writes the stream's blocks straight into it and sets their bits in the
+ * machine's own bitmap; JS is entered once per wake of the socket, to account those blocks in the machine's
+ * state and to step the machine on every other datagram (see packages/tftp-native/src/receive.c). Without
+ * the add-on (or with BOOTPT_TFTP_RECEIVE=js, or `native: false`) node:dgram does the same datagram by
+ * datagram. Outcome, bytes and verification are the same on both paths.
  */
 
 export type TftpGroupMode =
@@ -48,9 +60,24 @@ export interface TftpReadOptions {
   readonly groupRecvBufferSize?: number;
   /** Block data at its byte offset in the file. Throwing aborts the transfer (outcome `aborted`). */
   readonly onData: (data: Uint8Array, offset: number) => void;
-  /** The server's tsize from the OACK, before any data (throwing aborts, e.g. when the file is too big). */
-  readonly onSize?: (tsize: number) => void;
+  /**
+   * The server's tsize, right after the OACK and before any data (throwing aborts, e.g. when the file is
+   * too big). Returning a buffer of at least tsize octets makes it the destination: blocks are written into
+   * it at their offset instead of going through `onData` (the group stream's fast path needs one).
+   */
+  readonly onSize?: (tsize: number) => Uint8Array | void;
+  /** Group reception through the native add-on when it loads (default true); false forces node:dgram. */
+  readonly native?: boolean;
   readonly signal?: AbortSignal;
+}
+
+/** How the group stream was received (group transfers only). */
+export interface GroupReceiveStats {
+  readonly path: 'native' | 'dgram';
+  /** Native: blocks written by the fast path, datagrams left to the machine, datagrams from elsewhere. */
+  readonly fastBlocks: number;
+  readonly handed: number;
+  readonly foreign: number;
 }
 
 export interface TftpReadResult {
@@ -66,6 +93,7 @@ export interface TftpReadResult {
   /** UDP payload bytes received (transfer socket + group socket) and sent. */
   readonly wireRead: number;
   readonly wireWritten: number;
+  readonly receive?: GroupReceiveStats;
   readonly error?: { readonly code: number; readonly message: string };
 }
 
@@ -75,6 +103,37 @@ const DEFAULT_GROUP_IDLE_MS = 60_000;
 const DEFAULT_GROUP_RECV_BUFFER = 4 * 1024 * 1024;
 /** The final ACK is queued with `done`: close the sockets once it has left. */
 const CLOSE_DELAY_MS = 20;
+
+const RECEIVE_ADDON = 'tftp_receive.node';
+let receiveApi: TftpReceiveApi | null | undefined;
+
+/**
+ * The group receive add-on, loaded once: `tftp_receive.node` next to the running script (the single-file
+ * client is shipped with it), else the `@bootpt/tftp-native` build found in a node_modules above it. Null
+ * when BOOTPT_TFTP_RECEIVE=js or when none loads (then node:dgram receives).
+ */
+export function nativeReceive(): TftpReceiveApi | null {
+  if (receiveApi !== undefined) return receiveApi;
+  receiveApi = null;
+  if (process.env.BOOTPT_TFTP_RECEIVE === 'js') return null;
+  const entry = resolve(process.argv[1] ?? join(process.cwd(), 'main'));
+  const candidates = [join(dirname(entry), RECEIVE_ADDON)];
+  for (let dir = dirname(entry), i = 0; i < 64; dir = dirname(dir), i++) {
+    candidates.push(join(dir, 'node_modules/@bootpt/tftp-native/build/Release', RECEIVE_ADDON));
+    if (dirname(dir) === dir) break;
+  }
+  const load = createRequire(entry);
+  for (const path of candidates) {
+    if (!existsSync(path)) continue;
+    try {
+      receiveApi = load(path) as TftpReceiveApi;
+      break;
+    } catch {
+      // Built for another Node or platform: try the next one, else node:dgram.
+    }
+  }
+  return receiveApi;
+}
 
 /** The RRQ options for a read, in wire order. */
 export function readOptions(
@@ -97,6 +156,12 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const socket: Socket = createSocket({ type: 'udp4' });
     let groupSocket: Socket | undefined;
+    const api = options.native === false ? null : nativeReceive();
+    let receiver: NativeReceiver | undefined;
+    /** What C was last told: fast path on, blocks held (`sync`). */
+    let toldFast = false;
+    let toldCount = -1;
+    let target: Uint8Array | null = null;
     let peerPort: number | null = null;
     let state: ClientReadState | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -113,7 +178,65 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
       if (!state || finished) return;
       const r = clientReadStep(state, event, performance.now());
       state = r.state;
+      if (!sizeReported && state.tsize !== null && !reportSize(state.tsize)) return;
       apply(r.effects);
+      if (receiver) tellNative();
+    }
+
+    /** `onSize` (and its destination), once; false when the caller refused the size (aborted then). */
+    function reportSize(tsize: number): boolean {
+      sizeReported = true;
+      try {
+        const dest = options.onSize?.(tsize);
+        if (dest && dest.length >= tsize) target = dest;
+        return true;
+      } catch (err) {
+        fail((err as Error).message);
+        return false;
+      }
+    }
+
+    /** Tells C the machine's view when it changed: fast path for a non-master with a destination. */
+    function tellNative(): void {
+      const g = state?.group;
+      const fast =
+        !finished &&
+        state?.phase === 'group' &&
+        !!g &&
+        !g.master &&
+        target !== null &&
+        state.lastBlock !== null;
+      const count = g?.count ?? 0;
+      if (fast === toldFast && (!fast || count === toldCount)) return;
+      toldFast = fast;
+      toldCount = count;
+      api!.sync(receiver!, fast, count);
+    }
+
+    /**
+     * Accounts blocks C wrote (bits already set in the machine's bitmap) as the machine would have taken
+     * them one by one: held/received/bytes, retries reset by a fresh block, heard now (a non-master's idle
+     * deadline moves with every stream datagram).
+     */
+    function takeNative(fresh: number, freshBytes: number, now: number): void {
+      const s = state;
+      const g = s?.group;
+      if (!s || !g || s.phase !== 'group' || finished) return;
+      state = {
+        ...s,
+        received: s.received + fresh,
+        bytes: s.bytes + freshBytes,
+        retries: fresh > 0 ? 0 : s.retries,
+        deadline: g.master ? s.deadline : now + (s.config.groupIdleMs ?? DEFAULT_GROUP_IDLE_MS),
+        group: { ...g, count: g.count + fresh, lastHeard: now },
+      };
+      toldCount = state.group!.count;
+    }
+
+    /** A group datagram from the server's transfer port (both paths). */
+    function groupDatagram(msg: Buffer): void {
+      const d = decodeTftp(msg);
+      if (d.ok) step({ type: 'packet', packet: d.value, from: 'group' });
     }
 
     function fail(reason: string): void {
@@ -175,11 +298,12 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
     /** Hands data to the caller; false when the caller refused it (the transfer is then aborted). */
     function deliver(data: Uint8Array, offset: number): boolean {
       try {
-        if (!sizeReported && state?.tsize !== null && state?.tsize !== undefined) {
-          sizeReported = true;
-          options.onSize?.(state.tsize);
+        if (target) {
+          if (offset + data.length > target.length) throw new Error('data beyond the destination');
+          target.set(data, offset);
+        } else if (data.length > 0) {
+          options.onData(data, offset);
         }
-        if (data.length > 0) options.onData(data, offset);
         return true;
       } catch (err) {
         fail((err as Error).message);
@@ -192,10 +316,18 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       const ms = Math.round(performance.now() - started);
+      let receive: GroupReceiveStats | undefined;
+      if (receiver) {
+        const [fastBlocks, , handed, foreign] = api!.counters(receiver);
+        api!.close(receiver);
+        receive = { path: 'native', fastBlocks, handed, foreign };
+      } else if (groupSocket) {
+        receive = { path: 'dgram', fastBlocks: 0, handed: 0, foreign: 0 };
+      }
       setTimeout(() => {
         socket.close();
         groupSocket?.close();
-        resolve({ ...r, ms, delivery, wireRead, wireWritten });
+        resolve({ ...r, ms, delivery, wireRead, wireWritten, ...(receive ? { receive } : {}) });
       }, CLOSE_DELAY_MS);
     }
 
@@ -209,8 +341,12 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
       port: number,
       after: readonly TftpEffect[],
     ): void {
-      if (groupSocket) {
+      if (groupSocket || receiver) {
         apply(after);
+        return;
+      }
+      if (api && peerPort !== null && state?.group) {
+        joinNative(api, kind, address, port, after);
         return;
       }
       const g = createSocket({
@@ -223,8 +359,7 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
       g.on('message', (msg, rinfo) => {
         if (rinfo.port !== peerPort || rinfo.address !== options.server) return;
         wireRead += msg.length;
-        const d = decodeTftp(msg);
-        if (d.ok) step({ type: 'packet', packet: d.value, from: 'group' });
+        groupDatagram(msg);
       });
       g.bind(port, () => {
         try {
@@ -236,6 +371,50 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
         }
         apply(after);
       });
+    }
+
+    /** `joinGroup` through the add-on: C's socket is bound and joined before `after` (ACK 0) goes out. */
+    function joinNative(
+      addon: TftpReceiveApi,
+      kind: 'multicast' | 'sbroadcast',
+      address: string | null,
+      port: number,
+      after: readonly TftpEffect[],
+    ): void {
+      const s = state!;
+      const g = s.group!;
+      try {
+        receiver = addon.open(
+          kind === 'multicast' ? 0 : 1,
+          kind === 'multicast' ? address : null,
+          port,
+          options.localAddress ?? null,
+          options.groupRecvBufferSize ?? DEFAULT_GROUP_RECV_BUFFER,
+          (fresh, freshBytes, heard, bytes, packets, errno) => {
+            if (finished) return;
+            wireRead += bytes;
+            if (heard > 0) takeNative(fresh, freshBytes, performance.now());
+            if (packets) for (const msg of packets) groupDatagram(msg);
+            if (errno !== 0) fail(`group socket: errno ${errno}`);
+            else if (!finished) tellNative();
+          },
+        );
+        addon.configure(
+          receiver,
+          options.server,
+          peerPort!,
+          g.sbid ?? 0,
+          s.blksize,
+          s.lastBlock ?? 0,
+          g.have,
+          target,
+        );
+      } catch (err) {
+        fail(`group join: ${(err as Error).message}`);
+        return;
+      }
+      tellNative();
+      apply(after);
     }
 
     socket.on('error', (err) => fail(`socket: ${err.message}`));

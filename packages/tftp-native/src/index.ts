@@ -93,3 +93,5 @@ export function loadTftpNative(): NativeLoad {
   }
   return loaded;
 }
+
+export * from './receive.js';

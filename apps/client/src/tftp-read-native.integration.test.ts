@@ -1,0 +1,289 @@
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeTftp, encodeTftp } from '@bootpt/protocol/tftp/index';
+import { unwrapBlock } from '@bootpt/protocol/tftp/group';
+import { seededRandom } from '@bootpt/protocol/turbo/index';
+import type { TftpOption, TftpPacket } from '@bootpt/protocol/tftp/index';
+import { pseudoRandom, sha256 } from '../../agent/src/tftp/testing.js';
+import { nativeReceive, tftpRead, type TftpGroupMode, type TftpReadResult } from './tftp-read.js';
+
+/**
+ * The group receive path of `tftpRead` with the native add-on (`tftp_receive.node`, C fast path for
+ * non-master members) and with node:dgram, against a scripted RFC 2090 / sbroadcast server on loopback:
+ * one transfer socket for every member (the stream comes from its port), the master's ACKs drive a window
+ * of blocks to the group (multicast 239.255.77.x joined on 127.0.0.1, or broadcast 127.255.255.255), a
+ * seeded share of the group datagrams is dropped, an impostor on another port sends every block with wrong
+ * octets first, and when the master ends the server hands the master role to the next member (OACK mc=1).
+ * The outcomes and the files must be the same on both paths, and the native path must really be used.
+ */
+
+const WINDOW = 32;
+// This file compares both paths itself (`native` per read): a run with BOOTPT_TFTP_RECEIVE=js (the other
+// group tests' add-on-less mode) must not turn its native half into a second dgram half.
+delete process.env.BOOTPT_TFTP_RECEIVE;
+const api = nativeReceive();
+
+interface Member {
+  port: number;
+  master: boolean;
+  /** The server's reference for unwrapping this master's ACKs. */
+  ref: number;
+  done: boolean;
+}
+
+interface ScriptedServer {
+  readonly port: number;
+  /** OACKs that made a member master (the first one included). */
+  readonly masters: () => number;
+  readonly sent: () => number;
+  readonly sentAtLeast: (n: number) => Promise<void>;
+  readonly close: () => void;
+}
+
+async function bound(socket: Socket): Promise<void> {
+  await new Promise<void>((done) => socket.bind(0, '127.0.0.1', () => done()));
+}
+
+async function scriptedServer(args: {
+  file: Buffer;
+  blksize: number;
+  kind: TftpGroupMode['kind'];
+  group: string;
+  groupPort: number;
+  loss: number;
+  seed: number;
+}): Promise<ScriptedServer> {
+  const { file, blksize, kind, groupPort } = args;
+  const lastBlock = Math.floor(file.length / blksize) + 1;
+  const sbid = 0x5eed;
+  const server = createSocket('udp4');
+  const impostor = createSocket('udp4');
+  await bound(server);
+  await bound(impostor);
+  const destination = kind === 'multicast' ? args.group : '127.255.255.255';
+  if (kind === 'multicast') {
+    server.setMulticastInterface('127.0.0.1');
+    impostor.setMulticastInterface('127.0.0.1');
+  } else {
+    server.setBroadcast(true);
+    impostor.setBroadcast(true);
+  }
+  const drop = seededRandom(args.seed);
+  const members = new Map<number, Member>();
+  let masters = 0;
+  let sent = 0;
+  const waiters: { n: number; done: () => void }[] = [];
+
+  const to = (packet: TftpPacket, port: number): void => {
+    server.send(encodeTftp(packet), port, '127.0.0.1');
+  };
+  const data = (block: number, bytes: Buffer): TftpPacket =>
+    kind === 'multicast'
+      ? { opcode: 'DATA', block: block & 0xffff, data: bytes }
+      : { opcode: 'BDATA', block: block & 0xffff, sbid, data: bytes };
+  const value = (master: boolean): string =>
+    kind === 'multicast'
+      ? `${args.group},${groupPort},${master ? 1 : 0}`
+      : `${groupPort},${sbid},${master ? 1 : 0}`;
+  const oack = (m: Member, first: boolean): void => {
+    const options: TftpOption[] = [{ name: kind, value: value(m.master) }];
+    if (first) {
+      options.push(
+        { name: 'blksize', value: String(blksize) },
+        { name: 'windowsize', value: String(WINDOW) },
+        { name: 'tsize', value: String(file.length) },
+        { name: 'rollover', value: '0' },
+      );
+    }
+    if (m.master) masters++;
+    to({ opcode: 'OACK', options }, m.port);
+  };
+  const promote = (): void => {
+    if ([...members.values()].some((m) => m.master && !m.done)) return;
+    const next = [...members.values()].find((m) => !m.done);
+    if (!next) return;
+    next.master = true;
+    next.ref = 0;
+    oack(next, false);
+  };
+  const stream = (from: number): void => {
+    for (let block = from; block < from + WINDOW && block <= lastBlock; block++) {
+      const bytes = file.subarray((block - 1) * blksize, Math.min(file.length, block * blksize));
+      impostor.send(encodeTftp(data(block, Buffer.alloc(bytes.length, 0xee))), groupPort, destination);
+      sent++;
+      if (drop() < args.loss) continue;
+      server.send(encodeTftp(data(block, bytes)), groupPort, destination);
+    }
+    for (const w of waiters.filter((x) => sent >= x.n)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.done();
+    }
+  };
+
+  server.on('message', (msg, rinfo) => {
+    const d = decodeTftp(msg);
+    if (!d.ok) return;
+    const p = d.value;
+    if (p.opcode === 'RRQ') {
+      const m: Member = { port: rinfo.port, master: false, ref: 0, done: false };
+      m.master = ![...members.values()].some((x) => x.master && !x.done);
+      members.set(rinfo.port, m);
+      oack(m, true);
+      return;
+    }
+    const m = members.get(rinfo.port);
+    if (!m || m.done) return;
+    if (p.opcode === 'ERROR') {
+      m.done = true;
+      promote();
+    } else if (p.opcode === 'ACK') {
+      const block = m.master
+        ? unwrapBlock(m.ref, p.block)
+        : p.block === (lastBlock & 0xffff)
+          ? lastBlock
+          : -1;
+      if (block === lastBlock) {
+        m.done = true;
+        promote();
+      } else if (m.master && block >= 0) {
+        m.ref = block;
+        stream(block + 1);
+      }
+    }
+  });
+
+  return {
+    port: server.address().port,
+    masters: () => masters,
+    sent: () => sent,
+    sentAtLeast: (n) =>
+      sent >= n ? Promise.resolve() : new Promise<void>((done) => waiters.push({ n, done })),
+    close: () => {
+      server.close();
+      impostor.close();
+    },
+  };
+}
+
+/** A read into a destination buffer (as the client's group fetch does); the file and the result. */
+async function member(
+  server: ScriptedServer,
+  kind: TftpGroupMode['kind'],
+  size: number,
+  blksize: number,
+  native: boolean,
+): Promise<{ result: TftpReadResult; got: Buffer }> {
+  const got = Buffer.alloc(size);
+  const result = await tftpRead({
+    server: '127.0.0.1',
+    port: server.port,
+    filename: 'file.bin',
+    blksize,
+    windowsize: WINDOW,
+    group: kind === 'multicast' ? { kind } : { kind, mask: '255.0.0.0' },
+    localAddress: '127.0.0.1',
+    timeoutMs: 100,
+    maxRetries: 20,
+    groupIdleMs: 20_000,
+    native,
+    onSize: (tsize) => (tsize === size ? got : undefined),
+    onData: () => {
+      throw new Error('blocks go to the destination');
+    },
+  });
+  return { result, got };
+}
+
+let opened: ScriptedServer | undefined;
+afterEach(() => {
+  opened?.close();
+  opened = undefined;
+});
+
+describe('tftpRead group receive: native add-on and node:dgram', () => {
+  it('the add-on is built and loads here', () => {
+    expect(api).not.toBeNull();
+  });
+
+  describe.each([
+    { native: true, kind: 'multicast' as const },
+    { native: false, kind: 'multicast' as const },
+    { native: true, kind: 'sbroadcast' as const },
+    { native: false, kind: 'sbroadcast' as const },
+  ])('native $native, $kind', ({ native, kind }) => {
+    it('seeded loss, a wrong-port impostor, a late joiner and a hand-over: three exact copies', async () => {
+      const blksize = 1024;
+      const size = 600 * blksize + 321;
+      const file = pseudoRandom(size, 21);
+      const server = await scriptedServer({
+        file,
+        blksize,
+        kind,
+        group: '239.255.77.21',
+        groupPort: 47_000 + (native ? 10 : 20) + (kind === 'multicast' ? 1 : 2),
+        loss: 0.05,
+        seed: 21,
+      });
+      opened = server;
+      const first = member(server, kind, size, blksize, native);
+      const second = member(server, kind, size, blksize, native);
+      await server.sentAtLeast(300);
+      const late = member(server, kind, size, blksize, native);
+      const all = await Promise.all([first, second, late]);
+      for (const { result, got } of all) {
+        expect(result).toMatchObject({
+          outcome: 'complete',
+          bytes: size,
+          blocks: 601,
+          tsize: size,
+          delivery: kind,
+        });
+        expect(sha256(got)).toBe(sha256(file));
+        expect(result.receive?.path).toBe(native ? 'native' : 'dgram');
+      }
+      // The late joiner misses the first half: it is handed the master role when the others are done.
+      expect(server.masters()).toBeGreaterThanOrEqual(2);
+      if (native) {
+        // The two members that were not master at first took blocks in C and dropped the impostor's.
+        const fast = all.filter(
+          ({ result }) => result.receive!.fastBlocks > 100 && result.receive!.foreign > 100,
+        );
+        expect(fast.length).toBeGreaterThanOrEqual(2);
+      }
+    }, 60_000);
+  });
+
+  it.each([true, false])(
+    'native %s: past the block-number wrap a member takes no ambiguous number, and the copies are exact',
+    async (native) => {
+      const blksize = 8;
+      const size = 66_000 * blksize + 5; // lastBlock 66,001: numbers 1 … 465 are ambiguous for a non-master
+      const file = pseudoRandom(size, 33);
+      const server = await scriptedServer({
+        file,
+        blksize,
+        kind: 'multicast',
+        group: '239.255.77.33',
+        groupPort: native ? 47_031 : 47_032,
+        loss: 0.01,
+        seed: 33,
+      });
+      opened = server;
+      const first = member(server, 'multicast', size, blksize, native);
+      // Joins once blocks 1 … 465 have gone by: numbers 1 … 465 then arrive only as blocks 65,537 … 66,001.
+      await server.sentAtLeast(4000);
+      const all = await Promise.all([first, member(server, 'multicast', size, blksize, native)]);
+      for (const { result, got } of all) {
+        expect(result).toMatchObject({ outcome: 'complete', bytes: size, blocks: 66_001 });
+        expect(sha256(got)).toBe(sha256(file));
+      }
+      if (native) {
+        // The non-master left every ambiguous number to the machine (which ignored it).
+        const member = all.find(({ result }) => result.receive!.fastBlocks > 60_000);
+        expect(member?.result.receive!.handed).toBeGreaterThan(400);
+      }
+    },
+    120_000,
+  );
+});

@@ -1,0 +1,450 @@
+/*
+ * Batched native receive of a TFTP group stream (RFC 2090 multicast DATA, IBM sbroadcast BDATA) for the
+ * client's reads, driven from Node's libuv loop. A separate add-on (`tftp_receive.node`) from the agent's
+ * lock-step one.
+ *
+ * One receiver = one UDP socket owned here (bound to the group port, member of the multicast group or
+ * broadcast-enabled), one uv_poll_t watching it. No threads. Each wake drains the socket with recvmmsg(2)
+ * (at most MAX_ROUNDS batches of BATCH datagrams; the poll is level-triggered, so the rest wakes it again)
+ * and JavaScript is called at most once per wake (`onBatch`), never per datagram.
+ *
+ * The protocol's client machine stays the single source of truth. This file only fast-paths what the
+ * machine would do identically for a NON-master member whose file size is known (tsize): a group DATA/BDATA
+ * from the server's transfer address and port, of this stream (sbid), whose block number is unambiguous
+ * (no rollover doubt), within 1 … lastBlock, of the right length (full, or short exactly at lastBlock),
+ * not yet held and not the one completing the file: its payload is copied straight into the destination
+ * buffer JS gave at (block - 1) × blksize and its bit set in the machine's own bitmap (shared memory).
+ * A block already held only counts as heard. Datagrams from any other address or port are dropped and
+ * counted. Everything else from the server (master mode, the completing block, anything unusual or
+ * malformed) is copied into a Buffer and handed to JavaScript in the wake's `onBatch` call, in order, after
+ * the fast-path totals, so the machine sees the same blocks it would have seen datagram by datagram.
+ *
+ * JavaScript tells C the machine's view with `sync(fast, count)` whenever it changes (master flag through a
+ * hand-over OACK, blocks the machine took itself): C's `count` is the machine's count of held blocks.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <node_api.h>
+#include <uv.h>
+
+enum { KIND_MULTICAST = 0, KIND_SBROADCAST = 1 };
+enum { BATCH = 32, MAX_ROUNDS = 16, MAX_DATAGRAM = 65536 };
+enum { V_HAND = 0, V_FRESH = 1, V_HELD = 2 };
+
+typedef struct {
+  napi_env env;
+  uv_poll_t poll;
+  int fd;
+  int closing;
+  int handle_open;
+  int finalized;
+  int calling; /* depth of JS callbacks running for this receiver */
+  napi_ref on_batch;
+  napi_async_context async;
+  /* the stream (configure) */
+  int configured;
+  int kind;
+  struct in_addr server;
+  uint16_t server_port; /* network order */
+  uint32_t sbid;
+  double blksize;
+  double last_block; /* 0 = unknown: no fast path */
+  unsigned char *bitmap;
+  size_t bitmap_length;
+  napi_ref bitmap_ref;
+  unsigned char *dest;
+  size_t dest_length;
+  napi_ref dest_ref;
+  /* the machine's view (sync) */
+  int fast;
+  double count;
+  /* counters */
+  double fast_blocks, held, handed, foreign, wakes, datagrams;
+} receiver_t;
+
+static unsigned char buffers[BATCH][MAX_DATAGRAM];
+
+static napi_value throw_error(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+static void delete_ref(napi_env env, napi_ref *ref) {
+  if (*ref) napi_delete_reference(env, *ref);
+  *ref = NULL;
+}
+
+static void maybe_free(receiver_t *r) {
+  if (!r->handle_open && r->finalized) free(r);
+}
+
+static void on_closed(uv_handle_t *handle) {
+  receiver_t *r = handle->data;
+  r->handle_open = 0;
+  if (r->fd >= 0) close(r->fd);
+  r->fd = -1;
+  maybe_free(r);
+}
+
+static void close_receiver(receiver_t *r) {
+  if (r->closing) return;
+  r->closing = 1;
+  r->fast = 0;
+  napi_env env = r->env;
+  delete_ref(env, &r->on_batch);
+  delete_ref(env, &r->bitmap_ref);
+  delete_ref(env, &r->dest_ref);
+  r->bitmap = NULL;
+  r->dest = NULL;
+  /* The async context may be in use by the callback that is closing us: destroyed when it returns. */
+  if (r->async && r->calling == 0) {
+    napi_async_destroy(env, r->async);
+    r->async = NULL;
+  }
+  if (r->handle_open) {
+    uv_poll_stop(&r->poll);
+    uv_close((uv_handle_t *)&r->poll, on_closed);
+  } else if (r->fd >= 0) {
+    close(r->fd);
+    r->fd = -1;
+  }
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  receiver_t *r = data;
+  r->finalized = 1;
+  close_receiver(r);
+  maybe_free(r);
+}
+
+/* Decides one datagram from the server: fast-pathed (fresh or already held) or handed to JavaScript. */
+static int fast_path(receiver_t *r, const unsigned char *p, size_t length, double *bytes) {
+  if (!r->fast || r->last_block < 1 || !r->bitmap || !r->dest) return V_HAND;
+  size_t header = r->kind == KIND_MULTICAST ? 4 : 8;
+  if (length < header || p[0] != 0 || p[1] != (r->kind == KIND_MULTICAST ? 3 : 7)) return V_HAND;
+  if (r->kind == KIND_SBROADCAST) {
+    uint32_t sbid = ((uint32_t)p[4] << 24) | ((uint32_t)p[5] << 16) | ((uint32_t)p[6] << 8) | p[7];
+    if (sbid != r->sbid) return V_HAND;
+  }
+  double wire = (double)(((uint32_t)p[2] << 8) | p[3]);
+  double block = wire;
+  if (r->last_block > 65535) {
+    /* Past the wrap a non-master keeps a number only when one block in 1 … lastBlock fits (SPEC §11). */
+    if (wire == 0) block = 65536;
+    if (block + 65536 <= r->last_block) return V_HAND;
+  }
+  size_t data_length = length - header;
+  if (block < 1 || block > r->last_block || (double)data_length > r->blksize) return V_HAND;
+  if (((double)data_length < r->blksize) != (block == r->last_block)) return V_HAND;
+  size_t index = (size_t)block;
+  if ((index >> 3) >= r->bitmap_length) return V_HAND;
+  unsigned char bit = (unsigned char)(1u << (index & 7));
+  if (r->bitmap[index >> 3] & bit) return V_HELD;
+  if (r->count + 1 >= r->last_block) return V_HAND; /* completes the file: the machine ends it */
+  size_t offset = (size_t)((block - 1) * r->blksize);
+  if (offset + data_length > r->dest_length) return V_HAND;
+  memcpy(r->dest + offset, p + header, data_length);
+  r->bitmap[index >> 3] |= bit;
+  r->count += 1;
+  *bytes = (double)data_length;
+  return V_FRESH;
+}
+
+/* onBatch(fresh, freshBytes, heard, wireBytes, packets | null, errno) in the receiver's async context. */
+static void deliver(receiver_t *r, double fresh, double fresh_bytes, double heard, double wire, napi_value packets,
+                    int err) {
+  napi_env env = r->env;
+  napi_value fn, global, argv[6];
+  if (!r->on_batch || napi_get_reference_value(env, r->on_batch, &fn) != napi_ok || !fn) return;
+  napi_get_global(env, &global);
+  napi_create_double(env, fresh, &argv[0]);
+  napi_create_double(env, fresh_bytes, &argv[1]);
+  napi_create_double(env, heard, &argv[2]);
+  napi_create_double(env, wire, &argv[3]);
+  if (packets) argv[4] = packets;
+  else napi_get_null(env, &argv[4]);
+  napi_create_int32(env, err, &argv[5]);
+  r->calling++;
+  napi_status status = napi_make_callback(env, r->async, global, fn, 6, argv, NULL);
+  if (--r->calling == 0 && r->closing && r->async) {
+    napi_async_destroy(env, r->async);
+    r->async = NULL;
+  }
+  if (status != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value exception;
+      napi_get_and_clear_last_exception(env, &exception);
+      napi_fatal_exception(env, exception);
+    }
+  }
+}
+
+static void on_readable(uv_poll_t *poll, int status, int events) {
+  (void)events;
+  receiver_t *r = poll->data;
+  if (r->closing) return;
+  napi_env env = r->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  struct mmsghdr msgs[BATCH];
+  struct iovec iov[BATCH];
+  struct sockaddr_in from[BATCH];
+  napi_value packets = NULL;
+  uint32_t count = 0;
+  double fresh = 0, fresh_bytes = 0, heard = 0, wire = 0;
+  int err = status < 0 ? -status : 0;
+  r->wakes += 1;
+  for (int round = 0; !err && round < MAX_ROUNDS; round++) {
+    for (int i = 0; i < BATCH; i++) {
+      iov[i].iov_base = buffers[i];
+      iov[i].iov_len = MAX_DATAGRAM;
+      memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(r->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+      break;
+    }
+    for (int i = 0; i < n; i++) {
+      size_t length = msgs[i].msg_len;
+      r->datagrams += 1;
+      if (!r->configured || msgs[i].msg_hdr.msg_namelen < sizeof from[i] || from[i].sin_family != AF_INET ||
+          from[i].sin_addr.s_addr != r->server.s_addr || from[i].sin_port != r->server_port) {
+        r->foreign += 1; /* not the server's transfer port (RFC 1350 TID): dropped */
+        continue;
+      }
+      wire += (double)length;
+      double bytes = 0;
+      switch (fast_path(r, buffers[i], length, &bytes)) {
+        case V_FRESH:
+          fresh += 1;
+          fresh_bytes += bytes;
+          heard += 1;
+          r->fast_blocks += 1;
+          break;
+        case V_HELD:
+          heard += 1;
+          r->held += 1;
+          break;
+        default: {
+          napi_value copy;
+          void *unused;
+          if (!packets && napi_create_array(env, &packets) != napi_ok) packets = NULL;
+          if (packets && napi_create_buffer_copy(env, length, buffers[i], &unused, &copy) == napi_ok) {
+            napi_set_element(env, packets, count++, copy);
+            r->handed += 1;
+          }
+          break;
+        }
+      }
+    }
+    if (n < BATCH) break;
+  }
+  if (fresh > 0 || heard > 0 || count > 0 || err) deliver(r, fresh, fresh_bytes, heard, wire, packets, err);
+  napi_close_handle_scope(env, scope);
+}
+
+static receiver_t *unwrap(napi_env env, napi_value value) {
+  void *data = NULL;
+  if (napi_get_value_external(env, value, &data) != napi_ok || !data) {
+    napi_throw_type_error(env, NULL, "expected a receiver handle");
+    return NULL;
+  }
+  return data;
+}
+
+/* A call's first `want` arguments, the receiver handle first; NULL (and a pending exception) if not. */
+static receiver_t *receiver_call(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_type_error(env, NULL, "missing arguments");
+    return NULL;
+  }
+  return unwrap(env, argv[0]);
+}
+
+/* An IPv4 address argument; 1 when it is null/undefined (INADDR_ANY), 0 when parsed, -1 when bad. */
+static int get_ipv4(napi_env env, napi_value value, struct in_addr *out) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok) return -1;
+  if (type == napi_null || type == napi_undefined) {
+    out->s_addr = htonl(INADDR_ANY);
+    return 1;
+  }
+  char text[64];
+  size_t length = 0;
+  if (napi_get_value_string_utf8(env, value, text, sizeof text, &length) != napi_ok) return -1;
+  return inet_pton(AF_INET, text, out) == 1 ? 0 : -1;
+}
+
+static int get_bytes(napi_env env, napi_value value, unsigned char **data, size_t *length, napi_ref *ref) {
+  napi_typedarray_type type;
+  napi_value arraybuffer;
+  size_t offset;
+  void *pointer;
+  if (napi_get_typedarray_info(env, value, &type, length, &pointer, &arraybuffer, &offset) != napi_ok ||
+      type != napi_uint8_array)
+    return -1;
+  *data = pointer;
+  return napi_create_reference(env, value, 1, ref) == napi_ok ? 0 : -1;
+}
+
+/* open(kind, groupAddress | null, port, localAddress | null, recvBufferSize, onBatch) -> handle */
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6], handle;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6)
+    return throw_error(env, "open: 6 arguments expected");
+  int32_t kind;
+  uint32_t port, rcvbuf;
+  struct in_addr group, local;
+  if (napi_get_value_int32(env, argv[0], &kind) != napi_ok || (kind != KIND_MULTICAST && kind != KIND_SBROADCAST) ||
+      napi_get_value_uint32(env, argv[2], &port) != napi_ok || port == 0 || port > 65535 ||
+      napi_get_value_uint32(env, argv[4], &rcvbuf) != napi_ok)
+    return throw_error(env, "open: bad arguments");
+  int group_kind = get_ipv4(env, argv[1], &group);
+  if (group_kind < 0 || (kind == KIND_MULTICAST && group_kind != 0) || get_ipv4(env, argv[3], &local) < 0)
+    return throw_error(env, "open: bad address");
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_error(env, strerror(errno));
+  int one = 1;
+  struct sockaddr_in bound = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  bound.sin_addr.s_addr = htonl(INADDR_ANY);
+  int failed = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0;
+  if (!failed && rcvbuf > 0) failed = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0;
+  if (!failed) failed = bind(fd, (struct sockaddr *)&bound, sizeof bound) != 0;
+  if (!failed && kind == KIND_MULTICAST) {
+    struct ip_mreq mreq = {.imr_multiaddr = group, .imr_interface = local};
+    failed = setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0;
+  } else if (!failed) {
+    failed = setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) != 0;
+  }
+  if (failed) {
+    int e = errno;
+    close(fd);
+    return throw_error(env, strerror(e));
+  }
+  receiver_t *r = calloc(1, sizeof *r);
+  if (!r) {
+    close(fd);
+    return throw_error(env, "out of memory");
+  }
+  r->env = env;
+  r->fd = fd;
+  r->kind = kind;
+  uv_loop_t *loop;
+  napi_value name;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &r->poll, fd) != 0) {
+    close(fd);
+    free(r);
+    return throw_error(env, "open: poll setup failed");
+  }
+  r->handle_open = 1;
+  r->poll.data = r;
+  if (napi_create_reference(env, argv[5], 1, &r->on_batch) != napi_ok ||
+      napi_create_string_utf8(env, "TftpNativeReceiver", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, NULL, name, &r->async) != napi_ok ||
+      napi_create_external(env, r, finalize, NULL, &handle) != napi_ok) {
+    r->finalized = 1; /* no handle owns it: freed once the poll handle has closed */
+    close_receiver(r);
+    return throw_error(env, "open: setup failed");
+  }
+  uv_poll_start(&r->poll, UV_READABLE, on_readable);
+  return handle;
+}
+
+/* configure(handle, server, serverPort, sbid, blksize, lastBlock, bitmap, dest | null) */
+static napi_value js_configure(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  receiver_t *r = receiver_call(env, info, 8, argv);
+  if (!r) return NULL;
+  if (r->closing) return throw_error(env, "configure: receiver closed");
+  uint32_t port, sbid;
+  double blksize, last_block;
+  if (get_ipv4(env, argv[1], &r->server) != 0 || napi_get_value_uint32(env, argv[2], &port) != napi_ok ||
+      port == 0 || port > 65535 || napi_get_value_uint32(env, argv[3], &sbid) != napi_ok ||
+      napi_get_value_double(env, argv[4], &blksize) != napi_ok || blksize < 1 || blksize > 65464 ||
+      napi_get_value_double(env, argv[5], &last_block) != napi_ok || last_block < 0)
+    return throw_error(env, "configure: bad arguments");
+  delete_ref(env, &r->bitmap_ref);
+  delete_ref(env, &r->dest_ref);
+  r->bitmap = NULL;
+  r->dest = NULL;
+  if (get_bytes(env, argv[6], &r->bitmap, &r->bitmap_length, &r->bitmap_ref) != 0)
+    return throw_error(env, "configure: the bitmap must be a Uint8Array");
+  napi_valuetype type;
+  napi_typeof(env, argv[7], &type);
+  if (type != napi_null && type != napi_undefined &&
+      get_bytes(env, argv[7], &r->dest, &r->dest_length, &r->dest_ref) != 0)
+    return throw_error(env, "configure: the destination must be a Uint8Array");
+  r->server_port = htons((uint16_t)port);
+  r->sbid = sbid;
+  r->blksize = blksize;
+  r->last_block = last_block;
+  r->configured = 1;
+  return NULL;
+}
+
+/* sync(handle, fast, count): the machine's view (a non-master member with a destination; blocks held). */
+static napi_value js_sync(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  receiver_t *r = receiver_call(env, info, 3, argv);
+  if (!r) return NULL;
+  bool fast;
+  double count;
+  if (napi_get_value_bool(env, argv[1], &fast) != napi_ok || napi_get_value_double(env, argv[2], &count) != napi_ok)
+    return throw_error(env, "sync: bad arguments");
+  r->fast = fast && !r->closing;
+  r->count = count;
+  return NULL;
+}
+
+/* counters(handle) -> [fastBlocks, held, handed, foreign, wakes, datagrams] */
+static napi_value js_counters(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result, v;
+  receiver_t *r = receiver_call(env, info, 1, argv);
+  if (!r) return NULL;
+  double values[6] = {r->fast_blocks, r->held, r->handed, r->foreign, r->wakes, r->datagrams};
+  napi_create_array_with_length(env, 6, &result);
+  for (uint32_t i = 0; i < 6; i++) {
+    napi_create_double(env, values[i], &v);
+    napi_set_element(env, result, i, v);
+  }
+  return result;
+}
+
+/* close(handle): no more callbacks, socket closed (idempotent; safe inside onBatch). */
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  receiver_t *r = receiver_call(env, info, 1, argv);
+  if (r) close_receiver(r);
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"configure", NULL, js_configure, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sync", NULL, js_sync, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"counters", NULL, js_counters, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}

@@ -1,0 +1,84 @@
+import { createRequire } from 'node:module';
+
+/**
+ * Types and loader of the client's batched group receive (`src/receive.c`, built into
+ * `build/Release/tftp_receive.node` next to the lock-step add-on). See the client README's TFTP section.
+ */
+
+/** Opaque receiver handle (an N-API external). */
+export interface NativeReceiver {
+  readonly __tftpNativeReceiver: never;
+}
+
+/** `open`'s kind: 0 multicast (RFC 2090 DATA), 1 sbroadcast (BDATA). */
+export type ReceiveKind = 0 | 1;
+
+/**
+ * Called at most once per wake of the socket: `fresh` blocks (`freshBytes` octets) were written into the
+ * destination and their bits set in the bitmap, `heard` stream blocks were taken (fresh or already held),
+ * `wireBytes` came from the server; `packets` are the server's datagrams the fast path left to the machine,
+ * in arrival order (null when none); `errno` is non-zero when the socket failed.
+ */
+export type ReceiveBatch = (
+  fresh: number,
+  freshBytes: number,
+  heard: number,
+  wireBytes: number,
+  packets: Buffer[] | null,
+  errno: number,
+) => void;
+
+export interface TftpReceiveApi {
+  /**
+   * A UDP socket bound to 0.0.0.0:`port` (SO_REUSEADDR, SO_RCVBUF `recvBufferSize` when > 0), member of
+   * `groupAddress` on `localAddress` (multicast) or broadcast-enabled (sbroadcast). Throws when it cannot.
+   * Every datagram is dropped (counted as foreign) until `configure`.
+   */
+  open(
+    kind: ReceiveKind,
+    groupAddress: string | null,
+    port: number,
+    localAddress: string | null,
+    recvBufferSize: number,
+    onBatch: ReceiveBatch,
+  ): NativeReceiver;
+  /**
+   * The stream: datagrams only from `server`:`serverPort`, BDATA only of `sbid`; `lastBlock` 0 = unknown
+   * (no fast path). `bitmap` is the machine's bit-per-block array (shared, written here); `dest` the file.
+   */
+  configure(
+    handle: NativeReceiver,
+    server: string,
+    serverPort: number,
+    sbid: number,
+    blksize: number,
+    lastBlock: number,
+    bitmap: Uint8Array,
+    dest: Uint8Array | null,
+  ): void;
+  /** The machine's view: `fast` (a non-master member) and the number of blocks it holds. */
+  sync(handle: NativeReceiver, fast: boolean, count: number): void;
+  /** [fastBlocks, held, handed, foreign, wakes, datagrams]. */
+  counters(handle: NativeReceiver): [number, number, number, number, number, number];
+  /** No more callbacks; closes the socket (idempotent, also from inside onBatch). */
+  close(handle: NativeReceiver): void;
+}
+
+export type ReceiveLoad = { ok: true; api: TftpReceiveApi } | { ok: false; reason: string };
+
+/** The built add-on's file name (`build/Release/`); a bundled client looks for it next to its bundle. */
+export const RECEIVE_ADDON = 'tftp_receive.node';
+
+let loaded: ReceiveLoad | undefined;
+
+/** Loads the add-on built in this package once; `{ ok: false, reason }` when it is not built or does not load. */
+export function loadTftpReceive(): ReceiveLoad {
+  if (loaded) return loaded;
+  const path = new URL(`../build/Release/${RECEIVE_ADDON}`, import.meta.url).pathname;
+  try {
+    loaded = { ok: true, api: createRequire(import.meta.url)(path) as TftpReceiveApi };
+  } catch (err) {
+    loaded = { ok: false, reason: (err as Error).message.split('\n')[0]! };
+  }
+  return loaded;
+}
