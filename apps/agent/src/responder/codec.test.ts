@@ -189,3 +189,32 @@ describe('encodeReply on random replies (seeded)', () => {
     }
   });
 });
+
+describe('encodeReply buffers', () => {
+  it('gives every reply bytes of its own: later replies (past a shared slab) never change or overlap it', () => {
+    const first = encodeReply(
+      spec({ format: 'dhcp', maxSize: 548, options: [[1, Uint8Array.of(255, 255, 0, 0)]] }),
+    );
+    const copy = Uint8Array.from(first.bytes);
+    const taken: { buffer: ArrayBufferLike; from: number; to: number }[] = [];
+    for (let i = 0; i < 400; i++) {
+      // Options full of 0xff, sizes 300..1472: enough to go through several 64 KiB slabs.
+      const { bytes } = encodeReply(
+        spec({
+          format: 'dhcp',
+          maxSize: 1472,
+          options: [[224, new Uint8Array(i % 5 === 0 ? 900 : 40).fill(0xff)]],
+        }),
+      );
+      // Padding after End is zero: a region is never handed out twice.
+      const end = bytes.lastIndexOf(255);
+      expect(bytes.subarray(end + 1).every((b) => b === 0)).toBe(true);
+      taken.push({ buffer: bytes.buffer, from: bytes.byteOffset, to: bytes.byteOffset + bytes.length });
+    }
+    expect(first.bytes).toEqual(copy);
+    for (const a of taken) {
+      const overlapping = taken.filter((b) => b.buffer === a.buffer && b.from < a.to && a.from < b.to);
+      expect(overlapping).toHaveLength(1);
+    }
+  });
+});

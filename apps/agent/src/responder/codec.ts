@@ -112,7 +112,7 @@ export function encodeReply(spec: ReplySpec): EncodedReply {
   const withRelay = relay !== undefined && relayLength <= room;
   if (relay !== undefined && !withRelay) (omitted ??= []).push(82);
   const used = limit - HEADER - COOKIE_AND_END - room + (withRelay ? relayLength : 0);
-  const out = new Uint8Array(Math.max(BOOTP_MIN_LENGTH, OPTIONS_AT + used + 1));
+  const out = replyBytes(Math.max(BOOTP_MIN_LENGTH, OPTIONS_AT + used + 1));
 
   out[0] = BOOTREPLY;
   out[1] = spec.htype;
@@ -147,6 +147,30 @@ export function encodeReply(spec: ReplySpec): EncodedReply {
 }
 
 const NONE: readonly number[] = [];
+
+/**
+ * Reply buffers are carved from shared zero-filled slabs, front to back, and a region is never handed
+ * out twice: a reply is a view that keeps its slab alive until the reply itself is garbage, so a send
+ * still queued in the kernel path cannot see its bytes change. A `new Uint8Array` per reply would give
+ * every reply its own ArrayBuffer (over 64 octets, typed arrays are stored off the heap), and each
+ * young ArrayBuffer costs the next scavenge a sweep and a free(): at 1,000 exchanges/s that sweep was
+ * the largest part of the longest scavenge pauses. One slab serves about a hundred replies.
+ */
+const SLAB_SIZE = 64 * 1024;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabUsed = 0;
+
+function replyBytes(size: number): Uint8Array {
+  if (size > SLAB_SIZE) return new Uint8Array(size);
+  if (slabUsed + size > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, size);
+  // The next reply starts on an 8-octet boundary.
+  slabUsed += (size + 7) & ~7;
+  return out;
+}
 
 function writeU32(out: Uint8Array, at: number, n: number): void {
   out[at] = (n >>> 24) & 255;

@@ -82,6 +82,8 @@ export type Decision =
   | (Common & { readonly action: 'ignore'; readonly outcome: 'ignored'; readonly reason: IgnoreReason })
   | (Common & { readonly action: 'drop'; readonly outcome: 'dropped'; readonly reason: DropReason });
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 const INFINITE = 0xffffffff;
 const MIN_DHCP_SIZE = 576;
 const BOOTP_SIZE = 300;
@@ -108,20 +110,20 @@ export class DhcpHandler {
       hasIpxeEncapsulated: req.options.has(Opt.IPXE),
       arch: readU16(req.options.get(Opt.CLIENT_ARCH)),
     });
-    const early: Common = { client: kind, message, mac, relayed, persist: false };
-
-    if (req.op !== BOOTREQUEST) return drop(early, 'not_request');
-    if (mac === '') return drop(early, 'bad_htype');
-    if (req.hops > this.config.hopLimit) return drop(early, 'hop_limit');
+    // One `Common` per request: the early exits make their own, the rest share `base` (below).
+    if (req.op !== BOOTREQUEST) return drop(common(kind, message, mac, relayed), 'not_request');
+    if (mac === '') return drop(common(kind, message, mac, relayed), 'bad_htype');
+    if (req.hops > this.config.hopLimit) return drop(common(kind, message, mac, relayed), 'hop_limit');
 
     const host = ctx.site.hostByMac(mac);
     const located = this.locate(req, ctx, host);
-    if (located === 'ambiguous') return drop(early, 'wrong_interface');
-    if (!located) return ignore(early, 'no_subnet');
+    if (located === 'ambiguous') return drop(common(kind, message, mac, relayed), 'wrong_interface');
+    if (!located) return ignore(common(kind, message, mac, relayed), 'no_subnet');
     const { subnet, link } = located;
     const reservation = host && host.subnet.id === subnet.id ? host : undefined;
-    // The reservation's own (equal) strings: they outlive the request in the lease table and event ring.
-    const base: Common = reservation ? { ...early, mac: reservation.macKey } : early;
+    // The reservation's own (equal) strings: they outlive the request in the lease table (a binding moved
+    // on in place takes the new record's `mac`) and the event ring, where a fresh copy would survive scavenges.
+    const base = common(kind, message, reservation ? reservation.macKey : mac, relayed);
     // A reservation belongs to the MAC, whatever client id the software on it sends this time.
     const clientKey = reservation ? reservation.clientKey : clientIdentity(req, mac);
     const serverId = link?.addressInt ?? 0;
@@ -132,9 +134,18 @@ export class DhcpHandler {
       }
       if (!reservation) return ignore(base, 'no_reservation');
       const boot = this.boot(kind, req, ctx.site, reservation, subnet);
-      const reply = this.reply(req, 'bootp', subnet, link, reservation.ipInt, boot, undefined, NO_OPTIONS, [
-        ...this.configOptions(ctx.site, subnet, reservation, req, 'bootp'),
-      ]);
+      const reply = this.reply(
+        req,
+        'bootp',
+        subnet,
+        link,
+        reservation.ipInt,
+        boot,
+        undefined,
+        NO_OPTIONS,
+        ctx.site,
+        reservation,
+      );
       return this.send(
         base,
         req,
@@ -159,7 +170,7 @@ export class DhcpHandler {
           {
             ip,
             client: clientKey,
-            mac,
+            mac: base.mac,
             subnet: subnet.id,
             state: 'offered',
             expiresAt: ctx.now + this.config.offerHoldSeconds * 1000,
@@ -176,7 +187,8 @@ export class DhcpHandler {
           boot,
           DhcpType.OFFER,
           leaseOptions(leaseSeconds),
-          this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
+          ctx.site,
+          reservation,
         );
         return this.send(base, req, ctx, reply, 'offer', subnet, link, ip, boot, reservation);
       }
@@ -225,7 +237,7 @@ export class DhcpHandler {
           {
             ip: wanted,
             client: clientKey,
-            mac,
+            mac: base.mac,
             subnet: subnet.id,
             state: 'bound',
             expiresAt,
@@ -245,7 +257,8 @@ export class DhcpHandler {
           boot,
           DhcpType.ACK,
           leaseOptions(leaseSeconds),
-          this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
+          ctx.site,
+          reservation,
         );
         // A reserved address needs no durable record: the reservation itself already binds it to the MAC.
         return this.send(
@@ -292,7 +305,8 @@ export class DhcpHandler {
           boot,
           DhcpType.ACK,
           NO_OPTIONS,
-          this.configOptions(ctx.site, subnet, reservation, req, 'dhcp'),
+          ctx.site,
+          reservation,
         );
         return this.send(base, req, ctx, reply, 'ack', subnet, link, undefined, boot);
       }
@@ -375,16 +389,17 @@ export class DhcpHandler {
     });
   }
 
-  /** Network configuration options, most important first (a BOOTP vend area holds only 60 octets). */
+  /** Appends the network configuration options, most important first (a BOOTP vend area holds only 60 octets). */
   private configOptions(
+    out: Option[],
     site: SiteView,
     subnet: Subnet,
     reservation: HostReservation | undefined,
     req: RequestView,
     format: 'bootp' | 'dhcp',
-  ): Option[] {
+  ): void {
     const fixed = subnetOptions(subnet);
-    const out: Option[] = [fixed.mask];
+    out.push(fixed.mask);
     if (fixed.routers) out.push(fixed.routers);
     if (fixed.dns) out.push(fixed.dns);
     if (reservation?.hostname) out.push([Opt.HOSTNAME, ascii(reservation.hostname)]);
@@ -396,7 +411,6 @@ export class DhcpHandler {
       const uuid = req.options.get(Opt.CLIENT_UUID);
       if (uuid?.length === 17) out.push([Opt.CLIENT_UUID, uuid]);
     }
-    return out;
   }
 
   private reply(
@@ -408,7 +422,8 @@ export class DhcpHandler {
     boot: BootDecision,
     dhcpType: number | undefined,
     lease: readonly Option[],
-    rest: readonly Option[],
+    site: SiteView,
+    reservation: HostReservation | undefined,
   ): ReplySpec {
     const serverId = link?.addressInt ?? 0;
     const siaddr = subnet.nextServer ? ipInt(subnet.nextServer) : serverId;
@@ -416,7 +431,7 @@ export class DhcpHandler {
     const options: Option[] = [];
     if (dhcpType !== undefined) options.push(messageTypeOption(dhcpType), serverIdOption(serverId));
     for (const o of lease) options.push(o);
-    for (const o of rest) options.push(o);
+    this.configOptions(options, site, subnet, reservation, req, format);
     if (boot.vendorClass) options.push([Opt.VENDOR_CLASS, ascii(boot.vendorClass)]);
     if (format === 'dhcp' && boot.file && prl.includes(Opt.TFTP_SERVER) && !boot.file.includes('://')) {
       options.push([Opt.TFTP_SERVER, ascii(ipText(siaddr))]);
@@ -433,7 +448,8 @@ export class DhcpHandler {
       format === 'bootp'
         ? BOOTP_SIZE
         : Math.max(MIN_DHCP_SIZE, Math.min(clientMax ?? MIN_DHCP_SIZE, 1500)) - IP_UDP_HEADERS;
-    return {
+    // Built field by field (no spread of a temporary object): this runs once per reply.
+    const spec: Mutable<ReplySpec> = {
       htype: req.htype,
       hlen: req.hlen,
       xid: req.xid,
@@ -446,12 +462,14 @@ export class DhcpHandler {
       sname: subnet.serverName ?? '',
       file: boot.file ?? '',
       options,
-      ...(req.giaddr !== 0 && req.options.has(Opt.RELAY_AGENT_INFO)
-        ? { relayAgentInfo: req.options.get(Opt.RELAY_AGENT_INFO)! }
-        : {}),
       format,
       maxSize,
     };
+    if (req.giaddr !== 0) {
+      const info = req.options.get(Opt.RELAY_AGENT_INFO);
+      if (info !== undefined) spec.relayAgentInfo = info;
+    }
+    return spec;
   }
 
   private nak(req: RequestView, link: Link | undefined, text: string): ReplySpec {
@@ -528,7 +546,7 @@ export function destination(
   config: Pick<ResponderConfig, 'port' | 'clientPort'>,
 ): Destination {
   if (ctx.loopback) return ctx.from;
-  if (req.giaddr !== 0) return { address: relayText(req.giaddr), port: config.port };
+  if (req.giaddr !== 0) return relayDestination(req.giaddr, config.port);
   if (!isNak && req.ciaddr !== 0) return { address: ipText(req.ciaddr), port: config.clientPort };
   return { address: '255.255.255.255', port: config.clientPort };
 }
@@ -572,6 +590,18 @@ const serverIdOption = memo(256, (address: number): Option => [Opt.SERVER_ID, u3
 /** A relay's address as text (replies go back to a handful of relays). */
 const relayText = memo(1024, (address: number) => ipText(address));
 
+/** A relay's destination (one object per relay, not per reply). */
+const relayDestinations = new Map<number, Destination>();
+function relayDestination(address: number, port: number): Destination {
+  let to = relayDestinations.get(address);
+  if (to === undefined || to.port !== port) {
+    if (relayDestinations.size >= 1024) relayDestinations.clear();
+    to = { address: relayText(address), port };
+    relayDestinations.set(address, to);
+  }
+  return to;
+}
+
 /** Options 51, 58, 59 for a lease time (a few distinct values). */
 const leaseOptions = memo(64, (seconds: number): readonly Option[] =>
   seconds === INFINITE
@@ -605,6 +635,10 @@ function subnetOptions(subnet: Subnet): SubnetOptions {
     subnetOptionCache.set(subnet, options);
   }
   return options;
+}
+
+function common(client: ClientKind, message: MessageLabel, mac: string, relayed: boolean): Common {
+  return { client, message, mac, relayed, persist: false };
 }
 
 function drop(base: Common, reason: DropReason): Decision {

@@ -44,6 +44,11 @@ interface Prepared {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+interface SeriesChildren {
+  readonly requests: { inc(): void };
+  readonly latency: { observe(value: number): void };
+}
+
 const HOUSEKEEPING_MS = 10_000;
 const FORGET_EXPIRED_AFTER_MS = 7 * 24 * 3600 * 1000;
 
@@ -58,10 +63,8 @@ export class Responder implements Service {
   private readonly idleWaiters: (() => void)[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private housekeeping: NodeJS.Timeout | undefined;
-  private readonly children = new Map<
-    string,
-    { requests: { inc(): void }; latency: { observe(value: number): void } }
-  >();
+  /** Label children by client, then message, then outcome (no key string built per request). */
+  private readonly children = new Map<string, Map<string, Map<string, SeriesChildren>>>();
 
   constructor(private readonly options: ResponderOptions) {
     const { config } = options;
@@ -275,15 +278,18 @@ export class Responder implements Service {
    * hash the label object on every call. Labels are bounded, so the cache is too.
    */
   private series(client: string, message: string, outcome: string, seconds: number): void {
-    const key = `${client}|${message}|${outcome}`;
-    let children = this.children.get(key);
+    let byMessage = this.children.get(client);
+    if (!byMessage) this.children.set(client, (byMessage = new Map<string, Map<string, SeriesChildren>>()));
+    let byOutcome = byMessage.get(message);
+    if (!byOutcome) byMessage.set(message, (byOutcome = new Map<string, SeriesChildren>()));
+    let children = byOutcome.get(outcome);
     if (!children) {
       const { metrics } = this.options;
       children = {
         requests: metrics.requests.labels({ client, message, outcome }),
         latency: metrics.latency.labels({ client, outcome }),
       };
-      this.children.set(key, children);
+      byOutcome.set(outcome, children);
     }
     children.requests.inc();
     children.latency.observe(seconds);
