@@ -17,6 +17,7 @@ import {
   planDelta,
   seededRandom,
   sha256Hex,
+  STATIC_DELTA_PARTS,
   staticDeltaChunks,
 } from '@bootpt/protocol';
 import { fromHex, toHex } from '@bootpt/protocol/wire';
@@ -32,7 +33,7 @@ import { ClientCache, type CachedManifest } from './cache.js';
 import type { ClientConfig } from './config.js';
 import { TurboDiscovery, type DiscoveryResult } from './discovery.js';
 import { ChunkChecker } from './chunk-checker.js';
-import { DeltaStream, startDeltaWorker } from './delta-stream.js';
+import { DeltaParts, DeltaStream, startDeltaWorker } from './delta-stream.js';
 import { ClientError } from './errors.js';
 import {
   acceptedEndpointTypes,
@@ -112,13 +113,13 @@ export class BootClient {
   /** Image locations found damaged during this boot. */
   private readonly damaged = new Set<Digest>();
   /** The static delta still being received: chunks promised to assembly as they arrive. */
-  private delta: DeltaStream | null = null;
+  private delta: DeltaParts | null = null;
   private connecting: Promise<ContentSession> | null = null;
   /** The static delta, asked for (and decoding) as soon as the offer names a new release. */
-  private deltaStart: Promise<DeltaStream | null> | null = null;
+  private deltaStart: Promise<DeltaParts | null> | null = null;
   private deltaAskedAt = 0;
-  /** Its decoding worker, started while discovering when a held release may be updated. */
-  private deltaWorker: Worker | null = null;
+  /** Its decoding workers (one per part), started while discovering when a held release may be updated. */
+  private deltaWorkers: Worker[] = [];
   /** Reads and verifies the chunks kept from a held image off the main thread (`chunk-checker.ts`). */
   private checker: ChunkChecker | null = null;
   /** Layers of cached releases by manifest digest (each computed once per boot). */
@@ -142,7 +143,7 @@ export class BootClient {
       const held = await this.heldManifest();
       // A held release may be updated by a static delta: start its worker while discovering.
       if (held) {
-        this.deltaWorker = startDeltaWorker();
+        this.deltaWorkers = Array.from({ length: STATIC_DELTA_PARTS }, startDeltaWorker);
         this.checker = new ChunkChecker(STAGE_BYTES);
       }
       // The held release's plan (its indexes, chunk files and images present) is made while discovering,
@@ -157,7 +158,7 @@ export class BootClient {
       if (discovery) await this.report(discovery, null, err);
       throw err;
     } finally {
-      void this.deltaWorker?.terminate();
+      for (const w of this.deltaWorkers) void w.terminate();
       void this.checker?.close();
       // A delta asked for early but not used (nothing left to fetch, or a failure before it): drop it.
       await this.deltaStart?.then(
@@ -634,19 +635,28 @@ export class BootClient {
   }
 
   /** Asks for the static delta `from` → `to`; null when the server has none. Decoding starts at once. */
-  private requestDelta(discovery: DiscoveryResult, from: Digest, to: Digest): Promise<DeltaStream | null> {
+  private requestDelta(discovery: DiscoveryResult, from: Digest, to: Digest): Promise<DeltaParts | null> {
     this.deltaAskedAt = performance.now();
     const started = this.connect(discovery).then(async (session) => {
       // Lowest weight: the manifest and index requests that follow on this session should not queue
       // behind megabytes of delta (the delta's chunks cannot be verified before the indexes arrive).
-      const res = await session.stream(`/v1/deltas/${from}/${to}`, { decode: false, weight: 1 });
-      if (res.status !== 200) {
-        res.body.destroy();
+      // Every part at once, each decoded on its own worker.
+      const responses = await Promise.all(
+        Array.from({ length: STATIC_DELTA_PARTS }, (_, part) =>
+          session.stream(`/v1/deltas/${from}/${to}/${part}`, { decode: false, weight: 1 }),
+        ),
+      );
+      if (responses.some((res) => res.status !== 200)) {
+        for (const res of responses) res.body.destroy();
         return null;
       }
-      const worker = this.deltaWorker ?? startDeltaWorker();
-      this.deltaWorker = null;
-      return new DeltaStream(res.body, res.brotli, worker, this.log);
+      const workers = this.deltaWorkers;
+      this.deltaWorkers = [];
+      return new DeltaParts(
+        responses.map(
+          (res, part) => new DeltaStream(res.body, res.brotli, workers[part] ?? startDeltaWorker(), this.log),
+        ),
+      );
     });
     started.catch(() => undefined); // awaited (and its error surfaced) by fetchDelta
     return started;

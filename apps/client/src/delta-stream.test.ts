@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { brotliCompressSync } from 'node:zlib';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { sha256Hex, type ChunkToFetch } from '@bootpt/protocol';
-import { DeltaStream, startDeltaWorker } from './delta-stream.js';
+import { sha256Hex, staticDeltaParts, type ChunkToFetch } from '@bootpt/protocol';
+import { DeltaParts, DeltaStream, startDeltaWorker } from './delta-stream.js';
 import { ClientError } from './errors.js';
 
 const log = pino({ level: 'silent' });
@@ -106,5 +106,54 @@ describe('DeltaStream', () => {
     await broken.done; // logged, not thrown: the chunks are fetched one by one instead
     if (never) expect(await never).toBeNull();
     expect(broken.arriving(list[1]!.digest)).toBeUndefined();
+  });
+});
+
+describe('DeltaParts', () => {
+  /** One stream per run of `staticDeltaParts`, as the agent builds them. */
+  function parts(list: ChunkToFetch[], data: Buffer[], tamper?: number): DeltaStream[] {
+    const byDigest = new Map(list.map((c, i) => [c.digest, data[i]!] as const));
+    return staticDeltaParts(list).map((run) => {
+      const raw = Buffer.concat(run.map((c) => byDigest.get(c.digest)!));
+      if (tamper !== undefined) {
+        const at = run.findIndex((c) => c.digest === list[tamper]!.digest);
+        if (at >= 0) raw[run.slice(0, at).reduce((n, c) => n + c.length, 0) + 10]! ^= 0x01;
+      }
+      return new DeltaStream(body(brotliCompressSync(raw)), true, startDeltaWorker(), log);
+    });
+  }
+
+  it('delivers each chunk from the part that carries it', async () => {
+    const { list, data } = chunks(30);
+    expect(staticDeltaParts(list).every((run) => run.length > 0)).toBe(true);
+    const wanted = new Set(list.filter((_, i) => i % 4 !== 1).map((c) => c.digest));
+    const fresh = new Map<string, Uint8Array>();
+    const delta = new DeltaParts(parts(list, data));
+    let counted = 0;
+    delta.expect(list, wanted, fresh, 'test', () => counted++);
+    const waits = list.map((c) => delta.arriving(c.digest));
+    await delta.done;
+    expect(counted).toBe(wanted.size);
+    for (const [i, c] of list.entries()) {
+      if (!wanted.has(c.digest)) {
+        expect(waits[i]).toBeUndefined();
+        continue;
+      }
+      // Every wanted chunk arrives (never null: a part asked for a chunk it does not carry would give null).
+      const got = waits[i] ? await waits[i] : fresh.get(c.digest);
+      expect(got && Buffer.from(got).equals(data[i]!)).toBe(true);
+    }
+  });
+
+  it('rejects when a chunk in any part does not verify, and ends the other parts', async () => {
+    const { list, data } = chunks(30);
+    const delta = new DeltaParts(parts(list, data, 27)); // in the last part
+    delta.expect(list, new Set(list.map((c) => c.digest)), new Map(), 'agent-y', () => undefined);
+    const err = await delta.done.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((err as ClientError).code).toBe('CLIENT_ERR_CHUNK_REJECTED');
+    expect((err as ClientError).message).toContain(list[27]!.digest);
   });
 });

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { ChunkToFetch, Digest } from '@bootpt/protocol';
+import { staticDeltaParts, type ChunkToFetch, type Digest } from '@bootpt/protocol';
 import { ClientError } from './errors.js';
 
 /**
@@ -270,5 +270,47 @@ export class DeltaStream {
     this.waiting.clear();
     if (note) this.log.warn({ delivered: this.delivered, chunks: this.plan?.list.length ?? 0 }, note);
     this.settle(err);
+  }
+}
+
+/**
+ * The parts of one static delta (`staticDeltaParts`: the chunk list cut into runs by bytes, each part
+ * its own brotli stream), received side by side and each decoded and verified on its own worker, so
+ * the decoding uses more than one core. Same interface as one stream: `expect` gives each part its run
+ * of the list (and only its own chunks as wanted), `arriving` asks the part that carries a chunk,
+ * `done` settles when every part has (rejected by the first chunk refused, which ends the others).
+ */
+export class DeltaParts {
+  readonly done: Promise<void>;
+
+  constructor(private readonly parts: readonly DeltaStream[]) {
+    for (const part of parts) part.done.catch(() => this.cancel());
+    this.done = Promise.all(parts.map((p) => p.done)).then(() => undefined);
+    this.done.catch(() => undefined); // observed by the caller after assembly
+  }
+
+  expect(
+    list: readonly ChunkToFetch[],
+    wanted: ReadonlySet<Digest>,
+    fresh: Map<Digest, Uint8Array>,
+    from: string,
+    onChunk: (c: ChunkToFetch) => void,
+  ): void {
+    for (const [i, run] of staticDeltaParts(list, this.parts.length).entries()) {
+      const mine = new Set(run.filter((c) => wanted.has(c.digest)).map((c) => c.digest));
+      this.parts[i]!.expect(run, mine, fresh, from, onChunk);
+    }
+  }
+
+  readonly arriving = (digest: Digest): Promise<Uint8Array | null> | undefined => {
+    for (const part of this.parts) {
+      const bytes = part.arriving(digest);
+      if (bytes) return bytes;
+    }
+    return undefined;
+  };
+
+  cancel(): void {
+    for (const part of this.parts) part.cancel();
   }
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   chunkIndexDigest,
@@ -11,6 +12,9 @@ import {
   indexLayer,
   manifestDigest,
   signManifest,
+  STATIC_DELTA_PARTS,
+  staticDeltaChunks,
+  staticDeltaParts,
 } from '@bootpt/protocol';
 import { buildDelta } from './deltas.js';
 import { AssembledFiles } from './file-source.js';
@@ -91,5 +95,32 @@ describe('static deltas', () => {
     expect(size).toBeGreaterThan(0);
     expect(size).toBeLessThan(8000);
     expect(await buildDelta(store, from, to)).toBe(size);
+  });
+
+  it('stores one brotli stream per part, each the run of new chunks staticDeltaParts gives it', async () => {
+    const store = new ContentStore(join(dir, 'store'));
+    await store.open();
+    const base = text(40_000, 'base');
+    const added = Buffer.concat([text(9000, 'one'), base.subarray(0, 20_000), text(7000, 'two')]);
+    const from = await release(store, [{ bytes: base }]);
+    const to = await release(store, [{ bytes: added }]);
+    await buildDelta(store, from, to);
+    const held = new Set(indexLayer(base, params).chunks.map((c) => c.digest));
+    const runs = staticDeltaParts(staticDeltaChunks(held, [indexLayer(added, params)]));
+    expect(runs).toHaveLength(STATIC_DELTA_PARTS);
+    let size = 0;
+    for (const [part, run] of runs.entries()) {
+      expect(run.length).toBeGreaterThan(0);
+      const packed = await readFile(store.deltaPath(from, to, part));
+      size += packed.length;
+      const chunks = await Promise.all(run.map(async (c) => (await store.read('chunks', c.digest))!));
+      expect(brotliDecompressSync(packed).equals(Buffer.concat(chunks))).toBe(true);
+    }
+    expect(await store.deltaSize(from, to)).toBe(size);
+    // A delta missing a part (a crash between the parts' writes) counts as absent and is built again.
+    await rm(store.deltaPath(from, to, 1));
+    expect(await store.deltaSize(from, to)).toBeNull();
+    expect(await buildDelta(store, from, to)).toBe(size);
+    expect(() => store.deltaPath(from, to, STATIC_DELTA_PARTS)).toThrow(/no delta part/);
   });
 });

@@ -9,7 +9,7 @@ import {
 import { open } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { isDigest } from '@bootpt/protocol';
+import { isDigest, STATIC_DELTA_PARTS } from '@bootpt/protocol';
 import { clientReportSchema, type ReportBuffer } from './reports.js';
 import type { ContentKind, ContentStore } from './store.js';
 import type { TlsMaterial } from './tls.js';
@@ -17,11 +17,12 @@ import type { TlsMaterial } from './tls.js';
 /**
  * The content server: HTTP/2 over TLS (no HTTP/1.1, no cleartext).
  *
- *   GET|HEAD /v1/manifests/<digest>   signed manifest envelope
- *   GET|HEAD /v1/indexes/<digest>     encoded chunk index
- *   GET|HEAD /v1/chunks/<digest>      chunk bytes; `br` when the client accepts it and no Range is asked
- *   GET|HEAD /v1/deltas/<from>/<to>   static delta between two releases (`deltas.ts`), always `br`
- *   POST     /v1/reports              a client's boot report (JSON), 202
+ *   GET|HEAD /v1/manifests/<digest>        signed manifest envelope
+ *   GET|HEAD /v1/indexes/<digest>          encoded chunk index
+ *   GET|HEAD /v1/chunks/<digest>           chunk bytes; `br` when the client accepts it and no Range is asked
+ *   GET|HEAD /v1/deltas/<from>/<to>/<part> one part of the static delta between two releases
+ *                                          (`deltas.ts`; parts 0..STATIC_DELTA_PARTS-1), always `br`
+ *   POST     /v1/reports                   a client's boot report (JSON), 202
  *
  * Content is immutable (named by digest): `cache-control: public, max-age=31536000, immutable`, an ETag
  * of the digest, and single byte ranges (`Range: bytes=a-b`, `a-`, `-n`) answered with 206 or 416.
@@ -42,7 +43,7 @@ const TYPES: Record<ContentKind, string> = {
 };
 
 const ROUTE = /^\/v1\/(manifests|indexes|chunks)\/([0-9a-f]{64})$/;
-const DELTA_ROUTE = /^\/v1\/deltas\/([0-9a-f]{64})\/([0-9a-f]{64})$/;
+const DELTA_ROUTE = /^\/v1\/deltas\/([0-9a-f]{64})\/([0-9a-f]{64})\/(\d{1,3})$/;
 
 export interface ContentServerOptions {
   readonly store: ContentStore;
@@ -155,7 +156,7 @@ export class ContentServer {
     const delta = DELTA_ROUTE.exec(path);
     if (delta) {
       if (method !== 'GET' && method !== 'HEAD') return this.respond(stream, 405);
-      return this.serveDelta(stream, method, delta[1]!, delta[2]!);
+      return this.serveDelta(stream, method, delta[1]!, delta[2]!, Number(delta[3]));
     }
     const m = ROUTE.exec(path.split('?')[0]!);
     if (!m) return this.respond(stream, 404, 'not found\n');
@@ -221,10 +222,14 @@ export class ContentServer {
     method: string,
     from: string,
     to: string,
+    part: number,
   ): Promise<void> {
     // Streamed from the file (not read whole first): the headers and first bytes leave at once, so a
     // client can start decoding while the rest is still being read.
-    const file = await open(this.options.store.deltaPath(from, to)).catch(() => null);
+    const file =
+      part < STATIC_DELTA_PARTS
+        ? await open(this.options.store.deltaPath(from, to, part)).catch(() => null)
+        : null;
     if (!file) {
       this.stats.notFound++;
       return this.respond(stream, 404, 'no such delta\n');
@@ -238,7 +243,7 @@ export class ContentServer {
         [CONTENT_LENGTH]: size,
         'content-encoding': 'br',
         'cache-control': 'public, max-age=31536000, immutable',
-        etag: `"${from}-${to}"`,
+        etag: `"${from}-${to}.${part}"`,
       };
       if (method === 'HEAD') {
         stream.respond(head, { endStream: true });

@@ -10,6 +10,7 @@ import {
   isDigest,
   openSignedManifest,
   sha256Hex,
+  STATIC_DELTA_PARTS,
 } from '@bootpt/protocol';
 
 /**
@@ -20,7 +21,7 @@ import {
  *   <dir>/indexes/<digest>        encoded chunk indexes, named by SHA-256 of the encoding
  *   <dir>/chunks/<digest>         chunk bytes, named by SHA-256
  *   <dir>/chunks/<digest>.br      optional brotli copy (only when it is smaller)
- *   <dir>/deltas/<from>-<to>.br   static deltas between releases (`deltas.ts`)
+ *   <dir>/deltas/<from>-<to>.<part>.br   static deltas between releases, in parts (`deltas.ts`)
  *   <dir>/tmp/                    writes in progress
  *
  * Everything is verified on write: a chunk must digest to its name, an index must digest to its name
@@ -132,22 +133,39 @@ export class ContentStore {
     await this.atomicWrite(path, bytes, false);
   }
 
-  deltaPath(from: Digest, to: Digest): string {
+  /** Part `part` of the static delta `from` → `to` (`STATIC_DELTA_PARTS` parts, SPEC §8.3). */
+  deltaPath(from: Digest, to: Digest, part: number): string {
     if (!isDigest(from) || !isDigest(to)) throw new ContentError('CONTENT_ERR_BAD_NAME', 'not a digest pair');
-    return join(this.dir, 'deltas', `${from}-${to}.br`);
+    if (!Number.isInteger(part) || part < 0 || part >= STATIC_DELTA_PARTS)
+      throw new ContentError('CONTENT_ERR_BAD_NAME', `no delta part ${part}`);
+    return join(this.dir, 'deltas', `${from}-${to}.${part}.br`);
   }
 
+  /** The delta's stored size (all its parts), or null unless every part is there. */
   async deltaSize(from: Digest, to: Digest): Promise<number | null> {
-    try {
-      return (await stat(this.deltaPath(from, to))).size;
-    } catch {
-      return null;
+    let size = 0;
+    for (let part = 0; part < STATIC_DELTA_PARTS; part++) {
+      try {
+        size += (await stat(this.deltaPath(from, to, part))).size;
+      } catch {
+        return null;
+      }
     }
+    return size;
   }
 
-  /** Deltas are derived data (rebuilt from verified chunks); the client verifies every chunk in them. */
-  async putDelta(from: Digest, to: Digest, packed: Uint8Array): Promise<void> {
-    await this.atomicWrite(this.deltaPath(from, to), packed, false);
+  /**
+   * Deltas are derived data (rebuilt from verified chunks); the client verifies every chunk in them.
+   * Each part is written whole (temp name + rename); a delta missing a part counts as absent.
+   */
+  async putDelta(from: Digest, to: Digest, parts: readonly Uint8Array[]): Promise<void> {
+    if (parts.length !== STATIC_DELTA_PARTS)
+      throw new ContentError(
+        'CONTENT_ERR_BAD_NAME',
+        `a delta has ${STATIC_DELTA_PARTS} parts, not ${parts.length}`,
+      );
+    for (const [part, packed] of parts.entries())
+      await this.atomicWrite(this.deltaPath(from, to, part), packed, false);
   }
 
   /** A stored chunk index, verified against its name; null when absent or damaged. */

@@ -33,4 +33,4 @@ export {
   verifyChunk,
   verifyLayer,
 } from './planner.js';
-export { staticDeltaChunks } from './static-delta.js';
+export { STATIC_DELTA_PARTS, staticDeltaChunks, staticDeltaParts } from './static-delta.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { staticDeltaChunks } from './static-delta.js';
+import { staticDeltaChunks, staticDeltaParts } from './static-delta.js';
 
 describe('staticDeltaChunks', () => {
   it('lists the chunks the target adds, each once, in order of first use across layers', () => {
@@ -44,6 +44,43 @@ describe('staticDeltaChunks', () => {
         },
       ),
       { seed: 7, numRuns: 300 },
+    );
+  });
+});
+
+describe('staticDeltaParts', () => {
+  it('cuts the list into contiguous runs by the start offset of each chunk', () => {
+    const list = [10, 30, 20, 40].map((length, i) => ({ digest: String(i), length }));
+    // total 100: starts 0, 10, 40, 60 -> parts 0, 0, 0, 1
+    expect(staticDeltaParts(list, 2).map((p) => p.map((c) => c.digest))).toEqual([['0', '1', '2'], ['3']]);
+    expect(staticDeltaParts([], 2)).toEqual([[], []]);
+    expect(staticDeltaParts(list, 1)).toEqual([list]);
+    expect(() => staticDeltaParts(list, 0)).toThrow(RangeError);
+  });
+
+  it('concatenates back to the list, each part within a chunk of an even split (seeded)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 5000 }), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 5 }),
+        (lengths, parts) => {
+          const list = lengths.map((length, i) => ({ digest: String(i), length }));
+          const cut = staticDeltaParts(list, parts);
+          expect(cut).toHaveLength(parts);
+          expect(cut.flat()).toEqual(list);
+          const total = lengths.reduce((a, b) => a + b, 0);
+          const largest = Math.max(0, ...lengths);
+          let start = 0;
+          for (const [p, part] of cut.entries()) {
+            const size = part.reduce((n, c) => n + c.length, 0);
+            // A part starts within one chunk after its even boundary and is at most a chunk off its share.
+            if (part.length > 0) expect(start).toBeGreaterThanOrEqual((p * total) / parts - largest);
+            expect(Math.abs(size - total / parts)).toBeLessThanOrEqual(largest);
+            start += size;
+          }
+        },
+      ),
+      { seed: 11, numRuns: 300 },
     );
   });
 });
