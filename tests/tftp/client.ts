@@ -13,6 +13,8 @@
  * `--wait FIFO` (benchmarks: start many clients at once, Node's start-up excluded): once loaded, print
  * `ready`, read FIFO to its end (blocks until a writer opens and closes it), then send the RRQ; at the end
  * also print `end <epoch ms>` and `cpu <user µs> <system µs>` (this process's CPU time since the release).
+ * A group read also prints `receive <native|dgram> <fast blocks> <handed> <foreign>` (how the group stream
+ * was received: the native add-on's counters, see the client README).
  *
  * Blocks are kept in memory when the server sent tsize and the file is written once at the end (like a
  * buffered stdio client), otherwise written as they come.
@@ -79,6 +81,10 @@ if (result.outcome === 'complete' && held.image) writeSync(out, held.image, 0, r
 closeSync(out);
 const { outcome, bytes, ms, error } = result;
 process.stdout.write(`done ${outcome} ${bytes} ${ms}${error ? ` ${error.message}` : ''}\n`);
+if (result.receive) {
+  const { path, fastBlocks, handed, foreign } = result.receive;
+  process.stdout.write(`receive ${path} ${fastBlocks} ${handed} ${foreign}\n`);
+}
 if (values.wait) {
   // The transfer's end by this host's clock (the library closes its sockets a moment later), plus the write.
   const end = startedAt + ms + (performance.now() - writeStarted);
