@@ -120,6 +120,8 @@ export class BootClient {
   private deltaAskedAt = 0;
   /** Its decoding workers (one per part), started while discovering when a held release may be updated. */
   private deltaWorkers: Worker[] = [];
+  /** The fetched manifest being written to the cache (`fetchManifest`); done before the state names it. */
+  private manifestStored: Promise<void> | null = null;
   /** Reads and verifies the chunks kept from a held image off the main thread (`chunk-checker.ts`). */
   private checker: ChunkChecker | null = null;
   /** Layers of cached releases by manifest digest (each computed once per boot). */
@@ -320,6 +322,7 @@ export class BootClient {
       }
     });
     const kexec = await this.timeline.measure('boot', async () => {
+      await this.manifestStored;
       if (offer.validationToken) {
         await this.cache.writeState({
           manifestDigest: digest,
@@ -489,7 +492,10 @@ export class BootClient {
         `manifest refused: offer names ${digest}, server sent ${opened.value.digest}`,
       );
     }
-    await this.cache.putManifest(digest, res.body);
+    // Stored while the update goes on (its fsyncs are off the path); awaited before the state names it.
+    const stored = this.cache.putManifest(digest, res.body);
+    stored.catch(() => undefined);
+    this.manifestStored = stored;
     return { envelope: res.body, verified: opened.value };
   }
 
