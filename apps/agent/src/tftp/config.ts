@@ -124,7 +124,7 @@ export const tftpConfigSchema = z
      */
     groupPipelineWindow: z.number().int().min(1).max(64).default(1),
     /**
-     * Lock-step (windowsize 1) unicast DATA phase in the `@bootpt/tftp-native` add-on instead of JS: `auto`
+     * Unicast DATA phase (lock-step and windows) in the `@bootpt/tftp-native` add-on instead of JS: `auto`
      * uses it when it loads, `off` never, `required` refuses to start without it (README "Native lock-step").
      */
     nativeFastPath: z.enum(['auto', 'off', 'required']).default('auto'),
