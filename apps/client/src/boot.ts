@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { createHash, hash, randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, fstatSync, linkSync, openSync, readSync, statSync, write } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -503,6 +502,8 @@ export async function handOff(args: {
   await rename(tmp, join(outputDir, 'boot.json'));
   if (!args.kexec) return 'not-requested';
   if (!files.kernel) return 'no-kernel';
+  // Loaded only here: child_process costs every start a few ms and is needed only for kexec.
+  const { spawnSync } = await import('node:child_process');
   const probe = spawnSync('kexec', ['--version'], { timeout: 5000, stdio: 'ignore' });
   if (probe.error || probe.status !== 0) return 'unavailable';
   const kexecArgs = ['-l', files.kernel, `--command-line=${manifest.kernelCmdline}`];

@@ -143,11 +143,6 @@ export class BootClient {
     try {
       await this.cache.init();
       const held = await this.heldManifest();
-      // A held release may be updated by a static delta: start its worker while discovering.
-      if (held) {
-        this.deltaWorkers = Array.from({ length: STATIC_DELTA_PARTS }, startDeltaWorker);
-        this.checker = new ChunkChecker(STAGE_BYTES);
-      }
       // The held release's plan (its indexes, chunk files and images present) is made while discovering,
       // on the time the offer window costs anyway, so a `valid` offer turns into a boot decision without
       // touching the disk again. (The discover's cache token rests on the manifest check above alone.)
@@ -210,8 +205,16 @@ export class BootClient {
       ...(held
         ? { held: { manifestDigest: fromHex(held.state.manifestDigest)!, validationToken: held.state.token } }
         : {}),
-      // HTTP/2, TLS and zlib load while the offers are awaited, not before the first discover.
-      onFirstSend: () => void loadTransport(),
+      // HTTP/2, TLS and zlib load while the offers are awaited, not before the first discover; so do the
+      // threads an update from the held release would use (the delta's decoders, the chunk checker),
+      // whose start-up would otherwise compete with the first discover for the CPU.
+      onFirstSend: () => {
+        void loadTransport();
+        if (held) {
+          this.deltaWorkers = Array.from({ length: STATIC_DELTA_PARTS }, startDeltaWorker);
+          this.checker = new ChunkChecker(STAGE_BYTES);
+        }
+      },
       log: this.log,
     }).run();
     const offered = start + result.discoverMs;
