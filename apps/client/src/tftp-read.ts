@@ -175,6 +175,12 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
     const onAbort = (): void => step({ type: 'abort', reason: String(options.signal?.reason ?? 'aborted') });
 
     function step(event: ClientReadEvent): void {
+      if (receiver) pull();
+      stepMachine(event);
+    }
+
+    /** `step` without collecting the native fast path's totals first (the caller just did). */
+    function stepMachine(event: ClientReadEvent): void {
       if (!state || finished) return;
       const r = clientReadStep(state, event, performance.now());
       state = r.state;
@@ -214,29 +220,33 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
     }
 
     /**
-     * Accounts blocks C wrote (bits already set in the machine's bitmap) as the machine would have taken
-     * them one by one: held/received/bytes, retries reset by a fresh block, heard now (a non-master's idle
-     * deadline moves with every stream datagram).
+     * Collects what C's fast path took since the last call (the bits are already set in the machine's
+     * bitmap) and accounts it as the machine would have taken those blocks one by one: held, received and
+     * bytes, retries reset by a fresh block, and heard when the last one came (a non-master's idle deadline
+     * moves with every stream block). Runs before the machine steps on anything.
      */
-    function takeNative(fresh: number, freshBytes: number, now: number): void {
+    function pull(): void {
+      const [fresh, freshBytes, heard, wire, agoMs] = api!.take(receiver!);
+      wireRead += wire;
       const s = state;
       const g = s?.group;
-      if (!s || !g || s.phase !== 'group' || finished) return;
+      if (heard === 0 || !s || !g || s.phase !== 'group' || finished) return;
+      const at = performance.now() - agoMs;
       state = {
         ...s,
         received: s.received + fresh,
         bytes: s.bytes + freshBytes,
         retries: fresh > 0 ? 0 : s.retries,
-        deadline: g.master ? s.deadline : now + (s.config.groupIdleMs ?? DEFAULT_GROUP_IDLE_MS),
-        group: { ...g, count: g.count + fresh, lastHeard: now },
+        deadline: g.master ? s.deadline : at + (s.config.groupIdleMs ?? DEFAULT_GROUP_IDLE_MS),
+        group: { ...g, count: g.count + fresh, lastHeard: at },
       };
       toldCount = state.group!.count;
     }
 
-    /** A group datagram from the server's transfer port (both paths). */
+    /** A group datagram from the server's transfer port (both paths; the native one pulled already). */
     function groupDatagram(msg: Buffer): void {
       const d = decodeTftp(msg);
-      if (d.ok) step({ type: 'packet', packet: d.value, from: 'group' });
+      if (d.ok) stepMachine({ type: 'packet', packet: d.value, from: 'group' });
     }
 
     function fail(reason: string): void {
@@ -318,6 +328,7 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
       const ms = Math.round(performance.now() - started);
       let receive: GroupReceiveStats | undefined;
       if (receiver) {
+        wireRead += api!.take(receiver)[3];
         const [fastBlocks, , handed, foreign] = api!.counters(receiver);
         api!.close(receiver);
         receive = { path: 'native', fastBlocks, handed, foreign };
@@ -390,10 +401,9 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
           port,
           options.localAddress ?? null,
           options.groupRecvBufferSize ?? DEFAULT_GROUP_RECV_BUFFER,
-          (fresh, freshBytes, heard, bytes, packets, errno) => {
+          (packets, errno) => {
             if (finished) return;
-            wireRead += bytes;
-            if (heard > 0) takeNative(fresh, freshBytes, performance.now());
+            pull();
             if (packets) for (const msg of packets) groupDatagram(msg);
             if (errno !== 0) fail(`group socket: errno ${errno}`);
             else if (!finished) tellNative();

@@ -5,8 +5,10 @@
  *
  * One receiver = one UDP socket owned here (bound to the group port, member of the multicast group or
  * broadcast-enabled), one uv_poll_t watching it. No threads. Each wake drains the socket with recvmmsg(2)
- * (at most MAX_ROUNDS batches of BATCH datagrams; the poll is level-triggered, so the rest wakes it again)
- * and JavaScript is called at most once per wake (`onBatch`), never per datagram.
+ * (at most MAX_ROUNDS batches of BATCH datagrams; the poll is level-triggered, so the rest wakes it again).
+ * JavaScript is called only when a wake has datagrams for the machine (`onBatch`, once per such wake) or the
+ * socket failed; blocks taken by the fast path are only counted here, and JavaScript collects the totals
+ * with `take` before it steps the machine on anything (timer, a datagram, the end).
  *
  * The protocol's client machine stays the single source of truth. This file only fast-paths what the
  * machine would do identically for a NON-master member whose file size is known (tsize): a group DATA/BDATA
@@ -16,8 +18,8 @@
  * buffer JS gave at (block - 1) × blksize and its bit set in the machine's own bitmap (shared memory).
  * A block already held only counts as heard. Datagrams from any other address or port are dropped and
  * counted. Everything else from the server (master mode, the completing block, anything unusual or
- * malformed) is copied into a Buffer and handed to JavaScript in the wake's `onBatch` call, in order, after
- * the fast-path totals, so the machine sees the same blocks it would have seen datagram by datagram.
+ * malformed) is copied into a Buffer and handed to JavaScript in the wake's `onBatch` call, in order; it
+ * takes the fast-path totals first, so the machine sees the same blocks it would have seen one by one.
  *
  * JavaScript tells C the machine's view with `sync(fast, count)` whenever it changes (master flag through a
  * hand-over OACK, blocks the machine took itself): C's `count` is the machine's count of held blocks.
@@ -67,6 +69,9 @@ typedef struct {
   double count;
   /* counters */
   double fast_blocks, held, handed, foreign, wakes, datagrams;
+  /* not yet taken by JavaScript: fresh blocks and their octets, stream blocks heard, octets from the server */
+  double pending_fresh, pending_bytes, pending_heard, pending_wire;
+  uint64_t heard_at; /* uv_hrtime() of the last block heard */
 } receiver_t;
 
 static unsigned char buffers[BATCH][MAX_DATAGRAM];
@@ -159,22 +164,17 @@ static int fast_path(receiver_t *r, const unsigned char *p, size_t length, doubl
   return V_FRESH;
 }
 
-/* onBatch(fresh, freshBytes, heard, wireBytes, packets | null, errno) in the receiver's async context. */
-static void deliver(receiver_t *r, double fresh, double fresh_bytes, double heard, double wire, napi_value packets,
-                    int err) {
+/* onBatch(packets | null, errno) in the receiver's async context. */
+static void deliver(receiver_t *r, napi_value packets, int err) {
   napi_env env = r->env;
-  napi_value fn, global, argv[6];
+  napi_value fn, global, argv[2];
   if (!r->on_batch || napi_get_reference_value(env, r->on_batch, &fn) != napi_ok || !fn) return;
   napi_get_global(env, &global);
-  napi_create_double(env, fresh, &argv[0]);
-  napi_create_double(env, fresh_bytes, &argv[1]);
-  napi_create_double(env, heard, &argv[2]);
-  napi_create_double(env, wire, &argv[3]);
-  if (packets) argv[4] = packets;
-  else napi_get_null(env, &argv[4]);
-  napi_create_int32(env, err, &argv[5]);
+  if (packets) argv[0] = packets;
+  else napi_get_null(env, &argv[0]);
+  napi_create_int32(env, err, &argv[1]);
   r->calling++;
-  napi_status status = napi_make_callback(env, r->async, global, fn, 6, argv, NULL);
+  napi_status status = napi_make_callback(env, r->async, global, fn, 2, argv, NULL);
   if (--r->calling == 0 && r->closing && r->async) {
     napi_async_destroy(env, r->async);
     r->async = NULL;
@@ -202,7 +202,6 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
   struct sockaddr_in from[BATCH];
   napi_value packets = NULL;
   uint32_t count = 0;
-  double fresh = 0, fresh_bytes = 0, heard = 0, wire = 0;
   int err = status < 0 ? -status : 0;
   r->wakes += 1;
   for (int round = 0; !err && round < MAX_ROUNDS; round++) {
@@ -229,17 +228,19 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
         r->foreign += 1; /* not the server's transfer port (RFC 1350 TID): dropped */
         continue;
       }
-      wire += (double)length;
+      r->pending_wire += (double)length;
       double bytes = 0;
       switch (fast_path(r, buffers[i], length, &bytes)) {
         case V_FRESH:
-          fresh += 1;
-          fresh_bytes += bytes;
-          heard += 1;
+          r->pending_fresh += 1;
+          r->pending_bytes += bytes;
+          r->pending_heard += 1;
+          r->heard_at = uv_hrtime();
           r->fast_blocks += 1;
           break;
         case V_HELD:
-          heard += 1;
+          r->pending_heard += 1;
+          r->heard_at = uv_hrtime();
           r->held += 1;
           break;
         default: {
@@ -256,7 +257,7 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     }
     if (n < BATCH) break;
   }
-  if (fresh > 0 || heard > 0 || count > 0 || err) deliver(r, fresh, fresh_bytes, heard, wire, packets, err);
+  if (count > 0 || err) deliver(r, packets, err);
   napi_close_handle_scope(env, scope);
 }
 
@@ -415,6 +416,26 @@ static napi_value js_sync(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * take(handle) -> [fresh, freshBytes, heard, wireBytes, heardAgoMs]: the fast path's totals since the last
+ * take (fresh blocks written and their octets, stream blocks heard, octets from the server) and how long
+ * ago the last block was heard (-1 when none), then zeroed.
+ */
+static napi_value js_take(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result, v;
+  receiver_t *r = receiver_call(env, info, 1, argv);
+  if (!r) return NULL;
+  double ago = r->pending_heard > 0 ? (double)(uv_hrtime() - r->heard_at) / 1e6 : -1;
+  double values[5] = {r->pending_fresh, r->pending_bytes, r->pending_heard, r->pending_wire, ago};
+  r->pending_fresh = r->pending_bytes = r->pending_heard = r->pending_wire = 0;
+  napi_create_array_with_length(env, 5, &result);
+  for (uint32_t i = 0; i < 5; i++) {
+    napi_create_double(env, values[i], &v);
+    napi_set_element(env, result, i, v);
+  }
+  return result;
+}
+
 /* counters(handle) -> [fastBlocks, held, handed, foreign, wakes, datagrams] */
 static napi_value js_counters(napi_env env, napi_callback_info info) {
   napi_value argv[1], result, v;
@@ -442,6 +463,7 @@ NAPI_MODULE_INIT() {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"configure", NULL, js_configure, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sync", NULL, js_sync, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"take", NULL, js_take, NULL, NULL, NULL, napi_enumerable, NULL},
       {"counters", NULL, js_counters, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };

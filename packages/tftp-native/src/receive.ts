@@ -14,19 +14,11 @@ export interface NativeReceiver {
 export type ReceiveKind = 0 | 1;
 
 /**
- * Called at most once per wake of the socket: `fresh` blocks (`freshBytes` octets) were written into the
- * destination and their bits set in the bitmap, `heard` stream blocks were taken (fresh or already held),
- * `wireBytes` came from the server; `packets` are the server's datagrams the fast path left to the machine,
- * in arrival order (null when none); `errno` is non-zero when the socket failed.
+ * Called once per wake of the socket that has datagrams for the machine (`packets`: the server's datagrams
+ * the fast path left to it, in arrival order), or when the socket failed (`errno` non-zero, `packets` null).
+ * Fast-path blocks alone never call JavaScript: `take` collects them.
  */
-export type ReceiveBatch = (
-  fresh: number,
-  freshBytes: number,
-  heard: number,
-  wireBytes: number,
-  packets: Buffer[] | null,
-  errno: number,
-) => void;
+export type ReceiveBatch = (packets: Buffer[] | null, errno: number) => void;
 
 export interface TftpReceiveApi {
   /**
@@ -58,6 +50,12 @@ export interface TftpReceiveApi {
   ): void;
   /** The machine's view: `fast` (a non-master member) and the number of blocks it holds. */
   sync(handle: NativeReceiver, fast: boolean, count: number): void;
+  /**
+   * The fast path's totals since the last take, then zeroed: [fresh blocks written (bits set), their
+   * octets, stream blocks heard (fresh or already held), octets from the server, ms since the last block
+   * was heard (-1 when none)].
+   */
+  take(handle: NativeReceiver): [number, number, number, number, number];
   /** [fastBlocks, held, handed, foreign, wakes, datagrams]. */
   counters(handle: NativeReceiver): [number, number, number, number, number, number];
   /** No more callbacks; closes the socket (idempotent, also from inside onBatch). */
