@@ -28,6 +28,9 @@ import {
  * the client, a malformed ACK and an unexpected opcode. Windows: an ACK short of the window end (a lost
  * block) restarts the window after it, a timeout resends the window, stale and duplicate ACKs send nothing.
  *
+ * Namespace LAN, atftp, a window lost once (nftables drops the first packet carrying DATA 5): one timeout,
+ * the window again, the same datagram and retransmission counts on both paths.
+ *
  * Namespace LAN, atftp: the unicast ACK fast path (`unicast.ts`: the next window goes out before the
  * machine step, whose identical sends are then skipped) and the native DATA phase must send every block
  * exactly once on a clean link: a duplicate would still leave the client's file intact, so this counts the
@@ -375,5 +378,59 @@ describe.skipIf(skip !== '').each(PATHS)(
         path === 'native' ? [CASES.length, 0] : [0, CASES.length],
       );
     }, 240_000);
+  },
+);
+
+describe.skipIf(skip !== '').each(PATHS)(
+  `a lost window, atftp ($path path)${skip ? ` (skipped: ${skip})` : ''}`,
+  ({ path, nativeFastPath }) => {
+    let lan: TestLan;
+    let server: NetnsProcess;
+    let work: string;
+    const body = pseudoRandom(40 * 512 + 9, 78);
+
+    beforeAll(async () => {
+      work = mkdtempSync(join(tmpdir(), 'bpt-tftp-lost-'));
+      mkdirSync(join(work, 'root'));
+      writeFileSync(join(work, 'root', 'f.bin'), body);
+      lan = await TestLan.create({
+        subnet: `10.218.${100 + (process.pid % 50)}`,
+        hosts: 2,
+        tag: `tfl${path}`,
+      });
+      // The first packet to the client starting with DATA 5 (opcode 3, block 5 after the UDP header) is
+      // dropped, none after it (the limit's one-packet burst is used up). Both paths send a window of
+      // 512-octet blocks as one UDP GSO send (the JS path through the agent's `sockopt` dependency), which
+      // crosses the veth as one packet: the whole window 5-8 is lost.
+      const rule = 'udp sport != 69 @th,64,32 0x00030005 limit rate 1/hour burst 1 packets drop';
+      const script = `table inet lost {\n chain input {\n  type filter hook input priority 0;\n  ${rule}\n }\n}\n`;
+      const r = await lan.exec(lan.host(2).namespace, ['nft', '-f', '-'], { input: script, timeoutMs: 5000 });
+      expect(r.code, r.stderr).toBe(0);
+      server = await startTftpServer(lan, lan.host(1).namespace, {
+        interfaces: ['eth0'],
+        root: join(work, 'root'),
+        retry: { timeoutMs: 1000, maxTimeoutMs: 1000, maxRetries: 6 },
+        nativeFastPath,
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await lan?.destroy();
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    it('resends the lost window once on timeout and completes, file intact, same counts on both paths', async () => {
+      const out = join(work, 'out.bin');
+      const argv = ['atftp', '-g', '-r', 'f.bin', '-l', out, '--option', 'blksize 512'];
+      argv.push('--option', 'windowsize 4', lan.host(1).address!, '69');
+      const r = await lan.exec(lan.host(2).namespace, argv, { timeoutMs: 30_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(await sha256File(out)).toBe(sha256(body));
+      const text = (await server.stop('SIGTERM', 5000)).stdout;
+      // The OACK, 41 blocks, and the window 5-8 once more after one timeout (atftp does not ACK a gap).
+      expect(metricValue(text, 'bootpt_agent_tftp_retransmissions_total', { mode: 'unicast' })).toBe(1);
+      expect(metricValue(text, 'bootpt_agent_tftp_packets_sent_total', { mode: 'unicast' })).toBe(1 + 41 + 4);
+      expect(metricValue(text, 'bootpt_agent_tftp_unicast_transfers_total', { path })).toBe(1);
+    }, 60_000);
   },
 );
