@@ -198,7 +198,7 @@ describe('encodeReply buffers', () => {
     const copy = Uint8Array.from(first.bytes);
     const taken: { buffer: ArrayBufferLike; from: number; to: number }[] = [];
     for (let i = 0; i < 400; i++) {
-      // Options full of 0xff, sizes 300..1472: enough to go through several 64 KiB slabs.
+      // Options full of 0xff, sizes 300..1472: enough to go through many 16 KiB slabs.
       const { bytes } = encodeReply(
         spec({
           format: 'dhcp',
