@@ -9,6 +9,9 @@
  * Clients: our modes use our client, `tests/tftp/client.ts` (the product's TFTP read library; windowsize 8)
  * at the group blksize 8192: a block is then 6 IP fragments, and each member's cost per datagram (Node's
  * receive path, ~60 µs per 8192-octet block against ~25 µs per 1468-octet one) is paid a sixth as often.
+ * The client receives the group stream through the native add-on (`tftp_receive.node`, recvmmsg; blocks
+ * that need no protocol decision never enter JS) when it is built: BOOTPT_TFTP_RECEIVE=js in the bench's environment makes every
+ * client use node:dgram instead (A/B; see the client README).
  * `unicast` uses atftp (blksize 1468, windowsize 8). Against atftpd's multicast with atftp (`--option
  * multicast`) at blksize 1468 and at 8192 (both RFC 2348-negotiated); our multicast and sbroadcast rows are
  * compared with the atftpd row of the same blksize. `multicast, atftp client` (diagnostic) runs atftp at

@@ -245,11 +245,11 @@ describe('tftpRead group receive: native add-on and node:dgram', () => {
       // The late joiner misses the first half: it is handed the master role when the others are done.
       expect(server.masters()).toBeGreaterThanOrEqual(2);
       if (native) {
-        // The two members that were not master at first took blocks in C and dropped the impostor's.
-        const fast = all.filter(
-          ({ result }) => result.receive!.fastBlocks > 100 && result.receive!.foreign > 100,
-        );
-        expect(fast.length).toBeGreaterThanOrEqual(2);
+        // Every member took blocks in C (a master those that do not make it ACK) and dropped the impostor's.
+        for (const { result } of all) {
+          expect(result.receive!.fastBlocks).toBeGreaterThan(100);
+          expect(result.receive!.foreign).toBeGreaterThan(100);
+        }
       }
     }, 60_000);
   });

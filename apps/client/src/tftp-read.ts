@@ -158,9 +158,8 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
     let groupSocket: Socket | undefined;
     const api = options.native === false ? null : nativeReceive();
     let receiver: NativeReceiver | undefined;
-    /** What C was last told: fast path on, blocks held (`sync`). */
-    let toldFast = false;
-    let toldCount = -1;
+    /** What C was last told (`sync`): mode, blocks held, a master's last request, window. */
+    let told: number[] = [0, -1, 0, 0, 1];
     let target: Uint8Array | null = null;
     let peerPort: number | null = null;
     let state: ClientReadState | undefined;
@@ -202,21 +201,19 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
       }
     }
 
-    /** Tells C the machine's view when it changed: fast path for a non-master with a destination. */
+    /**
+     * Tells C the machine's view when it changed: fast path for a member with a destination and tsize
+     * (mode 1 non-master, 2 master: then also its last request and the window, the machine's ACK rule).
+     */
     function tellNative(): void {
-      const g = state?.group;
-      const fast =
-        !finished &&
-        state?.phase === 'group' &&
-        !!g &&
-        !g.master &&
-        target !== null &&
-        state.lastBlock !== null;
-      const count = g?.count ?? 0;
-      if (fast === toldFast && (!fast || count === toldCount)) return;
-      toldFast = fast;
-      toldCount = count;
-      api!.sync(receiver!, fast, count);
+      const s = state;
+      const g = s?.group;
+      const on = !finished && s?.phase === 'group' && !!g && target !== null && s.lastBlock !== null;
+      const mode = on ? (g.master ? 2 : 1) : 0;
+      const view = on ? [mode, g.count, g.requestedFrom, g.countAtRequest, s.windowsize] : [0, 0, 0, 0, 1];
+      if (view.every((v, k) => v === told[k])) return;
+      told = view;
+      api!.sync(receiver!, mode, view[1]!, view[2]!, view[3]!, view[4]!);
     }
 
     /**
@@ -240,7 +237,7 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
         deadline: g.master ? s.deadline : at + (s.config.groupIdleMs ?? DEFAULT_GROUP_IDLE_MS),
         group: { ...g, count: g.count + fresh, lastHeard: at },
       };
-      toldCount = state.group!.count;
+      told[1] = state.group!.count;
     }
 
     /** A group datagram from the server's transfer port (both paths; the native one pulled already). */

@@ -11,18 +11,23 @@
  * with `take` before it steps the machine on anything (timer, a datagram, the end).
  *
  * The protocol's client machine stays the single source of truth. This file only fast-paths what the
- * machine would do identically for a NON-master member whose file size is known (tsize): a group DATA/BDATA
- * from the server's transfer address and port, of this stream (sbid), whose block number is unambiguous
+ * machine would do identically for a member whose file size is known (tsize; a master: see below): a group
+ * DATA/BDATA from the server's transfer address and port, of this stream (sbid), whose block number is unambiguous
  * (no rollover doubt), within 1 … lastBlock, of the right length (full, or short exactly at lastBlock),
  * not yet held and not the one completing the file: its payload is copied straight into the destination
  * buffer JS gave at (block - 1) × blksize and its bit set in the machine's own bitmap (shared memory).
  * A block already held only counts as heard. Datagrams from any other address or port are dropped and
- * counted. Everything else from the server (master mode, the completing block, anything unusual or
- * malformed) is copied into a Buffer and handed to JavaScript in the wake's `onBatch` call, in order; it
- * takes the fast-path totals first, so the machine sees the same blocks it would have seen one by one.
+ * counted. Everything else from the server (a master's ACK-triggering blocks, the completing block,
+ * anything unusual or malformed) is copied into a Buffer and handed to JavaScript in the wake's `onBatch`
+ * call, in order; it takes the fast-path totals first, so the machine sees the same blocks it would have
+ * seen one by one.
  *
- * JavaScript tells C the machine's view with `sync(fast, count)` whenever it changes (master flag through a
- * hand-over OACK, blocks the machine took itself): C's `count` is the machine's count of held blocks.
+ * JavaScript tells C the machine's view with `sync` whenever it changes (master flag through a hand-over
+ * OACK, blocks the machine took itself, a master's new request): C's `count` is the machine's count of held
+ * blocks. A master (only up to 65,535 blocks: past the wrap it unwraps numbers in JS) gets the same fast
+ * path for the blocks that would not make it ACK under the machine's rule (half a window new since its
+ * last request, the end of the requested window, the last block): those go to the machine, which sends
+ * the ACK and re-arms its timer, so the stream's pace and every protocol decision stay in JS.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -66,7 +71,10 @@ typedef struct {
   napi_ref dest_ref;
   /* the machine's view (sync) */
   int fast;
+  int master;
   double count;
+  /* master: the window it last asked for, the count then, the window size (its ACK rule) */
+  double requested_from, count_at_request, window;
   /* counters */
   double fast_blocks, held, handed, foreign, wakes, datagrams;
   /* not yet taken by JavaScript: fresh blocks and their octets, stream blocks heard, octets from the server */
@@ -145,7 +153,7 @@ static int fast_path(receiver_t *r, const unsigned char *p, size_t length, doubl
   if (r->last_block > 65535) {
     /* Past the wrap a non-master keeps a number only when one block in 1 … lastBlock fits (SPEC §11). */
     if (wire == 0) block = 65536;
-    if (block + 65536 <= r->last_block) return V_HAND;
+    if (r->master || block + 65536 <= r->last_block) return V_HAND; /* a master unwraps in JS */
   }
   size_t data_length = length - header;
   if (block < 1 || block > r->last_block || (double)data_length > r->blksize) return V_HAND;
@@ -153,7 +161,14 @@ static int fast_path(receiver_t *r, const unsigned char *p, size_t length, doubl
   size_t index = (size_t)block;
   if ((index >> 3) >= r->bitmap_length) return V_HAND;
   unsigned char bit = (unsigned char)(1u << (index & 7));
-  if (r->bitmap[index >> 3] & bit) return V_HELD;
+  int held = (r->bitmap[index >> 3] & bit) != 0;
+  if (r->master) {
+    /* The machine's master ACK rule: any block that would make it ask for more goes to the machine. */
+    double since = r->count + (held ? 0 : 1) - r->count_at_request;
+    double half = (double)(((uint64_t)r->window + 1) / 2);
+    if (since >= half || block >= r->requested_from + r->window - 1 || block == r->last_block) return V_HAND;
+  }
+  if (held) return V_HELD;
   if (r->count + 1 >= r->last_block) return V_HAND; /* completes the file: the machine ends it */
   size_t offset = (size_t)((block - 1) * r->blksize);
   if (offset + data_length > r->dest_length) return V_HAND;
@@ -402,17 +417,29 @@ static napi_value js_configure(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* sync(handle, fast, count): the machine's view (a non-master member with a destination; blocks held). */
+/*
+ * sync(handle, mode, count, requestedFrom, countAtRequest, windowsize): the machine's view. mode 0 = no
+ * fast path, 1 = non-master member, 2 = master (its blocks that would not trigger an ACK only); count =
+ * blocks held; the rest is the master's last request and the granted window.
+ */
 static napi_value js_sync(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  receiver_t *r = receiver_call(env, info, 3, argv);
+  napi_value argv[6];
+  receiver_t *r = receiver_call(env, info, 6, argv);
   if (!r) return NULL;
-  bool fast;
-  double count;
-  if (napi_get_value_bool(env, argv[1], &fast) != napi_ok || napi_get_value_double(env, argv[2], &count) != napi_ok)
-    return throw_error(env, "sync: bad arguments");
-  r->fast = fast && !r->closing;
-  r->count = count;
+  int32_t mode;
+  double values[4];
+  if (napi_get_value_int32(env, argv[1], &mode) != napi_ok || mode < 0 || mode > 2)
+    return throw_error(env, "sync: bad mode");
+  for (int i = 0; i < 4; i++)
+    if (napi_get_value_double(env, argv[2 + i], &values[i]) != napi_ok)
+      return throw_error(env, "sync: bad arguments");
+  if (values[3] < 1) return throw_error(env, "sync: bad windowsize");
+  r->fast = mode != 0 && !r->closing;
+  r->master = mode == 2;
+  r->count = values[0];
+  r->requested_from = values[1];
+  r->count_at_request = values[2];
+  r->window = values[3];
   return NULL;
 }
 

@@ -48,8 +48,19 @@ export interface TftpReceiveApi {
     bitmap: Uint8Array,
     dest: Uint8Array | null,
   ): void;
-  /** The machine's view: `fast` (a non-master member) and the number of blocks it holds. */
-  sync(handle: NativeReceiver, fast: boolean, count: number): void;
+  /**
+   * The machine's view: `mode` 0 no fast path, 1 non-master member, 2 master (only blocks that would not
+   * make it ACK: fewer than half a window new since `countAtRequest`, before the end of the window from
+   * `requestedFrom`, not the last block); `count` blocks held.
+   */
+  sync(
+    handle: NativeReceiver,
+    mode: 0 | 1 | 2,
+    count: number,
+    requestedFrom: number,
+    countAtRequest: number,
+    windowsize: number,
+  ): void;
   /**
    * The fast path's totals since the last take, then zeroed: [fresh blocks written (bits set), their
    * octets, stream blocks heard (fresh or already held), octets from the server, ms since the last block
