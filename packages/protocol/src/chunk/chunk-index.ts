@@ -180,7 +180,8 @@ export function decodeChunkIndex(bytes: Uint8Array): DecodeResult<ChunkIndex> {
   if ((count === 0) !== (layerSize === 0)) {
     return failWith('CHUNKINDEX_SIZE_MISMATCH', 20, 'chunk count is 0 exactly when the layer is empty');
   }
-  const layerDigest = digestFromBytes(bytes, 32);
+  const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const layerDigest = digestFromBytes(whole, 32);
   const chunks: ChunkRef[] = new Array<ChunkRef>(count);
   let offset = 0;
   let at = CHUNK_INDEX_HEADER_BYTES;
@@ -192,7 +193,7 @@ export function decodeChunkIndex(bytes: Uint8Array): DecodeResult<ChunkIndex> {
     if (offset + length > layerSize) {
       return failWith('CHUNKINDEX_SIZE_MISMATCH', at + DIGEST_BYTES, `chunk ${i} ends past the layer size`);
     }
-    chunks[i] = { digest: digestFromBytes(bytes, at), offset, length };
+    chunks[i] = { digest: digestFromBytes(whole, at), offset, length };
     offset += length;
     at += CHUNK_INDEX_RECORD_BYTES;
   }
