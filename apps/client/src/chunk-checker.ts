@@ -8,8 +8,9 @@ import { Worker } from 'node:worker_threads';
  * memory and a worker thread does the read and the hashes of each run at the place assembly gives it,
  * while the main thread goes on placing fresh chunks; a buffer is written out only once every run in it
  * is checked. The verdict is the same either way: a chunk is accepted only when all of its bytes were
- * read and hash to its digest in the signed chunk index. A worker that fails turns every pending and
- * later run into "not verified" (the chunks are fetched again), never into accepted bytes.
+ * read and hash to its digest in the signed chunk index. A worker that fails turns every pending run
+ * into "not verified" (the chunks are fetched again), never into accepted bytes, and the checker out of
+ * use (assembly hashes on its own thread from then on).
  */
 
 // Plain JavaScript run with `eval` (no loader needed in the worker). Messages: { stages } once (the
@@ -56,38 +57,53 @@ interface Pending {
   readonly resolve: (bad: number[]) => void;
 }
 
+interface Lane {
+  readonly worker: Worker;
+  readonly pending: Map<number, Pending>;
+}
+
 export class ChunkChecker {
-  /** The two staging buffers assembly fills (shared with the worker). */
+  /** The two staging buffers assembly fills (shared with the workers). */
   readonly stages: readonly Buffer[];
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
+  private readonly lanes: Lane[] = [];
   private nextId = 0;
   private failed = false;
 
-  /** Starts the worker (ahead of use: its start-up is off the update path) with two buffers of `size`. */
-  constructor(size: number) {
+  /**
+   * Starts `workers` worker threads (ahead of use: their start-up is off the update path) sharing two
+   * buffers of `size`. Runs go to the worker with the fewest outstanding, so a backlog left when the
+   * delta's decoding ends is worked off on every core.
+   */
+  constructor(size: number, workers = 2) {
     const shared = [new SharedArrayBuffer(size), new SharedArrayBuffer(size)];
     this.stages = shared.map((s) => Buffer.from(s));
-    this.worker = new Worker(WORKER, { eval: true });
-    this.worker.unref();
-    this.worker.postMessage({ stages: shared });
-    this.worker.on('message', (m: { id: number; bad: number[] }) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) this.worker.unref();
-      p.resolve(m.bad);
-    });
-    const fail = () => {
-      this.failed = true;
-      for (const p of this.pending.values()) p.resolve(Array.from({ length: p.count }, (_, i) => i));
-      this.pending.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', fail);
+    for (let i = 0; i < workers; i++) {
+      const lane: Lane = { worker: new Worker(WORKER, { eval: true }), pending: new Map() };
+      this.lanes.push(lane);
+      lane.worker.unref();
+      lane.worker.postMessage({ stages: shared });
+      lane.worker.on('message', (m: { id: number; bad: number[] }) => {
+        const p = lane.pending.get(m.id);
+        if (!p) return;
+        lane.pending.delete(m.id);
+        if (lane.pending.size === 0) lane.worker.unref();
+        p.resolve(m.bad);
+      });
+      lane.worker.on('error', () => this.fail());
+      lane.worker.on('exit', () => this.fail());
+    }
   }
 
-  /** False once the worker failed or was closed: assembly then reads and hashes on its own. */
+  /** Any worker lost: everything outstanding is "not verified", and assembly checks on its own from now. */
+  private fail(): void {
+    this.failed = true;
+    for (const lane of this.lanes) {
+      for (const p of lane.pending.values()) p.resolve(Array.from({ length: p.count }, (_, i) => i));
+      lane.pending.clear();
+    }
+  }
+
+  /** False once a worker failed or the checker was closed: assembly then reads and hashes on its own. */
   get usable(): boolean {
     return !this.failed;
   }
@@ -106,16 +122,17 @@ export class ChunkChecker {
   ): Promise<number[]> {
     if (this.failed) return Promise.resolve(lengths.map((_, i) => i));
     const id = this.nextId++;
+    const lane = this.lanes.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     return new Promise((resolve) => {
       // Referenced while a check is out (an idle worker never keeps the process alive).
-      if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(id, { count: lengths.length, resolve });
-      this.worker.postMessage({ id, fd, position, stage, at, lengths, digests });
+      if (lane.pending.size === 0) lane.worker.ref();
+      lane.pending.set(id, { count: lengths.length, resolve });
+      lane.worker.postMessage({ id, fd, position, stage, at, lengths, digests });
     });
   }
 
-  /** Stops the worker (pending checks resolve as not verified). */
+  /** Stops the workers (pending checks resolve as not verified). */
   async close(): Promise<void> {
-    await this.worker.terminate();
+    await Promise.all(this.lanes.map((l) => l.worker.terminate()));
   }
 }
