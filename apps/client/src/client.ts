@@ -124,6 +124,12 @@ export class BootClient {
   private manifestStored: Promise<void> | null = null;
   /** Reads and verifies the chunks kept from a held image off the main thread (`chunk-checker.ts`). */
   private checker: ChunkChecker | null = null;
+  /** Settles when the first discover is out. */
+  private readonly firstSend: Promise<void>;
+  private sent!: () => void;
+  /** The update threads were started, or are no longer wanted (the delta was asked for, or the run ended). */
+  private threadsDecided = false;
+  private over = false;
   /** Layers of cached releases by manifest digest (each computed once per boot). */
   private readonly layerMemo = new Map<Digest, readonly LayerAssembly[] | null>();
   /** Chunk indexes read (and checked against their digests) or fetched during this boot. */
@@ -136,6 +142,15 @@ export class BootClient {
   ) {
     this.cache = new ClientCache(config.cacheDir);
     this.trust = createTrustStore(config.trustedKeys);
+    this.firstSend = new Promise((resolve) => (this.sent = resolve));
+  }
+
+  /** Starts the delta's decoders and the chunk checker, once, unless the update no longer wants them. */
+  private startUpdateThreads(): void {
+    if (this.threadsDecided || this.over) return;
+    this.threadsDecided = true;
+    this.deltaWorkers = Array.from({ length: STATIC_DELTA_PARTS }, startDeltaWorker);
+    this.checker = new ChunkChecker(STAGE_BYTES);
   }
 
   async run(): Promise<BootResult> {
@@ -149,12 +164,17 @@ export class BootClient {
       const preparing = held
         ? this.planFromCache(held.manifest, null, null).catch(() => null)
         : Promise.resolve(null);
+      // The threads an update from the held release would use (the delta's decoders, the chunk checker)
+      // start once the first discover is out and that plan is made: their start-up (~100 ms of CPU each)
+      // would otherwise compete with both, and a `valid` offer needs neither thread nor wait.
+      if (held) void Promise.all([this.firstSend, preparing]).then(() => this.startUpdateThreads());
       discovery = await this.discover(held);
       return await this.boot(discovery, held, await preparing);
     } catch (err) {
       if (discovery) await this.report(discovery, null, err);
       throw err;
     } finally {
+      this.over = true;
       for (const w of this.deltaWorkers) void w.terminate();
       void this.checker?.close();
       // A delta asked for early but not used (nothing left to fetch, or a failure before it): drop it.
@@ -210,10 +230,7 @@ export class BootClient {
       // whose start-up would otherwise compete with the first discover for the CPU.
       onFirstSend: () => {
         void loadTransport();
-        if (held) {
-          this.deltaWorkers = Array.from({ length: STATIC_DELTA_PARTS }, startDeltaWorker);
-          this.checker = new ChunkChecker(STAGE_BYTES);
-        }
+        this.sent();
       },
       log: this.log,
     }).run();
@@ -661,6 +678,7 @@ export class BootClient {
       }
       const workers = this.deltaWorkers;
       this.deltaWorkers = [];
+      this.threadsDecided = true; // too late to start them now: the parts decode on workers started here
       return new DeltaParts(
         responses.map(
           (res, part) => new DeltaStream(res.body, res.brotli, workers[part] ?? startDeltaWorker(), this.log),
