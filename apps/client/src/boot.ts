@@ -22,7 +22,6 @@ import { ClientError } from './errors.js';
 
 /** Assembly staging buffers (two): reads from old images land here; each is written in one call. */
 export const STAGE_BYTES = 8 * 1024 * 1024;
-const BLOCK = STAGE_BYTES;
 
 export interface AssemblyOutcome {
   /** Chunks that were missing or failed verification on read (removed from the cache or marked damaged). */
@@ -137,7 +136,9 @@ class ImageWriter {
     private readonly fd: number,
     private readonly checker: ChunkChecker | null = null,
   ) {
-    this.stages = checker ? checker.stages : [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
+    this.stages = checker
+      ? checker.stages
+      : [Buffer.allocUnsafe(STAGE_BYTES), Buffer.allocUnsafe(STAGE_BYTES)];
   }
 
   private get stage(): Buffer {
@@ -181,9 +182,11 @@ class ImageWriter {
   }
 
   /**
-   * Places `chunks` (back to back in `fd` from `offset`) in the image, each checked against its digest:
-   * with a checker, read and hashed by its worker while this goes on (`bad` settles when they are);
-   * without one, read and hashed here. `bad` lists the chunks that do not verify (all from a short read on).
+   * Places `chunks` (back to back in `fd` from `offset`) in the image, each checked against its digest.
+   * Chunks go in runs of as many whole chunks as fit the buffer (chunks are KiB, buffers MiB): with a
+   * checker, each run is read and hashed by its workers while this goes on (`bad` settles when they
+   * are); without one, read in one call and hashed here (crypto.hash: about 5 µs less per chunk than a
+   * Hash object, measured). `bad` lists the chunks that do not verify (all from a short read on).
    */
   async copyChecked(
     fd: number,
@@ -191,36 +194,55 @@ class ImageWriter {
     chunks: readonly ChunkRef[],
   ): Promise<{ bad: Promise<ChunkRef[]> }> {
     const checker = this.checker?.usable ? this.checker : null;
-    if (!checker) return { bad: Promise.resolve(await this.copyHere(fd, offset, chunks)) };
-    const runs: Promise<ChunkRef[]>[] = [];
+    const bad: ChunkRef[] = [];
+    const later: Promise<ChunkRef[]>[] = [];
     let i = 0;
     while (i < chunks.length) {
-      if (chunks[i]!.length > this.stage.length) {
-        runs.push(Promise.resolve(await this.copyHere(fd, offset, [chunks[i]!])));
-        offset += chunks[i]!.length;
+      const first = chunks[i]!;
+      if (first.length > this.stage.length) {
+        if (!(await this.copyLarge(fd, offset, first))) bad.push(first);
+        offset += first.length;
         i++;
         continue;
       }
-      if (this.stage.length - this.pos < chunks[i]!.length) await this.rotate();
-      const lengths: number[] = [];
-      const digests: string[] = [];
+      if (this.stage.length - this.pos < first.length) await this.rotate();
+      let end = i;
       let length = 0;
-      const first = i;
-      while (i < chunks.length && length + chunks[i]!.length <= this.stage.length - this.pos) {
-        lengths.push(chunks[i]!.length);
-        digests.push(chunks[i]!.digest);
-        length += chunks[i]!.length;
-        i++;
+      while (end < chunks.length && length + chunks[end]!.length <= this.stage.length - this.pos) {
+        length += chunks[end]!.length;
+        end++;
       }
-      const run = checker
-        .check(fd, offset, this.current, this.pos, lengths, digests)
-        .then((bad) => bad.map((k) => chunks[first + k]!));
-      this.checking[this.current]!.push(run);
-      runs.push(run);
+      const run = chunks.slice(i, end);
+      if (checker) {
+        const checked = checker
+          .check(
+            fd,
+            offset,
+            this.current,
+            this.pos,
+            run.map((c) => c.length),
+            run.map((c) => c.digest),
+          )
+          .then((indexes) => indexes.map((k) => run[k]!));
+        this.checking[this.current]!.push(checked);
+        later.push(checked);
+      } else {
+        const got = readAt(fd, this.stage, this.pos, length, offset);
+        let at = this.pos;
+        for (const chunk of run) {
+          const stop = at + chunk.length;
+          if (stop > this.pos + got || hash('sha256', this.stage.subarray(at, stop), 'hex') !== chunk.digest)
+            bad.push(chunk);
+          at = stop;
+        }
+      }
+      // After a short read the run's tail does not verify and the image is discarded, so the buffer's
+      // place and the file offset simply move on by the run.
       this.pos += length;
       offset += length;
+      i = end;
     }
-    return { bad: Promise.all(runs).then((lists) => lists.flat()) };
+    return { bad: Promise.all(later).then((lists) => bad.concat(...lists)) };
   }
 
   /** Waits for every read and check still out (before the files they read are closed). */
@@ -229,55 +251,23 @@ class ImageWriter {
   }
 
   /**
-   * `copyChecked` on this thread: reads `chunks` straight into the staging buffers, hashing each against
-   * its digest on the way. Returns the chunks that do not verify (all from a short read on).
+   * A chunk larger than a buffer (maxSize allows up to 1 GiB), read and hashed here piece by piece:
+   * true when all of it was read and it matches its digest.
    */
-  private async copyHere(fd: number, offset: number, chunks: readonly ChunkRef[]): Promise<ChunkRef[]> {
-    const bad: ChunkRef[] = [];
-    let i = 0;
-    while (i < chunks.length) {
-      const first = chunks[i]!;
-      if (first.length > this.stage.length) {
-        // A chunk larger than a buffer (maxSize allows up to 1 GiB): hashed piece by piece.
-        const h = createHash('sha256');
-        let left = first.length;
-        while (left > 0) {
-          if (this.pos === this.stage.length) await this.rotate();
-          const want = Math.min(left, this.stage.length - this.pos);
-          const got = readAt(fd, this.stage, this.pos, want, offset);
-          h.update(this.stage.subarray(this.pos, this.pos + got));
-          this.pos += got;
-          offset += got;
-          left -= got;
-          if (got < want) break;
-        }
-        if (left > 0 || h.digest('hex') !== first.digest) bad.push(first);
-        i++;
-        continue;
-      }
-      // The usual case (chunks are KiB, buffers MiB): as many whole chunks as fit, in one read, then a
-      // one-shot hash each (crypto.hash: about 5 µs less per chunk than a Hash object, measured).
-      if (this.stage.length - this.pos < first.length) await this.rotate();
-      let end = i;
-      let length = 0;
-      while (end < chunks.length && length + chunks[end]!.length <= this.stage.length - this.pos) {
-        length += chunks[end]!.length;
-        end++;
-      }
-      const got = readAt(fd, this.stage, this.pos, length, offset);
-      let at = this.pos;
-      for (; i < end; i++) {
-        const chunk = chunks[i]!;
-        const stop = at + chunk.length;
-        if (stop > this.pos + got || hash('sha256', this.stage.subarray(at, stop), 'hex') !== chunk.digest) {
-          bad.push(chunk);
-        }
-        at = stop;
-      }
+  private async copyLarge(fd: number, offset: number, chunk: ChunkRef): Promise<boolean> {
+    const h = createHash('sha256');
+    let left = chunk.length;
+    while (left > 0) {
+      if (this.pos === this.stage.length) await this.rotate();
+      const want = Math.min(left, this.stage.length - this.pos);
+      const got = readAt(fd, this.stage, this.pos, want, offset);
+      h.update(this.stage.subarray(this.pos, this.pos + got));
       this.pos += got;
       offset += got;
+      left -= got;
+      if (got < want) return false;
     }
-    return bad;
+    return h.digest('hex') === chunk.digest;
   }
 
   async finish(): Promise<void> {
@@ -424,7 +414,7 @@ export async function assembleOutputs(
   const missing: Digest[] = [];
   const images: [string, string][] = [];
   const readers = new Readers();
-  const stage = Buffer.allocUnsafe(BLOCK);
+  const stage = Buffer.allocUnsafe(STAGE_BYTES);
   let bytes = 0;
   try {
     for (const [name, group] of outputGroups(layers)) {

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
  * (`boot.ts`) stages an image in two large buffers; without a checker the main thread reads each run of
  * kept chunks into a buffer with pread(2) and hashes every chunk there (about 80% of an update's bytes:
  * the main thread's largest cost, while it also receives the delta). With one, the buffers are shared
- * memory and a worker thread does the read and the hashes of each run at the place assembly gives it,
+ * memory and its worker threads do the read and the hashes of each run at the place assembly gives it,
  * while the main thread goes on placing fresh chunks; a buffer is written out only once every run in it
  * is checked. The verdict is the same either way: a chunk is accepted only when all of its bytes were
  * read and hash to its digest in the signed chunk index. A worker that fails turns every pending run
@@ -15,8 +15,9 @@ import { Worker } from 'node:worker_threads';
 
 // Plain JavaScript run with `eval` (no loader needed in the worker). Messages: { stages } once (the
 // shared buffers), then { id, fd, position, stage, at, lengths, digests }: read sum(lengths) octets of
-// `fd` at `position` into stage `stage` at `at`, hash each chunk, reply { id, got, bad } (bad: indexes
-// into `lengths` of chunks short or not matching).
+// `fd` at `position` into stage `stage` at `at`, hash each chunk, reply { id, bad } (bad: indexes into
+// `lengths` of chunks short or not matching). The same check as `copyChecked` without a checker in
+// boot.ts (this code runs in a thread with no module loader, so it cannot share that one).
 const WORKER = `
 const { parentPort } = require('node:worker_threads');
 const { readSync } = require('node:fs');

@@ -129,7 +129,6 @@ export class BootClient {
   private sent!: () => void;
   /** The update threads were started, or are no longer wanted (the delta was asked for, or the run ended). */
   private threadsDecided = false;
-  private over = false;
   /** Layers of cached releases by manifest digest (each computed once per boot). */
   private readonly layerMemo = new Map<Digest, readonly LayerAssembly[] | null>();
   /** Chunk indexes read (and checked against their digests) or fetched during this boot. */
@@ -147,7 +146,7 @@ export class BootClient {
 
   /** Starts the delta's decoders and the chunk checker, once, unless the update no longer wants them. */
   private startUpdateThreads(): void {
-    if (this.threadsDecided || this.over) return;
+    if (this.threadsDecided) return;
     this.threadsDecided = true;
     this.deltaWorkers = Array.from({ length: STATIC_DELTA_PARTS }, startDeltaWorker);
     this.checker = new ChunkChecker(STAGE_BYTES);
@@ -174,7 +173,7 @@ export class BootClient {
       if (discovery) await this.report(discovery, null, err);
       throw err;
     } finally {
-      this.over = true;
+      this.threadsDecided = true;
       for (const w of this.deltaWorkers) void w.terminate();
       void this.checker?.close();
       // A delta asked for early but not used (nothing left to fetch, or a failure before it): drop it.

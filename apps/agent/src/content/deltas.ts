@@ -8,10 +8,11 @@ import { ContentError, type ContentStore } from './store.js';
  * Static deltas between two releases (in the spirit of OSTree's): the chunks of `to` that `from` does
  * not use, concatenated in order of first use, cut by bytes into `STATIC_DELTA_PARTS` runs
  * (`staticDeltaParts`) and each brotli-compressed as its own stream, precomputed when the store syncs
- * (a client decodes the parts in parallel: one brotli stream decodes on one core). A client updating from `from` fetches one object instead of one request per chunk, and
- * the shared compression window finds redundancy across chunks that per-chunk compression cannot.
- * The chunk list is not sent: client and server both derive it from the two signed manifests' indexes
- * (`staticDeltaChunks` in @bootpt/protocol), and the client still verifies every chunk against its digest.
+ * (a client decodes the parts in parallel: one brotli stream decodes on one core). A client updating
+ * from `from` fetches two objects instead of one request per chunk, and each part's compression window
+ * finds redundancy across chunks that per-chunk compression cannot. The chunk list is not sent: client
+ * and server both derive it and its parts from the two signed manifests' indexes (`staticDeltaChunks`,
+ * `staticDeltaParts` in @bootpt/protocol), and the client still verifies every chunk against its digest.
  */
 
 const compress = promisify(brotliCompress);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '@bootpt/protocol';
+import { sha256Hex, STATIC_DELTA_PARTS } from '@bootpt/protocol';
 import { BootEventRing } from '../telemetry/events.js';
 import { ReportBuffer } from './reports.js';
 import { ContentServer } from './server.js';
@@ -115,6 +115,10 @@ describe('content server', () => {
   it('answers 404 for unknown content and paths, 405 for other methods', async () => {
     expect((await request({ ':path': `/v1/chunks/${'0'.repeat(64)}` })).status).toBe(404);
     expect((await request({ ':path': '/v1/chunks/../../etc/passwd' })).status).toBe(404);
+    // A delta not built, and a part number past the store's parts, are both just absent.
+    const pair = `${'0'.repeat(64)}/${'1'.repeat(64)}`;
+    expect((await request({ ':path': `/v1/deltas/${pair}/0` })).status).toBe(404);
+    expect((await request({ ':path': `/v1/deltas/${pair}/${STATIC_DELTA_PARTS}` })).status).toBe(404);
     expect((await request({ ':path': `/v1/manifests/${digest}`, ':method': 'DELETE' })).status).toBe(405);
     expect((await request({ ':path': '/v1/reports' })).status).toBe(405);
   });

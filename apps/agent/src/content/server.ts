@@ -9,7 +9,7 @@ import {
 import { open } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { isDigest, STATIC_DELTA_PARTS } from '@bootpt/protocol';
+import { isDigest } from '@bootpt/protocol';
 import { clientReportSchema, type ReportBuffer } from './reports.js';
 import type { ContentKind, ContentStore } from './store.js';
 import type { TlsMaterial } from './tls.js';
@@ -226,10 +226,8 @@ export class ContentServer {
   ): Promise<void> {
     // Streamed from the file (not read whole first): the headers and first bytes leave at once, so a
     // client can start decoding while the rest is still being read.
-    const file =
-      part < STATIC_DELTA_PARTS
-        ? await open(this.options.store.deltaPath(from, to, part)).catch(() => null)
-        : null;
+    // A part the store does not have (deltaPath refuses its number) is a 404 like a missing file.
+    const file = await (async () => open(this.options.store.deltaPath(from, to, part)))().catch(() => null);
     if (!file) {
       this.stats.notFound++;
       return this.respond(stream, 404, 'no such delta\n');

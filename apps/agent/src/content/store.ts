@@ -133,7 +133,7 @@ export class ContentStore {
     await this.atomicWrite(path, bytes, false);
   }
 
-  /** Part `part` of the static delta `from` → `to` (`STATIC_DELTA_PARTS` parts, SPEC §8.3). */
+  /** Part `part` of the static delta `from` → `to` (`STATIC_DELTA_PARTS` parts, `deltas.ts`). */
   deltaPath(from: Digest, to: Digest, part: number): string {
     if (!isDigest(from) || !isDigest(to)) throw new ContentError('CONTENT_ERR_BAD_NAME', 'not a digest pair');
     if (!Number.isInteger(part) || part < 0 || part >= STATIC_DELTA_PARTS)
