@@ -32,6 +32,16 @@ function load(): Sockopt | null {
   return sockopt;
 }
 
+/**
+ * The GSO segment (DATA header + block) a window of `blksize` blocks can go out in on a path of `mtu`,
+ * or 0 when a segment would need IP fragmentation (IPv4 20 + UDP 8 octets of headers). The JS path and
+ * the add-on's windows apply the same rule.
+ */
+export function gsoSegmentFor(blksize: number, mtu: number): number {
+  const segment = blksize + 4;
+  return segment + 28 <= mtu ? segment : 0;
+}
+
 /** Sets the segment size on a bound socket; false when GSO is unavailable. */
 export function enableGso(socket: Socket, segmentSize: number): boolean {
   const api = load();

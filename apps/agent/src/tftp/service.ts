@@ -118,8 +118,8 @@ export class TftpService implements Service {
         addresses: this.listeners.map((l) => l.address),
         port: this.ports[0],
         root: this.jail.root,
-        lockStepPath: fastPath.path,
-        lockStepPathReason: fastPath.reason,
+        nativePath: fastPath.path,
+        nativePathReason: fastPath.reason,
       },
       'tftp service started',
     );

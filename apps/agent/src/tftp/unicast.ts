@@ -7,7 +7,7 @@ import type { ServerReadConfig, ServerReadState, TftpEffect } from '@bootpt/prot
 import { loadTftpNative, NATIVE_END } from '@bootpt/tftp-native';
 import type { NativeLoad, NativeTransfer, TftpNativeApi } from '@bootpt/tftp-native';
 import { BlockReader } from './block-reader.js';
-import { enableGso, GSO_MAX_BYTES, GSO_MAX_SEGMENTS } from './gso.js';
+import { enableGso, GSO_MAX_BYTES, GSO_MAX_SEGMENTS, gsoSegmentFor } from './gso.js';
 import type { SendTally } from './metrics.js';
 import type { FileSnapshot } from '../store/file-snapshot.js';
 import { SnapshotChangedError } from '../store/file-snapshot.js';
@@ -119,9 +119,8 @@ export class UnicastTransfer {
       socket.connect(this.options.client.port, this.options.client.address, () => {
         if (this.finished) return;
         const { blksize, windowsize } = this.options.machine;
-        const segment = blksize + 4;
-        // IPv4 (20) + UDP (8) headers: a segment must not need IP fragmentation.
-        if (windowsize > 1 && segment + 28 <= this.options.mtu && enableGso(socket, segment)) {
+        const segment = gsoSegmentFor(blksize, this.options.mtu);
+        if (windowsize > 1 && segment > 0 && enableGso(socket, segment)) {
           this.gsoSegment = segment;
         }
         this.run(() => createServerRead(this.config, performance.now()));
@@ -176,8 +175,7 @@ export class UnicastTransfer {
     if (windowsize === 1) {
       ok = api.lockstep(handle, blksize, snapshot.size, timeoutMs, maxTimeoutMs, maxRetries, a, b, fill);
     } else {
-      // IPv4 (20) + UDP (8) headers: a GSO segment must not need IP fragmentation.
-      const gso = blksize + 4 + 28 <= this.options.mtu ? blksize + 4 : 0;
+      const gso = gsoSegmentFor(blksize, this.options.mtu);
       ok = api.window!(
         handle,
         blksize,
