@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -81,6 +81,21 @@ describe.each([
     expect(out.missing).toEqual([]);
     expect(sha(await readFile(join(dir, 'out', 'initramfs')))).toBe(newLayer.digest);
     expect(cache.repaired.chunks).toBe(0);
+  });
+
+  it("replaces the previous boot's outputs, leaving the held image it linked to intact", async () => {
+    // As a previous boot left it: out/initramfs is a hard link to the held image in the cache.
+    const outDir = join(dir, 'out');
+    await mkdir(outDir);
+    await link(cache.imagePath(OLD, 'initramfs'), join(outDir, 'initramfs'));
+    const out = await assembleOutputs(cache, NEW, [newLayer], outDir, sources(), checker);
+    expect(out.files).toEqual({ initramfs: join(outDir, 'initramfs') });
+    expect(sha(await readFile(join(outDir, 'initramfs')))).toBe(newLayer.digest);
+    expect((await stat(join(outDir, 'initramfs'))).ino).toBe(
+      (await stat(cache.imagePath(NEW, 'initramfs'))).ino,
+    );
+    expect(sha(await readFile(cache.imagePath(OLD, 'initramfs')))).toBe(oldLayer.digest);
+    expect(await readdir(outDir)).toEqual(['initramfs']);
   });
 
   it('finds a damaged chunk in the held image (one flipped bit), marks it and hands nothing off', async () => {

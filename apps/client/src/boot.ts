@@ -1,7 +1,7 @@
 import { createHash, hash, randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, fstatSync, linkSync, openSync, readSync, statSync, write } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { BootFileName, ChunkRef, Digest, LayerAssembly, Manifest } from '@bootpt/protocol';
 import { bootFileName, LayerVerifier } from '@bootpt/protocol';
 import type { ClientCache } from './cache.js';
@@ -386,12 +386,28 @@ function isFile(path: string): boolean {
   }
 }
 
-/** `target` appears at `path` (hard link; a copy when the output directory is on another file system). */
-function publish(target: string, path: string): void {
+/**
+ * `target` appears at `path`: a hard link, or a copy renamed into place when the output directory is on
+ * another file system. A file already at `path` is removed first, not replaced by the rename: on ext4,
+ * renaming over an existing file (auto_da_alloc) writes the whole new image to disk inside rename(2),
+ * 60-90 ms for a 124 MB image on this project's test machines, against ~10 ms for a rename to a free name
+ * (measured, see the client README). That flush buys nothing here: a crash between the two steps leaves
+ * no file at `path`, and every boot publishes its outputs again from the verified cache.
+ */
+async function publish(target: string, path: string): Promise<void> {
+  await rm(path, { force: true });
   try {
     linkSync(target, path);
+    return;
   } catch {
-    copyFileSync(target, path);
+    // another file system (EXDEV) or no hard links: copied below
+  }
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    copyFileSync(target, tmp);
+    await rename(tmp, path);
+  } finally {
+    await rm(tmp, { force: true });
   }
 }
 
@@ -458,13 +474,7 @@ export async function assembleOutputs(
   const files: Record<string, string> = {};
   for (const [name, target] of images) {
     const final = join(outputDir, name);
-    const tmp = join(outputDir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
-    try {
-      publish(target, tmp);
-      await rename(tmp, final);
-    } finally {
-      await rm(tmp, { force: true });
-    }
+    await publish(target, final);
     files[name] = final;
   }
   return { missing, files, bytes };

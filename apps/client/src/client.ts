@@ -120,8 +120,12 @@ export class BootClient {
   private deltaAskedAt = 0;
   /** Its decoding workers (one per part), started while discovering when a held release may be updated. */
   private deltaWorkers: Worker[] = [];
-  /** The fetched manifest being written to the cache (`fetchManifest`); done before the state names it. */
-  private manifestStored: Promise<void> | null = null;
+  /**
+   * Fetched manifests and indexes being written to the cache (`fetchManifest`, `indexFor`), off the
+   * update's path: a file created while the manifest's fsync commits the file system's journal can wait
+   * tens of ms for it (ext4). All are done before the state names the release.
+   */
+  private readonly cacheWrites: Promise<void>[] = [];
   /** Reads and verifies the chunks kept from a held image off the main thread (`chunk-checker.ts`). */
   private checker: ChunkChecker | null = null;
   /** Settles when the first discover is out. */
@@ -341,7 +345,7 @@ export class BootClient {
       }
     });
     const kexec = await this.timeline.measure('boot', async () => {
-      await this.manifestStored;
+      await Promise.all(this.cacheWrites);
       if (offer.validationToken) {
         await this.cache.writeState({
           manifestDigest: digest,
@@ -511,10 +515,7 @@ export class BootClient {
         `manifest refused: offer names ${digest}, server sent ${opened.value.digest}`,
       );
     }
-    // Stored while the update goes on (its fsyncs are off the path); awaited before the state names it.
-    const stored = this.cache.putManifest(digest, res.body);
-    stored.catch(() => undefined);
-    this.manifestStored = stored;
+    this.storeLater(this.cache.putManifest(digest, res.body));
     return { envelope: res.body, verified: opened.value };
   }
 
@@ -528,6 +529,8 @@ export class BootClient {
     previous: CachedManifest | null,
   ): Promise<DeltaPlan> {
     const indexes = new Map<Digest, ChunkIndex>();
+    const loose = this.cache.chunkDigests();
+    loose.catch(() => undefined);
     // Missing indexes are fetched concurrently (one round trip, not one per layer).
     const distinct = [...new Set(manifest.verified.manifest.layers.map((l) => l.chunkIndexDigest))];
     const loaded = await Promise.all(distinct.map((d) => this.indexFor(d, discovery)));
@@ -540,8 +543,14 @@ export class BootClient {
       if (before) locateImageChunks(this.cache, previous.verified.digest, before, located);
     }
     this.located = located;
-    const loose = await this.cache.chunkDigests();
-    return planOrThrow(manifest, indexes, { has: (d) => loose.has(d) || located.has(d) });
+    const present = await loose;
+    return planOrThrow(manifest, indexes, { has: (d) => present.has(d) || located.has(d) });
+  }
+
+  /** A cache write that goes on while the update does; awaited (and its error raised) before the state write. */
+  private storeLater(write: Promise<void>): void {
+    write.catch(() => undefined);
+    this.cacheWrites.push(write);
   }
 
   /** Chunk index `d` from the cache, or fetched (needs `discovery`), checked against its digest. */
@@ -561,7 +570,7 @@ export class BootClient {
           `chunk index ${d} refused: bytes do not match its digest`,
         );
       }
-      await this.cache.putIndex(d, res.body);
+      this.storeLater(this.cache.putIndex(d, res.body));
       index = decoded.value;
       this.indexMemo.set(d, index);
     }
