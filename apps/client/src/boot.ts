@@ -1,11 +1,21 @@
 import { createHash, hash, randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, fstatSync, linkSync, openSync, readSync, statSync, write } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  fstatSync,
+  linkSync,
+  openSync,
+  readSync,
+  statSync,
+  writeSync,
+  writev,
+} from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { BootFileName, ChunkRef, Digest, LayerAssembly, Manifest } from '@bootpt/protocol';
 import { bootFileName, LayerVerifier } from '@bootpt/protocol';
 import type { ClientCache } from './cache.js';
-import type { ChunkChecker } from './chunk-checker.js';
+import { COPY_BYTES, copyChunks, type ChunkChecker, type CopyBatch } from './chunk-checker.js';
 import { ClientError } from './errors.js';
 
 /**
@@ -13,15 +23,15 @@ import { ClientError } from './errors.js';
  * concatenated in manifest order as `initramfs` (the kernel unpacks concatenated cpio archives in order,
  * so overlays need no merging), any other layer as `layer-<n>` — are assembled once into the cache's
  * image store (`images/<manifest>/<name>`, see `cache.ts`), every chunk checked against its digest in
- * the signed chunk index on the way (once: see `streamLayer`), and then hard-linked (copied across file systems) into `outputDir` with
+ * the signed chunk index on the way (once: see `placeImage`), and then hard-linked (copied across file systems) into `outputDir` with
  * `boot.json` (command line, manifest digest). Every file is written under a temp name and renamed, so
  * neither the cache nor a reader ever sees a half-written image. The cached images are also the chunk
  * store for the next update: a chunk the new release keeps is read from the old image at its offset.
  * Optionally `kexec -l` loads the result.
  */
 
-/** Assembly staging buffers (two): reads from old images land here; each is written in one call. */
-export const STAGE_BYTES = 8 * 1024 * 1024;
+/** The read buffer of a warm boot's in-place check of a cached image. */
+const VERIFY_BYTES = 8 * 1024 * 1024;
 
 export interface AssemblyOutcome {
   /** Chunks that were missing or failed verification on read (removed from the cache or marked damaged). */
@@ -119,238 +129,203 @@ class Readers {
   }
 }
 
-/**
- * Writes an image sequentially through two staging buffers: while one is being written (on the thread
- * pool), the other fills and is hashed, so writing overlaps reading, hashing and the arrival of chunks.
- */
-class ImageWriter {
-  private readonly stages: readonly Buffer[];
-  private readonly writing: (Promise<void> | null)[] = [null, null];
-  /** Runs being read and checked by the checker into each buffer: done before the buffer is written. */
-  private readonly checking: Promise<unknown>[][] = [[], []];
-  private current = 0;
-  private pos = 0;
-  private offset = 0;
+/** At most this many buffers go into one writev(2) (Linux's IOV_MAX is 1024). */
+const MAX_IOV = 512;
 
-  constructor(
-    private readonly fd: number,
-    private readonly checker: ChunkChecker | null = null,
-  ) {
-    this.stages = checker
-      ? checker.stages
-      : [Buffer.allocUnsafe(STAGE_BYTES), Buffer.allocUnsafe(STAGE_BYTES)];
-  }
-
-  private get stage(): Buffer {
-    return this.stages[this.current]!;
-  }
-
-  /** Hands the filled part of the current buffer to the thread pool and switches buffers. */
-  private async rotate(): Promise<void> {
-    if (this.pos === 0) return;
-    const checks = this.checking[this.current]!;
-    if (checks.length > 0) {
-      await Promise.all(checks);
-      checks.length = 0;
-    }
-    const buf = this.stage;
-    const length = this.pos;
-    const at = this.offset;
-    this.writing[this.current] = new Promise<void>((resolve, reject) => {
-      write(this.fd, buf, 0, length, at, (err) => {
-        if (err) reject(err);
-        else resolve();
-      });
-    });
-    this.offset += length;
-    this.pos = 0;
-    this.current ^= 1;
-    await this.writing[this.current];
-    this.writing[this.current] = null;
-  }
-
-  /** Copies `bytes` in (already verified: not hashed again). */
-  async put(bytes: Uint8Array): Promise<void> {
-    let from = 0;
-    while (from < bytes.length) {
-      if (this.pos === this.stage.length) await this.rotate();
-      const n = Math.min(bytes.length - from, this.stage.length - this.pos);
-      this.stage.set(bytes.subarray(from, from + n), this.pos);
-      this.pos += n;
-      from += n;
-    }
-  }
-
-  /**
-   * Places `chunks` (back to back in `fd` from `offset`) in the image, each checked against its digest.
-   * Chunks go in runs of as many whole chunks as fit the buffer (chunks are KiB, buffers MiB): with a
-   * checker, each run is read and hashed by its workers while this goes on (`bad` settles when they
-   * are); without one, read in one call and hashed here (crypto.hash: about 5 µs less per chunk than a
-   * Hash object, measured). `bad` lists the chunks that do not verify (all from a short read on).
-   */
-  async copyChecked(
-    fd: number,
-    offset: number,
-    chunks: readonly ChunkRef[],
-  ): Promise<{ bad: Promise<ChunkRef[]> }> {
-    const checker = this.checker?.usable ? this.checker : null;
-    const bad: ChunkRef[] = [];
-    const later: Promise<ChunkRef[]>[] = [];
-    let i = 0;
-    while (i < chunks.length) {
-      const first = chunks[i]!;
-      if (first.length > this.stage.length) {
-        if (!(await this.copyLarge(fd, offset, first))) bad.push(first);
-        offset += first.length;
-        i++;
-        continue;
-      }
-      if (this.stage.length - this.pos < first.length) await this.rotate();
-      let end = i;
-      let length = 0;
-      while (end < chunks.length && length + chunks[end]!.length <= this.stage.length - this.pos) {
-        length += chunks[end]!.length;
-        end++;
-      }
-      const run = chunks.slice(i, end);
-      if (checker) {
-        const checked = checker
-          .check(
-            fd,
-            offset,
-            this.current,
-            this.pos,
-            run.map((c) => c.length),
-            run.map((c) => c.digest),
-          )
-          .then((indexes) => indexes.map((k) => run[k]!));
-        this.checking[this.current]!.push(checked);
-        later.push(checked);
-      } else {
-        const got = readAt(fd, this.stage, this.pos, length, offset);
-        let at = this.pos;
-        for (const chunk of run) {
-          const stop = at + chunk.length;
-          if (stop > this.pos + got || hash('sha256', this.stage.subarray(at, stop), 'hex') !== chunk.digest)
-            bad.push(chunk);
-          at = stop;
-        }
-      }
-      // After a short read the run's tail does not verify and the image is discarded, so the buffer's
-      // place and the file offset simply move on by the run.
-      this.pos += length;
-      offset += length;
-      i = end;
-    }
-    return { bad: Promise.all(later).then((lists) => bad.concat(...lists)) };
-  }
-
-  /** Waits for every read and check still out (before the files they read are closed). */
-  async settle(): Promise<void> {
-    for (const checks of this.checking) await Promise.all(checks);
-  }
-
-  /**
-   * A chunk larger than a buffer (maxSize allows up to 1 GiB), read and hashed here piece by piece:
-   * true when all of it was read and it matches its digest.
-   */
-  private async copyLarge(fd: number, offset: number, chunk: ChunkRef): Promise<boolean> {
-    const h = createHash('sha256');
-    let left = chunk.length;
-    while (left > 0) {
-      if (this.pos === this.stage.length) await this.rotate();
-      const want = Math.min(left, this.stage.length - this.pos);
-      const got = readAt(fd, this.stage, this.pos, want, offset);
-      h.update(this.stage.subarray(this.pos, this.pos + got));
-      this.pos += got;
-      offset += got;
-      left -= got;
-      if (got < want) return false;
-    }
-    return h.digest('hex') === chunk.digest;
-  }
-
-  async finish(): Promise<void> {
-    await this.rotate();
-    for (const w of this.writing) if (w) await w;
+/** Writes all of `buffers` at `position` (looping over short writes). */
+async function writeAll(fd: number, buffers: readonly Uint8Array[], position: number): Promise<void> {
+  let list = buffers;
+  while (list.length > 0) {
+    const written = await new Promise<number>((resolve, reject) =>
+      writev(fd, list as Uint8Array[], position, (err, n) => (err ? reject(err) : resolve(n))),
+    );
+    position += written;
+    let skip = written;
+    let k = 0;
+    while (k < list.length && skip >= list[k]!.length) skip -= list[k++]!.length;
+    list = list.slice(k);
+    if (skip > 0) list = [list[0]!.subarray(skip), ...list.slice(1)];
   }
 }
 
 /**
- * One layer streamed into `out`: fresh chunks copied from memory (waiting for those still arriving),
- * runs of chunks that sit back to back in a cached image read in large blocks, loose chunk files read
- * whole. Each chunk is verified exactly once against its digest in the signed chunk index: fresh ones
- * when they arrived (`ChunkSources.fresh`), those read from the cache here. The layer's own digest is
+ * The chunks of one new image that are in memory (fetched, or decoded from the static delta), written
+ * at their offsets as they become available, on the thread pool: pieces placed in the same turn of the
+ * event loop are sorted and those back to back go out in one writev(2) (a batch the delta's worker
+ * verified is mostly one run).
+ */
+class Placer {
+  private queue: { at: number; bytes: Uint8Array }[] = [];
+  private scheduled = false;
+  private readonly writes: Promise<void>[] = [];
+
+  constructor(private readonly fd: number) {}
+
+  place(at: number, bytes: Uint8Array): void {
+    this.queue.push({ at, bytes });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const pieces = this.queue.sort((a, b) => a.at - b.at);
+    this.queue = [];
+    let i = 0;
+    while (i < pieces.length) {
+      let end = pieces[i]!.at + pieces[i]!.bytes.length;
+      let j = i + 1;
+      while (j < pieces.length && j - i < MAX_IOV && pieces[j]!.at === end) {
+        end += pieces[j]!.bytes.length;
+        j++;
+      }
+      const write = writeAll(
+        this.fd,
+        pieces.slice(i, j).map((p) => p.bytes),
+        pieces[i]!.at,
+      );
+      write.catch(() => undefined); // raised by done()
+      this.writes.push(write);
+      i = j;
+    }
+  }
+
+  /** Every write placed so far is done (the first error raised). */
+  async done(): Promise<void> {
+    if (this.scheduled) this.flush();
+    await Promise.all(this.writes);
+  }
+}
+
+/**
+ * Builds the batches of kept chunks for `copyChunks`: per source file, up to `COPY_BYTES` each (a
+ * single larger chunk is a batch of its own).
+ */
+class KeptBatches {
+  private batch: {
+    src: number;
+    from: number[];
+    to: number[];
+    lengths: number[];
+    digests: string[];
+    chunks: ChunkRef[];
+    bytes: number;
+  } | null = null;
+
+  constructor(
+    private readonly dst: number,
+    private readonly send: (batch: CopyBatch, chunks: readonly ChunkRef[]) => void,
+  ) {}
+
+  add(src: number, from: number, to: number, chunk: ChunkRef): void {
+    let b = this.batch;
+    if (b && (b.src !== src || b.bytes + chunk.length > COPY_BYTES)) {
+      this.flush();
+      b = null;
+    }
+    if (!b) {
+      b = { src, from: [], to: [], lengths: [], digests: [], chunks: [], bytes: 0 };
+      this.batch = b;
+    }
+    b.from.push(from);
+    b.to.push(to);
+    b.lengths.push(chunk.length);
+    b.digests.push(chunk.digest);
+    b.chunks.push(chunk);
+    b.bytes += chunk.length;
+  }
+
+  flush(): void {
+    const b = this.batch;
+    if (!b) return;
+    this.batch = null;
+    this.send(
+      { src: b.src, dst: this.dst, from: b.from, to: b.to, lengths: b.lengths, digests: b.digests },
+      b.chunks,
+    );
+  }
+}
+
+/**
+ * One image's layers placed into `fd`, every chunk at its own offset as soon as its bytes are at hand,
+ * in no particular order: chunks in memory at once, chunks still arriving from the delta when they
+ * arrive (nothing waits for them but the end), chunks kept from a cached image copied and checked by
+ * the checker's workers (or here, when there is none), loose chunk files read and written here. Each
+ * chunk is verified exactly once against its digest in the signed chunk index: fresh ones when they
+ * arrived (`ChunkSources.fresh`), those read from the cache on their way in. The layer's own digest is
  * not computed again: the index is named by digest in the signed manifest and its chunks' lengths sum
  * to the layer's size (`decodeChunkIndex`, `planDelta`), so verified chunks are the layer the publisher
  * indexed (see the README's "What is verified, and when"). Returns the chunks not available anywhere or
  * found damaged (image locations marked damaged, loose files removed; both counted as repaired).
  */
-async function streamLayer(
+async function placeImage(
   cache: ClientCache,
-  layer: LayerAssembly,
+  group: readonly LayerAssembly[],
   sources: ChunkSources,
   readers: Readers,
-  out: ImageWriter,
+  fd: number,
+  checker: ChunkChecker | null,
 ): Promise<Digest[]> {
-  const missing: Digest[] = [];
-  const lose = (digest: Digest) => {
-    if (!missing.includes(digest)) missing.push(digest);
+  const missing = new Set<Digest>();
+  const damaged = (chunk: ChunkRef) => {
+    if (!sources.damaged.has(chunk.digest)) cache.repaired.chunks++;
+    sources.damaged.add(chunk.digest);
+    missing.add(chunk.digest);
   };
-  // A run of chunks contiguous in one image file, read when the run breaks; its verdict may come later
-  // (checked off this thread), and every verdict is in before the layer is done.
-  let run: { fd: number; offset: number; end: number; chunks: ChunkRef[] } | null = null;
-  const verdicts: Promise<ChunkRef[]>[] = [];
-  const readRun = async () => {
-    if (!run) return;
-    const { fd, offset, chunks } = run;
-    run = null;
-    verdicts.push((await out.copyChecked(fd, offset, chunks)).bad);
-  };
-  for (const chunk of layer.chunks) {
-    let fresh = sources.fresh.get(chunk.digest);
-    if (!fresh) {
+  const placer = new Placer(fd);
+  const pending: Promise<unknown>[] = [];
+  let buffer: Buffer | null = null;
+  const kept = new KeptBatches(fd, (batch, chunks) => {
+    const bad = checker?.usable
+      ? checker.copy(batch)
+      : new Promise<number[]>((resolve) =>
+          resolve(
+            copyChunks(
+              { readSync, writeSync, hash, createHash },
+              (buffer ??= Buffer.allocUnsafe(COPY_BYTES)),
+              batch,
+            ),
+          ),
+        );
+    pending.push(bad.then((indexes) => indexes.forEach((k) => damaged(chunks[k]!))));
+  });
+  let base = 0;
+  for (const layer of group) {
+    for (const chunk of layer.chunks) {
+      const at = base + chunk.offset;
+      const fresh = sources.fresh.get(chunk.digest);
+      if (fresh) {
+        placer.place(at, fresh);
+        continue;
+      }
       const arriving = sources.arriving?.(chunk.digest);
       if (arriving) {
-        await readRun();
-        fresh = (await arriving) ?? undefined;
-        if (!fresh) {
-          lose(chunk.digest);
-          continue;
-        }
+        pending.push(arriving.then((bytes) => (bytes ? placer.place(at, bytes) : missing.add(chunk.digest))));
+        continue;
       }
-    }
-    if (fresh) {
-      await readRun();
-      await out.put(fresh);
-      continue;
-    }
-    const at = sources.damaged.has(chunk.digest) ? undefined : sources.located.get(chunk.digest);
-    const fd = at ? readers.fd(at.path) : null;
-    if (at && fd !== null) {
-      if (run && run.fd === fd && run.end === at.offset) {
-        run.chunks.push(chunk);
-        run.end += chunk.length;
-      } else {
-        await readRun();
-        run = { fd, offset: at.offset, end: at.offset + chunk.length, chunks: [chunk] };
+      const from = sources.damaged.has(chunk.digest) ? undefined : sources.located.get(chunk.digest);
+      const src = from ? readers.fd(from.path) : null;
+      if (from && src !== null) {
+        kept.add(src, from.offset, at, chunk);
+        continue;
       }
-      continue;
+      const loose = cache.readChunkSync(chunk.digest, chunk.length);
+      if (loose) placer.place(at, loose);
+      else missing.add(chunk.digest);
     }
-    await readRun();
-    const loose = cache.readChunkSync(chunk.digest, chunk.length);
-    if (loose) await out.put(loose);
-    else lose(chunk.digest);
+    base += layer.size;
   }
-  await readRun();
-  for (const bad of await Promise.all(verdicts)) {
-    for (const chunk of bad) {
-      if (!sources.damaged.has(chunk.digest)) cache.repaired.chunks++;
-      sources.damaged.add(chunk.digest);
-      lose(chunk.digest);
-    }
+  kept.flush();
+  try {
+    await Promise.all(pending);
+  } finally {
+    // No write into `fd` may still be running when it closes (after a failure too).
+    await Promise.allSettled(pending);
+    await placer.done();
   }
-  return missing;
+  return [...missing];
 }
 
 /** Hashes a cached image in place against its layers: true when every layer verifies. */
@@ -430,7 +405,7 @@ export async function assembleOutputs(
   const missing: Digest[] = [];
   const images: [string, string][] = [];
   const readers = new Readers();
-  const stage = Buffer.allocUnsafe(STAGE_BYTES);
+  let stage: Buffer | null = null;
   let bytes = 0;
   try {
     for (const [name, group] of outputGroups(layers)) {
@@ -440,27 +415,24 @@ export async function assembleOutputs(
       const untouched = group.every((l) =>
         l.chunks.every((c) => !sources.fresh.has(c.digest) && !sources.arriving?.(c.digest)),
       );
-      if (untouched && isFile(target) && verifyInPlace(target, group, stage)) {
+      if (
+        untouched &&
+        isFile(target) &&
+        verifyInPlace(target, group, (stage ??= Buffer.allocUnsafe(VERIFY_BYTES)))
+      ) {
         bytes += size;
         continue;
       }
       const tmp = cache.tmpPath();
       const fd = openSync(tmp, 'w');
-      let complete = true;
-      const out = new ImageWriter(fd, checker);
+      let lost: Digest[];
       try {
-        for (const layer of group) {
-          const lost = await streamLayer(cache, layer, sources, readers, out);
-          for (const d of lost) if (!missing.includes(d)) missing.push(d);
-          if (lost.length > 0) complete = false;
-        }
-        await out.finish();
+        lost = await placeImage(cache, group, sources, readers, fd, checker);
       } finally {
-        // No read into `out` may still be running when the files close (after a failure too).
-        await out.settle();
         closeSync(fd);
       }
-      if (!complete) {
+      for (const d of lost) if (!missing.includes(d)) missing.push(d);
+      if (lost.length > 0) {
         await rm(tmp, { force: true });
         continue;
       }

@@ -1,138 +1,229 @@
+import type { createHash, hash } from 'node:crypto';
+import type { readSync, writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 /**
- * Reading and verifying the chunks an update keeps from a cached image, off the main thread. Assembly
- * (`boot.ts`) stages an image in two large buffers; without a checker the main thread reads each run of
- * kept chunks into a buffer with pread(2) and hashes every chunk there (about 80% of an update's bytes:
- * the main thread's largest cost, while it also receives the delta). With one, the buffers are shared
- * memory and its worker threads do the read and the hashes of each run at the place assembly gives it,
- * while the main thread goes on placing fresh chunks; a buffer is written out only once every run in it
- * is checked. The verdict is the same either way: a chunk is accepted only when all of its bytes were
- * read and hash to its digest in the signed chunk index. A worker that fails turns every pending run
- * into "not verified" (the chunks are fetched again), never into accepted bytes, and the checker out of
- * use (assembly hashes on its own thread from then on).
+ * Copying the chunks an update keeps from a cached image into the new one, each verified on the way,
+ * off the main thread. Assembly (`boot.ts`) places every chunk of a new image at its own offset, in any
+ * order: chunks in memory (fetched, or from the static delta as they are decoded) are written by the
+ * main thread; kept chunks (about 80% of an update's bytes, the largest cost) go to this checker in
+ * batches, and its worker threads read each from the old image with pread(2), hash it and write it to
+ * the new image with pwrite(2), while the main thread goes on receiving the delta. A chunk is accepted
+ * only when all of its bytes were read and hash to its digest in the signed chunk index; the bytes of
+ * one that does not are written anyway (the image is then incomplete and discarded, the chunk fetched
+ * again). A worker that fails turns every batch still out into "not verified", never into accepted
+ * bytes, and the checker out of use (assembly copies on its own thread from then on, with the same
+ * function).
  */
 
-// Plain JavaScript run with `eval` (no loader needed in the worker). Messages: { stages } once (the
-// shared buffers), then { id, fd, position, stage, at, lengths, digests }: read sum(lengths) octets of
-// `fd` at `position` into stage `stage` at `at`, hash each chunk, reply { id, bad } (bad: indexes into
-// `lengths` of chunks short or not matching). The same check as `copyChecked` without a checker in
-// boot.ts (this code runs in a thread with no module loader, so it cannot share that one).
+/** Each worker's copy buffer; kept chunks go out in batches of up to this many bytes. */
+export const COPY_BYTES = 4 * 1024 * 1024;
+
+/** Batches in flight per worker (one being copied, one queued in its port): the rest wait here. */
+const IN_FLIGHT = 2;
+
+/**
+ * One batch of kept chunks: chunk `k` is `lengths[k]` octets at `from[k]` in `src`, to go to `to[k]` in
+ * `dst`, and must hash (SHA-256, hex) to `digests[k]`.
+ */
+export interface CopyBatch {
+  readonly src: number;
+  readonly dst: number;
+  readonly from: readonly number[];
+  readonly to: readonly number[];
+  readonly lengths: readonly number[];
+  readonly digests: readonly string[];
+}
+
+/**
+ * Copies `batch` with `buf` as the bounce buffer; returns the indexes of the chunks that do not verify
+ * (short reads and read errors included: every chunk from the failed read on). Runs of chunks back to
+ * back in both files move in one read and one write; a chunk larger than `buf` moves piece by piece.
+ * A write error is thrown. Self-contained (its only names are its parameters and the `io` functions), so
+ * the worker threads run this very function from its source text (`WORKER`).
+ */
+export function copyChunks(
+  io: {
+    readSync: typeof readSync;
+    writeSync: typeof writeSync;
+    hash: typeof hash;
+    createHash: typeof createHash;
+  },
+  buf: Buffer,
+  batch: CopyBatch,
+): number[] {
+  const { src, dst, from, to, lengths, digests } = batch;
+  const read = (at: number, length: number, position: number): number => {
+    let got = 0;
+    try {
+      while (got < length) {
+        const n = io.readSync(src, buf, at + got, length - got, position + got);
+        if (n === 0) break;
+        got += n;
+      }
+    } catch {
+      // A read error is a short read: what it did not read does not verify.
+    }
+    return got;
+  };
+  const write = (length: number, position: number): void => {
+    let done = 0;
+    while (done < length) done += io.writeSync(dst, buf, done, length - done, position + done);
+  };
+  const bad: number[] = [];
+  let i = 0;
+  while (i < lengths.length) {
+    let j = i + 1;
+    let total = lengths[i]!;
+    while (
+      j < lengths.length &&
+      from[j] === from[j - 1]! + lengths[j - 1]! &&
+      to[j] === to[j - 1]! + lengths[j - 1]! &&
+      total + lengths[j]! <= buf.length
+    ) {
+      total += lengths[j]!;
+      j++;
+    }
+    if (total > buf.length) {
+      const h = io.createHash('sha256');
+      let done = 0;
+      while (done < total) {
+        const want = Math.min(buf.length, total - done);
+        const got = read(0, want, from[i]! + done);
+        h.update(buf.subarray(0, got));
+        write(got, to[i]! + done);
+        done += got;
+        if (got < want) break;
+      }
+      if (done < total || h.digest('hex') !== digests[i]) bad.push(i);
+    } else {
+      const got = read(0, total, from[i]!);
+      let p = 0;
+      for (let k = i; k < j; k++) {
+        const end = p + lengths[k]!;
+        if (end > got || io.hash('sha256', buf.subarray(p, end), 'hex') !== digests[k]) bad.push(k);
+        p = end;
+      }
+      write(got, to[i]!);
+    }
+    i = j;
+  }
+  return bad;
+}
+
+// Plain JavaScript run with `eval` (no loader needed in the worker). Messages: { size } once (its
+// buffer), then { id, batch }: copy the batch, reply { id, bad } or { id, error } (a write failed).
 const WORKER = `
 const { parentPort } = require('node:worker_threads');
-const { readSync } = require('node:fs');
-const { hash } = require('node:crypto');
-let stages = [];
+const { readSync, writeSync } = require('node:fs');
+const { hash, createHash } = require('node:crypto');
+const copyChunks = ${copyChunks.toString()};
+const io = { readSync, writeSync, hash, createHash };
+let buf = null;
 parentPort.on('message', (m) => {
-  if (m.stages) {
-    stages = m.stages.map((s) => Buffer.from(s));
+  if (m.size) {
+    buf = Buffer.allocUnsafe(m.size);
     return;
   }
-  const { id, fd, position, stage, at, lengths, digests } = m;
-  const buf = stages[stage];
-  let total = 0;
-  for (const l of lengths) total += l;
-  let got = 0;
+  let reply;
   try {
-    while (got < total) {
-      const n = readSync(fd, buf, at + got, total - got, position + got);
-      if (n === 0) break;
-      got += n;
-    }
-  } catch {
-    // A read error is a short read: the chunks past it do not verify.
+    reply = { id: m.id, bad: copyChunks(io, buf, m.batch) };
+  } catch (err) {
+    reply = { id: m.id, error: String(err && err.message) };
   }
-  const bad = [];
-  let p = at;
-  for (let i = 0; i < lengths.length; i++) {
-    const end = p + lengths[i];
-    if (end > at + got || hash('sha256', buf.subarray(p, end), 'hex') !== digests[i]) bad.push(i);
-    p = end;
-  }
-  parentPort.postMessage({ id, bad });
+  parentPort.postMessage(reply);
 });
 `;
 
-interface Pending {
-  readonly count: number;
+interface Job {
+  readonly id: number;
+  readonly batch: CopyBatch;
   readonly resolve: (bad: number[]) => void;
+  readonly reject: (err: Error) => void;
 }
 
 interface Lane {
   readonly worker: Worker;
-  readonly pending: Map<number, Pending>;
+  readonly pending: Map<number, Job>;
 }
 
+type Reply = { id: number; bad: number[]; error?: undefined } | { id: number; error: string };
+
 export class ChunkChecker {
-  /** The two staging buffers assembly fills (shared with the workers). */
-  readonly stages: readonly Buffer[];
   private readonly lanes: Lane[] = [];
+  private readonly queue: Job[] = [];
   private nextId = 0;
   private failed = false;
 
   /**
-   * Starts `workers` worker threads (ahead of use: their start-up is off the update path) sharing two
-   * buffers of `size`. Runs go to the worker with the fewest outstanding, so a backlog left when the
-   * delta's decoding ends is worked off on every core.
+   * Starts `workers` worker threads (ahead of use: their start-up is off the update path), each with a
+   * copy buffer of `size` octets. Batches are handed out as workers free up (at most `IN_FLIGHT` each),
+   * so the work left when the delta's decoding ends is spread over every core.
    */
-  constructor(size: number, workers = 2) {
-    const shared = [new SharedArrayBuffer(size), new SharedArrayBuffer(size)];
-    this.stages = shared.map((s) => Buffer.from(s));
+  constructor(
+    readonly size = COPY_BYTES,
+    workers = 2,
+  ) {
     for (let i = 0; i < workers; i++) {
       const lane: Lane = { worker: new Worker(WORKER, { eval: true }), pending: new Map() };
       this.lanes.push(lane);
       lane.worker.unref();
-      lane.worker.postMessage({ stages: shared });
-      lane.worker.on('message', (m: { id: number; bad: number[] }) => {
-        const p = lane.pending.get(m.id);
-        if (!p) return;
+      lane.worker.postMessage({ size });
+      lane.worker.on('message', (m: Reply) => {
+        const job = lane.pending.get(m.id);
+        if (!job) return;
         lane.pending.delete(m.id);
+        if (m.error !== undefined) job.reject(new Error(`copying kept chunks failed: ${m.error}`));
+        else job.resolve(m.bad);
+        this.dispatch();
         if (lane.pending.size === 0) lane.worker.unref();
-        p.resolve(m.bad);
       });
       lane.worker.on('error', () => this.fail());
       lane.worker.on('exit', () => this.fail());
     }
   }
 
-  /** Any worker lost: everything outstanding is "not verified", and assembly checks on its own from now. */
+  /** Any worker lost: everything outstanding is "not verified", and assembly copies on its own from now. */
   private fail(): void {
     this.failed = true;
+    const all = (job: Job) => job.resolve(job.batch.lengths.map((_, i) => i));
     for (const lane of this.lanes) {
-      for (const p of lane.pending.values()) p.resolve(Array.from({ length: p.count }, (_, i) => i));
+      for (const job of lane.pending.values()) all(job);
       lane.pending.clear();
     }
+    for (const job of this.queue.splice(0)) all(job);
   }
 
-  /** False once a worker failed or the checker was closed: assembly then reads and hashes on its own. */
+  /** False once a worker failed or the checker was closed: assembly then copies on its own thread. */
   get usable(): boolean {
     return !this.failed;
   }
 
   /**
-   * Reads the chunks of `lengths` (back to back in `fd` from `position`) into stage `stage` at `at` and
-   * checks each against `digests`; resolves with the indexes of those that do not verify. Never rejects.
+   * Copies `batch` (see `copyChunks`) on a worker; resolves with the indexes of the chunks that do not
+   * verify, rejects when a write failed.
    */
-  check(
-    fd: number,
-    position: number,
-    stage: number,
-    at: number,
-    lengths: readonly number[],
-    digests: readonly string[],
-  ): Promise<number[]> {
-    if (this.failed) return Promise.resolve(lengths.map((_, i) => i));
-    const id = this.nextId++;
-    const lane = this.lanes.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    return new Promise((resolve) => {
-      // Referenced while a check is out (an idle worker never keeps the process alive).
-      if (lane.pending.size === 0) lane.worker.ref();
-      lane.pending.set(id, { count: lengths.length, resolve });
-      lane.worker.postMessage({ id, fd, position, stage, at, lengths, digests });
+  copy(batch: CopyBatch): Promise<number[]> {
+    if (this.failed) return Promise.resolve(batch.lengths.map((_, i) => i));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, batch, resolve, reject });
+      this.dispatch();
     });
   }
 
-  /** Stops the workers (pending checks resolve as not verified). */
+  private dispatch(): void {
+    while (this.queue.length > 0 && !this.failed) {
+      const lane = this.lanes.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+      if (lane.pending.size >= IN_FLIGHT) return;
+      const job = this.queue.shift()!;
+      // Referenced while a batch is out (an idle worker never keeps the process alive).
+      if (lane.pending.size === 0) lane.worker.ref();
+      lane.pending.set(job.id, job);
+      lane.worker.postMessage({ id: job.id, batch: job.batch });
+    }
+  }
+
+  /** Stops the workers (batches still out resolve as not verified). */
   async close(): Promise<void> {
     await Promise.all(this.lanes.map((l) => l.worker.terminate()));
   }

@@ -23,7 +23,6 @@ import {
 import { fromHex, toHex } from '@bootpt/protocol/wire';
 import {
   assembleOutputs,
-  STAGE_BYTES,
   handOff,
   locateImageChunks,
   type ChunkLocation,
@@ -153,7 +152,7 @@ export class BootClient {
     if (this.threadsDecided) return;
     this.threadsDecided = true;
     this.deltaWorkers = Array.from({ length: STATIC_DELTA_PARTS }, startDeltaWorker);
-    this.checker = new ChunkChecker(STAGE_BYTES);
+    this.checker = new ChunkChecker();
   }
 
   async run(): Promise<BootResult> {
