@@ -9,7 +9,7 @@ import { releasePair, type Release } from '../../../tests/images/releases.js';
 import { BootClient, type BootResult } from './client.js';
 import type { ClientConfig } from './config.js';
 import { ClientError } from './errors.js';
-import { buildClientBundle, clientArgv, startLab, type Lab } from './testing/lab.js';
+import { buildClientBundle, buildClientExecutable, clientArgv, startLab, type Lab } from './testing/lab.js';
 
 /**
  * The boot pipeline end to end over loopback: two realistic releases (Debian initramfs images, about
@@ -122,6 +122,52 @@ describe('bootpt-client against a loopback agent', () => {
     }
     expect(written[1]).toBe(written[0]);
     await rm(dirname(bundle), { recursive: true, force: true });
+  });
+
+  it('boots cold, updates and boots warm as the executable started from a snapshot (dist/bootpt-client)', async () => {
+    const [r1, r2] = lab.releases as [(typeof lab.releases)[0], (typeof lab.releases)[0]];
+    const config = lab.clientConfig({
+      logLevel: 'warn',
+      cacheDir: join(lab.dir, 'cache-exe'),
+      outputDir: join(lab.dir, 'out-exe'),
+    });
+    const exe = join(await mkdtemp(join(tmpdir(), 'bpt-exe-')), 'bootpt-client');
+    buildClientExecutable(exe);
+    // From an empty directory, like the bundle: the executable needs nothing but itself.
+    const run = async (): Promise<BootResult> => {
+      const child = spawnSync(exe, clientArgv(config), {
+        cwd: dirname(exe),
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(child.status, child.stderr).toBe(0);
+      return JSON.parse(child.stdout) as BootResult;
+    };
+    const output = async () => sha(await readFile(join(config.outputDir, 'initramfs')));
+    try {
+      await lab.assign(r1.digest);
+      const cold = await run();
+      expect([cold.verdict, cold.decision, cold.manifestDigest]).toEqual(['unknown', 'update', r1.digest]);
+      expect(await output()).toBe(sha(pair.first.initramfs));
+
+      // The update runs the delta decoders and the chunk checker (worker threads) inside the executable.
+      await lab.assign(r2.digest);
+      const update = await run();
+      expect([update.verdict, update.decision, update.manifestDigest]).toEqual([
+        'stale',
+        'update',
+        r2.digest,
+      ]);
+      expect(update.bytes.wire).toBeLessThan(0.1 * pair.second.initramfs.length);
+      expect(await output()).toBe(sha(pair.second.initramfs));
+
+      const warm = await run();
+      expect([warm.verdict, warm.decision, warm.bytes.wire]).toEqual(['valid', 'cache', 0]);
+      expect(await output()).toBe(sha(pair.second.initramfs));
+    } finally {
+      await lab.assign(r2.digest);
+      await rm(dirname(exe), { recursive: true, force: true });
+    }
   });
 
   it('repairs a corrupt or truncated cache before booting (never boots it)', async () => {

@@ -23,29 +23,45 @@ const AGENT_BIN = resolve(import.meta.dirname, '../../../agent/src/bin/bootpt-ag
 const CLIENT_DIR = resolve(import.meta.dirname, '../..');
 
 /**
- * Builds the single-file client (`dist/bootpt-client.mjs`, what an initramfs carries) to `outfile` the
- * way `npm run build` does, so a test or bench never runs a stale bundle.
+ * Runs the client build script's `build-node-entry.mjs` step (package.json) whose output ends with
+ * `suffix`, writing to `outfile` instead, so a test or bench never runs a stale build of it.
  */
-export function buildClientBundle(outfile: string): void {
-  // The arguments of the build script's bundling step (package.json), with `outfile` as the output.
+function runBuildStep(suffix: string, outfile: string): void {
   const script = (
     JSON.parse(readFileSync(join(CLIENT_DIR, 'package.json'), 'utf8')) as {
       scripts: { build: string };
     }
   ).scripts.build;
-  const step = /build-node-entry\.mjs (\S+) \S+((?: \S+)*)$/.exec(script);
-  if (!step) throw new Error(`no build-node-entry.mjs step in the client's build script: ${script}`);
+  const step = script
+    .split('&&')
+    .map((s) => /build-node-entry\.mjs (\S+) (\S+)((?: \S+)*)\s*$/.exec(s))
+    .find((m) => m?.[2]!.endsWith(suffix));
+  if (!step)
+    throw new Error(`no build-node-entry.mjs step for *${suffix} in the client's build script: ${script}`);
   const built = spawnSync(
     process.execPath,
     [
       join(CLIENT_DIR, '../../scripts/build-node-entry.mjs'),
       step[1]!,
       outfile,
-      ...step[2]!.trim().split(' '),
+      ...step[3]!.trim().split(' ').filter(Boolean),
     ],
     { cwd: CLIENT_DIR, encoding: 'utf8', timeout: 120_000 },
   );
-  if (built.status !== 0) throw new Error(`client bundle build failed: ${built.stderr}`);
+  if (built.status !== 0) throw new Error(`client build (${outfile}) failed: ${built.stderr}`);
+}
+
+/** Builds the single-file client (`dist/bootpt-client.mjs`, what an initramfs carries) to `outfile`. */
+export function buildClientBundle(outfile: string): void {
+  runBuildStep('/bootpt-client.mjs', outfile);
+}
+
+/**
+ * Builds the client executable (`dist/bootpt-client`: node with the client's startup snapshot, a single
+ * executable application) to `outfile`, from the same build script step as `npm run build`.
+ */
+export function buildClientExecutable(outfile: string): void {
+  runBuildStep('/bootpt-client', outfile);
 }
 
 /**
