@@ -70,8 +70,12 @@ export interface TftpNativeApi {
     bufferB: Buffer,
     fill: (index: number, position: number, length: number) => boolean,
   ): boolean;
-  /** [acked, sent, retries, retransmissions, bytes, packets] of the data phase (lock-step or windowed). */
-  counters(handle: NativeTransfer): [number, number, number, number, number, number];
+  /**
+   * [acked, sent, retries, retransmissions, bytes, packets, gsoFallbacks] of the data phase (lock-step or
+   * windowed). gsoFallbacks: 1 once the kernel refused a GSO message (EIO, EINVAL, EMSGSIZE) and the
+   * windows went on datagram by datagram, the refused ones resent (counted once in `packets`); else 0.
+   */
+  counters(handle: NativeTransfer): [number, number, number, number, number, number, number];
   /** No more callbacks; the socket stays open (for a final ERROR). */
   stop(handle: NativeTransfer): void;
   /** Closes the socket and releases everything (idempotent). */

@@ -90,6 +90,7 @@ typedef struct {
   double retransmissions;
   double bytes;
   double packets;
+  double gso_fallbacks; /* 1 once the kernel refused a GSO message and the windows went unsegmented */
   double timeout_ms;
   double max_timeout_ms;
   double max_retries;
@@ -465,11 +466,14 @@ static void send_window(transfer_t *t) {
   size_t done;
   size_t m = build_messages(t, 0, count);
   int err = send_messages(t, m, &done);
-  if ((err == EIO || err == EINVAL) && t->gso_segment) {
-    /* The kernel refuses GSO here (no checksum offload on the route, ...): datagrams one by one from now. */
+  if ((err == EIO || err == EINVAL || err == EMSGSIZE) && t->gso_segment) {
+    /* The kernel refuses GSO here (EMSGSIZE, EINVAL on older kernels: a route MTU below the segment; EIO:
+       no TX checksum offload on older kernels, IPsec): datagrams one by one from now, from the first
+       message not sent. */
     size_t per = GSO_MAX_BYTES / t->gso_segment;
     if (per > GSO_MAX_SEGMENTS) per = GSO_MAX_SEGMENTS;
     t->gso_segment = 0;
+    t->gso_fallbacks += 1;
     err = send_messages(t, build_messages(t, done * per, count), &done);
   }
   if (err) {
@@ -797,14 +801,15 @@ static napi_value js_window(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* counters(handle) -> [acked, sent, retries, retransmissions, bytes, packets] (lock-step phase) */
+/* counters(handle) -> [acked, sent, retries, retransmissions, bytes, packets, gsoFallbacks] (data phase) */
 static napi_value js_counters(napi_env env, napi_callback_info info) {
   napi_value argv[1], result, v;
   transfer_t *t = handle_call(env, info, 1, argv);
   if (!t) return NULL;
-  double values[6] = {t->acked, t->sent, t->retries, t->retransmissions, t->bytes, t->packets};
-  napi_create_array_with_length(env, 6, &result);
-  for (uint32_t i = 0; i < 6; i++) {
+  double values[7] = {t->acked, t->sent,    t->retries,      t->retransmissions,
+                      t->bytes, t->packets, t->gso_fallbacks};
+  napi_create_array_with_length(env, 7, &result);
+  for (uint32_t i = 0; i < 7; i++) {
     napi_create_double(env, values[i], &v);
     napi_set_element(env, result, i, v);
   }

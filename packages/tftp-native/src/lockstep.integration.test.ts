@@ -131,7 +131,7 @@ describe('tftp-native lock-step add-on', () => {
     while (ends.length === 0) await new Promise((r) => setImmediate(r));
     expect(ends).toEqual([{ reason: NATIVE_END.packet, errno: 0, packet: ack(4) }]);
     // The final ACK is not applied natively: the machine completes the transfer from these counters.
-    expect(api().counters(handle)).toEqual([3, 4, 0, 0, 4 * 4 + file.length, 4]);
+    expect(api().counters(handle)).toEqual([3, 4, 0, 0, 4 * 4 + file.length, 4, 0]);
     expect(fills).toEqual([
       [0, 0, 16],
       [1, 16, 13],
@@ -239,7 +239,7 @@ describe('tftp-native windowed add-on', () => {
     expect(ends).toEqual([{ reason: NATIVE_END.packet, errno: 0, packet: ack(11) }]);
     expect(Buffer.concat([...got.keys()].sort((a, b) => a - b).map((k) => got.get(k)!))).toEqual(file);
     // 13 datagrams, no retransmission; the final ACK is left to the machine.
-    expect(api().counters(handle)).toEqual([10, 11, 0, 0, 13 * 4 + 12 * blksize + 3, 13]);
+    expect(api().counters(handle)).toEqual([10, 11, 0, 0, 13 * 4 + 12 * blksize + 3, 13, 0]);
     // The second batch is loaded after the first window, the first again once all of it is acknowledged.
     expect(fills).toEqual([
       [0, 0, 40],
@@ -264,7 +264,7 @@ describe('tftp-native windowed add-on', () => {
     // The window after ACK 1, then twice again on timeout (maxRetries 2).
     expect(blocksOf(copies)).toEqual([2, 3, 4, 2, 3, 4, 2, 3, 4]);
     expect(ends).toEqual([{ reason: NATIVE_END.timer, errno: 0, packet: undefined }]);
-    expect(api().counters(handle)).toEqual([1, 4, 2, 2, 12 * (4 + 8), 12]);
+    expect(api().counters(handle)).toEqual([1, 4, 2, 2, 12 * (4 + 8), 12, 0]);
     api().close(handle);
   });
 
@@ -325,7 +325,7 @@ describe('tftp-native windowed add-on', () => {
     expect(blocksOf(all)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
     expect(all.map((d) => d.length)).toEqual([...Array<number>(20).fill(4 + blksize), 4 + 9]);
     expect(Buffer.concat(all.map((d) => d.subarray(4)))).toEqual(file);
-    expect(api().counters(handle).slice(4)).toEqual([21 * 4 + file.length, 21]);
+    expect(api().counters(handle).slice(4)).toEqual([21 * 4 + file.length, 21, 0]);
     api().close(handle);
   });
 
