@@ -10,6 +10,13 @@ import type { Socket } from 'node:dgram';
  * Limits (kernel): at most 64 segments and 65,507 payload octets per send, and a segment (plus IP/UDP
  * headers) must fit the path MTU — so it applies only to blksize up to the MTU clamp, never to fragmenting
  * block sizes.
+ *
+ * The kernel checks a GSO send only when it is made (`udp_send_skb`): EMSGSIZE (EINVAL on older kernels)
+ * when the route's MTU is below the segment (a path MTU smaller than the interface's), EIO when the route
+ * goes through IPsec or, on older kernels, when the egress device has no TX checksum offload (6.18 checksums
+ * the segments in software instead). With the segment set on the socket older kernels apply this to every
+ * send on it, a short datagram included. The transfer then turns GSO off (`setGsoSegment(socket, 0)`) and
+ * sends the refused datagrams again (`unicast.ts`).
  */
 const SOL_UDP = 17;
 const UDP_SEGMENT = 103;
@@ -42,8 +49,8 @@ export function gsoSegmentFor(blksize: number, mtu: number): number {
   return segment + 28 <= mtu ? segment : 0;
 }
 
-/** Sets the segment size on a bound socket; false when GSO is unavailable. */
-export function enableGso(socket: Socket, segmentSize: number): boolean {
+/** Sets the segment size on a bound socket (0 turns GSO off); false when GSO is unavailable. */
+export function setGsoSegment(socket: Socket, segmentSize: number): boolean {
   const api = load();
   if (!api) return false;
   try {
@@ -52,4 +59,10 @@ export function enableGso(socket: Socket, segmentSize: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The error code when `err` is one by which the kernel refuses a send with a GSO segment set (see above). */
+export function gsoRefusal(err: NodeJS.ErrnoException): string | undefined {
+  const code = err.code;
+  return code === 'EIO' || code === 'EINVAL' || code === 'EMSGSIZE' ? code : undefined;
 }

@@ -30,6 +30,7 @@ export class TftpMetrics {
   readonly retransmissions: Counter<'mode'>;
   readonly requests: Counter<'result'>;
   readonly unicastTransfers: Counter<'path'>;
+  readonly gsoFallbacks: Counter<'path'>;
   readonly activeTransfers: Gauge<'mode'>;
   readonly activeGroups: Gauge<'mode'>;
   readonly duration: Histogram<'mode' | 'outcome'>;
@@ -69,6 +70,12 @@ export class TftpMetrics {
       labelNames: ['path'] as const,
       registers: [registry],
     });
+    this.gsoFallbacks = new Counter({
+      name: 'bootpt_agent_tftp_gso_fallbacks_total',
+      help: 'Unicast transfers that went on datagram by datagram after the kernel refused a UDP GSO send, by data path',
+      labelNames: ['path'] as const,
+      registers: [registry],
+    });
     this.activeTransfers = new Gauge({
       name: 'bootpt_agent_tftp_active_transfers',
       help: 'Clients being served: unicast transfers and group members, by mode',
@@ -92,6 +99,7 @@ export class TftpMetrics {
       this.activeTransfers.set({ mode }, 0);
       if (mode !== 'unicast') this.activeGroups.set({ mode }, 0);
     }
+    for (const path of ['native', 'js']) this.gsoFallbacks.inc({ path }, 0);
   }
 
   private flush(): void {

@@ -353,6 +353,7 @@ export class TftpService implements Service {
         );
       },
       onLog: (level, message, fields) => this.options.log[level]({ client, ...fields }, message),
+      onGsoFallback: (path) => this.metrics.gsoFallbacks.inc({ path }),
       native: this.native,
     });
     this.metrics.unicastTransfers.inc({ path: transfer.path });

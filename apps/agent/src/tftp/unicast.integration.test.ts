@@ -434,3 +434,98 @@ describe.skipIf(skip !== '').each(PATHS)(
     }, 60_000);
   },
 );
+
+/**
+ * Windows whose GSO sends the kernel refuses, on both paths: the transfer must turn GSO off at the first
+ * refusal and send the refused datagrams again at once, so no window waits for a timeout. Two causes:
+ * - the server's veth without TX checksum offload (`ethtool -K eth0 tx off`): older kernels refuse with EIO,
+ *   newer ones (6.18 here) checksum the segments in software and accept, so the fallback count is 0 or one
+ *   per transfer, but the sends must be exact either way;
+ * - a route to the client whose MTU (540) is below the segment (512 or 1428 + 4, +28 of headers) while the
+ *   interface has 1500 (a smaller path MTU): every kernel refuses with EINVAL, one fallback per transfer,
+ *   and the unsegmented datagrams leave IP-fragmented.
+ */
+const GSO_REFUSED_CASES: readonly Case[] = [
+  { blksize: 512, windowsize: 8, size: 90 * 512 + 11 },
+  { blksize: 512, windowsize: 32, size: 200 * 512 },
+  { blksize: 1428, windowsize: 8, size: 60 * 1428 + 700 },
+  { blksize: 1428, windowsize: 32, size: 130 * 1428 - 1 },
+];
+
+const GSO_REFUSALS = [
+  { cause: 'TX checksum offload off', octet: 100, kernelMayAccept: true },
+  { cause: 'a route MTU below the segment', octet: 150, kernelMayAccept: false },
+] as const;
+
+describe
+  .skipIf(skip !== '')
+  .each(GSO_REFUSALS.flatMap((refusal) => PATHS.map((p) => ({ ...refusal, ...p }))))(
+  `GSO refused: $cause, atftp ($path path)${skip ? ` (skipped: ${skip})` : ''}`,
+  ({ cause, octet, kernelMayAccept, path, nativeFastPath }) => {
+    let lan: TestLan;
+    let server: NetnsProcess;
+    let work: string;
+
+    beforeAll(async () => {
+      work = mkdtempSync(join(tmpdir(), 'bpt-tftp-nogso-'));
+      mkdirSync(join(work, 'root'));
+      lan = await TestLan.create({
+        subnet: `10.219.${octet + (process.pid % 50)}`,
+        hosts: 2,
+        tag: `tfg${octet}${path}`,
+      });
+      const setup = kernelMayAccept
+        ? ['/usr/sbin/ethtool', '-K', 'eth0', 'tx', 'off']
+        : ['ip', 'route', 'add', `${lan.host(2).address!}/32`, 'dev', 'eth0', 'mtu', '540'];
+      const r = await lan.exec(lan.host(1).namespace, setup, { timeoutMs: 5000 });
+      expect(r.code, r.stderr).toBe(0);
+      server = await startTftpServer(
+        lan,
+        lan.host(1).namespace,
+        {
+          interfaces: ['eth0'],
+          root: join(work, 'root'),
+          maxWindowsize: 64,
+          retry: { timeoutMs: 1000, maxTimeoutMs: 1000, maxRetries: 6 },
+          nativeFastPath,
+        },
+        'info',
+      );
+    }, 60_000);
+
+    afterAll(async () => {
+      await lan?.destroy();
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    it(`sends each block once without a retransmission, files intact (${cause})`, async () => {
+      let expectedPackets = 0;
+      for (const [i, c] of GSO_REFUSED_CASES.entries()) {
+        const name = `g-${c.blksize}-${c.windowsize}.bin`;
+        const body = pseudoRandom(c.size, 100 + i);
+        writeFileSync(join(work, 'root', name), body);
+        const out = join(work, `out-${name}`);
+        const argv = ['atftp', '-g', '-r', name, '-l', out, '--option', `blksize ${c.blksize}`];
+        argv.push('--option', `windowsize ${c.windowsize}`, lan.host(1).address!, '69');
+        const r = await lan.exec(lan.host(2).namespace, argv, { timeoutMs: 60_000 });
+        expect(r.code, `${name}: ${r.stderr}`).toBe(0);
+        expect(await sha256File(out), name).toBe(sha256(body));
+        expectedPackets += 1 + Math.floor(c.size / c.blksize) + 1;
+      }
+      const { stdout, stderr } = await server.stop('SIGTERM', 5000);
+      expect(metricValue(stdout, 'bootpt_agent_tftp_retransmissions_total', { mode: 'unicast' })).toBe(0);
+      expect(metricValue(stdout, 'bootpt_agent_tftp_packets_sent_total', { mode: 'unicast' })).toBe(
+        expectedPackets,
+      );
+      expect(metricValue(stdout, 'bootpt_agent_tftp_unicast_transfers_total', { path })).toBe(
+        GSO_REFUSED_CASES.length,
+      );
+      // One fallback per transfer when the kernel refuses, counted and logged once each.
+      const fallbacks = metricValue(stdout, 'bootpt_agent_tftp_gso_fallbacks_total', { path });
+      const logged = stderr.split('\n').filter((line) => line.includes('UDP GSO refused')).length;
+      if (kernelMayAccept) expect([0, GSO_REFUSED_CASES.length]).toContain(fallbacks);
+      else expect(fallbacks).toBe(GSO_REFUSED_CASES.length);
+      expect(logged).toBe(fallbacks);
+    }, 240_000);
+  },
+);

@@ -7,7 +7,7 @@ import type { ServerReadConfig, ServerReadState, TftpEffect } from '@bootpt/prot
 import { loadTftpNative, NATIVE_END } from '@bootpt/tftp-native';
 import type { NativeLoad, NativeTransfer, TftpNativeApi } from '@bootpt/tftp-native';
 import { BlockReader } from './block-reader.js';
-import { enableGso, GSO_MAX_BYTES, GSO_MAX_SEGMENTS, gsoSegmentFor } from './gso.js';
+import { GSO_MAX_BYTES, GSO_MAX_SEGMENTS, gsoSegmentFor, gsoRefusal, setGsoSegment } from './gso.js';
 import type { SendTally } from './metrics.js';
 import type { FileSnapshot } from '../store/file-snapshot.js';
 import { SnapshotChangedError } from '../store/file-snapshot.js';
@@ -32,6 +32,12 @@ import { SnapshotChangedError } from '../store/file-snapshot.js';
  * ERROR, malformed or unexpected datagrams, retries exhausted, a failed read) with its counters; the
  * transfer then rebuilds the machine's state and runs the machine on that event, so outcomes, error
  * replies, logs and byte counts are the machine's. Every such event ends the transfer.
+ *
+ * GSO fallback: the kernel checks a GSO send only when it is made (see `gso.ts`). On the JS path every send
+ * made while the segment is set on the socket carries a callback; the first refusal (`gsoRefusal`) turns
+ * GSO off for the transfer and each refused datagram (a run: its blocks one by one) is sent again, already
+ * counted. The add-on does the same in its windows and reports it with its counters. Either way the
+ * transfer calls `onGsoFallback` and logs it once.
  */
 export type DataPath = 'native' | 'js';
 
@@ -61,6 +67,8 @@ export interface UnicastOptions {
   readonly tally: SendTally;
   readonly onDone: (outcome: string, bytes: number, error?: { code: number; message: string }) => void;
   readonly onLog?: (level: 'debug' | 'info' | 'warn', message: string, fields?: object) => void;
+  /** The kernel refused UDP GSO on this transfer's route: it went on datagram by datagram (once per transfer). */
+  readonly onGsoFallback?: (path: DataPath) => void;
   /** The DATA-phase add-on (windowed transfers too when it has `window`, i.e. a current build). */
   readonly native?: TftpNativeApi;
 }
@@ -120,7 +128,7 @@ export class UnicastTransfer {
         if (this.finished) return;
         const { blksize, windowsize } = this.options.machine;
         const segment = gsoSegmentFor(blksize, this.options.mtu);
-        if (windowsize > 1 && segment > 0 && enableGso(socket, segment)) {
+        if (windowsize > 1 && segment > 0 && setGsoSegment(socket, segment)) {
           this.gsoSegment = segment;
         }
         this.run(() => createServerRead(this.config, performance.now()));
@@ -223,7 +231,8 @@ export class UnicastTransfer {
     const handle = this.nativeHandle!;
     this.nativeRunning = false;
     api.stop(handle);
-    const [acked, sent, retries, retransmissions, bytes, packets] = api.counters(handle);
+    const [acked, sent, retries, retransmissions, bytes, packets, gsoFallbacks] = api.counters(handle);
+    if (gsoFallbacks > 0) this.gsoFellBack('the add-on');
     const tally = this.options.tally;
     tally.bytes += bytes;
     tally.packets += packets;
@@ -417,16 +426,59 @@ export class UnicastTransfer {
   }
 
   private sendDatagram(datagram: Buffer, packets: number): void {
-    this.transmit(datagram);
+    this.transmit(datagram, packets);
     const tally = this.options.tally;
     tally.bytes += datagram.length;
     tally.packets += packets;
   }
 
-  private transmit(datagram: Buffer): void {
-    // A native send that fails is a lost datagram; a dead socket shows on the next receive.
+  private transmit(datagram: Buffer, packets = 1): void {
+    // A send that fails is a lost datagram (the timer resends it); a dead socket shows on the next receive.
     if (this.nativeHandle) this.options.native!.send(this.nativeHandle, datagram);
-    else this.socket!.send(datagram);
+    else if (this.gsoSegment === 0) this.socket!.send(datagram);
+    else {
+      // The kernel may refuse any send while the GSO segment is set (see `gso.ts`): only then is the result
+      // wanted. A run is cut by the segment it was sent with.
+      const segment = packets > 1 ? this.gsoSegment : datagram.length;
+      this.socket!.send(datagram, (err) => {
+        const refusal = err ? gsoRefusal(err) : undefined;
+        if (refusal) this.resendWithoutGso(datagram, segment, refusal);
+      });
+    }
+  }
+
+  /**
+   * A send refused for GSO: GSO off for the rest of the transfer (first time), then the datagram again, a
+   * run as its blocks one by one. The tallies already hold them. The datagram's batch buffer still holds it:
+   * a refused send calls back on the next tick, before the reader's next refill, which never takes the
+   * buffer the last window went out from (a batch holds several windows, `BlockReader`); a send libuv had to
+   * queue keeps its buffer from reuse until it calls back.
+   */
+  private resendWithoutGso(datagram: Buffer, segment: number, code: string): void {
+    const socket = this.socket!;
+    if (this.gsoSegment !== 0) {
+      this.gsoSegment = 0;
+      if (!setGsoSegment(socket, 0)) {
+        this.fail('socket error: UDP GSO refused and cannot be turned off');
+        return;
+      }
+      this.gsoFellBack(code);
+    }
+    try {
+      for (let at = 0; at < datagram.length; at += segment) socket.send(datagram.subarray(at, at + segment));
+    } catch {
+      // Closed meanwhile (the transfer ended): nothing left to deliver.
+    }
+  }
+
+  /** Counts and logs the fall back from UDP GSO to one datagram per block (at most once per transfer). */
+  private gsoFellBack(cause: string): void {
+    this.options.onGsoFallback?.(this.path);
+    this.options.onLog?.('info', 'tftp: UDP GSO refused by the kernel, sending datagram by datagram', {
+      path: this.path,
+      cause,
+      blksize: this.options.machine.blksize,
+    });
   }
 
   /** Ends the transfer after an error the machine does not know about (socket, file). */
