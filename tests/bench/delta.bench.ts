@@ -10,8 +10,10 @@
  * - rsync: `rsync --stats` from an `rsync --daemon` on loopback onto a copy of the old file.
  *
  * Also: chunking (indexing) and assembly speed, end-to-end update time (median of several runs of each,
- * all three as processes: the single-file client's process wall time without the DHCP exchange, the
+ * all three as processes: the client executable's process wall time without the DHCP exchange, the
  * tools' process wall time; see `clientProcess`), process start-up, and the warm-cache decision time.
+ * The client runs as users run it: `dist/bootpt-client`, the executable started from a V8 startup
+ * snapshot, built here from the same build step as `npm run build` (a failed build fails the bench).
  */
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -24,7 +26,12 @@ import { pino } from 'pino';
 import { LayerIndexer, assembleLayer, type ChunkIndex } from '@bootpt/protocol';
 import { BootClient, type BootResult } from '../../apps/client/src/client.js';
 import type { ClientConfig } from '../../apps/client/src/config.js';
-import { buildClientBundle, clientArgv, freeTcpPort, startLab } from '../../apps/client/src/testing/lab.js';
+import {
+  buildClientExecutable,
+  clientArgv,
+  freeTcpPort,
+  startLab,
+} from '../../apps/client/src/testing/lab.js';
 import { PUBLISH_CHUNKING } from '../images/publish.js';
 import { releasePair } from '../images/releases.js';
 import { median, result, which, type BenchResult, type Benchmark } from './lib.js';
@@ -153,17 +160,17 @@ function dhcpMs(r: BootResult): number {
 }
 
 /**
- * One boot as users run it: `node bootpt-client.mjs` (the single-file bundle) as a child process.
- * `ms` is the process wall time (spawn to exit: Node's start, loading the client, cache check, manifest,
+ * One boot as users run it: the client executable (`dist/bootpt-client`) as a child process. `ms` is the
+ * process wall time (spawn to exit: Node's start from the client's snapshot, cache check, manifest,
  * indexes, delta, assembly, hand-off, exit) minus the DHCP exchange; like the tools' figures, it includes
  * process start and connection set-up (TLS here).
  */
 async function clientProcess(
-  bundle: string,
+  exe: string,
   config: ClientConfig,
   cwd: string,
 ): Promise<{ ms: number; wallMs: number; result: BootResult }> {
-  const run = await runTool(process.execPath, [bundle, ...clientArgv(config)], cwd);
+  const run = await runTool(exe, clientArgv(config), cwd);
   const result = JSON.parse(run.stdout) as BootResult;
   return { ms: run.ms - dhcpMs(result), wallMs: run.ms, result };
 }
@@ -172,9 +179,9 @@ function mbps(bytes: number, ms: number): number {
   return Number((bytes / 1e6 / (ms / 1000)).toFixed(1));
 }
 
-/** Median wall time of starting the bundled client and the two tools with a no-op argument. */
+/** Median wall time of starting the client executable and the two tools with a no-op argument. */
 async function processStartups(
-  bundle: string,
+  exe: string,
   work: string,
 ): Promise<{ bootpt: number; zsync: number; rsync: number }> {
   const time = async (cmd: string, args: string[]): Promise<number> => {
@@ -183,7 +190,7 @@ async function processStartups(
     return Math.round(median(ms));
   };
   return {
-    bootpt: await time(process.execPath, [bundle, '--help']),
+    bootpt: await time(exe, ['--help']),
     zsync: await time('zsync', ['-V']),
     rsync: await time('rsync', ['--version']),
   };
@@ -200,8 +207,8 @@ const bench: Benchmark = async ({ quick }) => {
   const image = second.initramfs.length;
   const out: BenchResult[] = [];
   const work = await mkdtemp(join(tmpdir(), 'bpt-delta-bench-'));
-  const bundle = join(work, 'bootpt-client.mjs');
-  buildClientBundle(bundle);
+  const exe = join(work, 'bootpt-client');
+  buildClientExecutable(exe);
   let proxy: Counter | undefined;
   const lab = await startLab({
     releases: [first, second],
@@ -270,17 +277,16 @@ const bench: Benchmark = async ({ quick }) => {
     const ourBytes = proxy!.bytes();
     if (update.decision !== 'update' || update.verdict !== 'stale')
       throw new Error('update did not run as a delta');
-    // Timing as users run it (the bundle as a process, see `clientProcess`) and without the counting
+    // Timing as users run it (the executable as a process, see `clientProcess`) and without the counting
     // proxy in the path: back to release 1, then the same update again straight to the content server;
-    // `runs` times, like each tool below, and the median taken. The set-up boots run as processes too, so
-    // the timed runs find what earlier runs of the same bundle left in the cache (its V8 code cache).
+    // `runs` times, like each tool below, and the median taken. The set-up boots run as processes too.
     const runs = quick ? 1 : 5;
     const ours: { ms: number; wallMs: number; result: BootResult }[] = [];
     for (let i = 0; i < runs; i++) {
       await lab.assign(lab.releases[0]!.digest, { endpointPort: lab.contentPort });
-      await clientProcess(bundle, config, work);
+      await clientProcess(exe, config, work);
       await lab.assign(lab.releases[1]!.digest);
-      const r = await clientProcess(bundle, config, work);
+      const r = await clientProcess(exe, config, work);
       if (r.result.decision !== 'update' || r.result.bytes.chunks !== update.bytes.chunks)
         throw new Error('timed update differs');
       ours.push(r);
@@ -398,8 +404,9 @@ const bench: Benchmark = async ({ quick }) => {
         { zsync: Math.round(zTimed.ms), rsync: Math.round(rMs) },
         `median of ${runs} runs each (bootpt ${ours.map((r) => Math.round(r.ms)).join('/')}, ` +
           `zsync ${zRuns.map(Math.round).join('/')}, rsync ${rRuns.map(Math.round).join('/')} ms); ` +
-          `bootpt: process wall time of node bootpt-client.mjs (single-file bundle: Node start, client load, ` +
-          `update, exit) minus only its DHCP discover+offer (${Math.round(timed.wallMs)} ms with them), ` +
+          `bootpt: process wall time of the executable dist/bootpt-client (Node single executable started ` +
+          `from the client's V8 startup snapshot: start, update, exit) minus only its DHCP discover+offer ` +
+          `(${Math.round(timed.wallMs)} ms with them), ` +
           `tools: process wall time; process start-up + exit outside the client's own clock ` +
           `${Math.round(timed.wallMs - timed.result.totalMs)} ms; median run's phases (start+duration ms on ` +
           `the client's clock, transfer and verify overlap) ` +
@@ -408,8 +415,8 @@ const bench: Benchmark = async ({ quick }) => {
             .join(', '),
       ),
     );
-    // The start-up alone, which the row above includes: the single-file client against the tools' own.
-    const startup = await processStartups(bundle, work);
+    // The start-up alone, which the row above includes: the client executable against the tools' own.
+    const startup = await processStartups(exe, work);
     out.push(
       result(
         BENCH,
@@ -418,7 +425,8 @@ const bench: Benchmark = async ({ quick }) => {
         'ms',
         'lower',
         { zsync: startup.zsync, rsync: startup.rsync },
-        'median of 7 starts each: node bootpt-client.mjs --help, zsync -V, rsync --version; included in the update time row',
+        "median of 7 starts each: dist/bootpt-client --help (Node single executable with the client's " +
+          'V8 startup snapshot), zsync -V, rsync --version; included in the update time row',
       ),
     );
     out.push(
