@@ -117,6 +117,8 @@ const WORKER = `
 const { parentPort } = require('node:worker_threads');
 const { readSync, writeSync } = require('node:fs');
 const { hash, createHash } = require('node:crypto');
+// Transforms that keep function names (tsx's esbuild) wrap inner functions in __name(fn, name).
+const __name = (f) => f;
 const copyChunks = ${copyChunks.toString()};
 const io = { readSync, writeSync, hash, createHash };
 let buf = null;
