@@ -3,13 +3,15 @@ import { generateManifestKeyPair } from '@bootpt/protocol';
 import { loadClientConfig } from './config.js';
 import { ClientError } from './errors.js';
 
+// base64url: one key in 64 starts with '-', which `--trusted-key KEY` would read as a flag (random
+// failures before); `--trusted-key=KEY` takes any value.
 const key = generateManifestKeyPair().publicKeyRaw;
 const pin = 'AB:'.repeat(31) + 'AB';
 
 describe('client configuration', () => {
   it('reads flags over environment variables and normalises the pin', () => {
     const config = loadClientConfig(
-      ['--mac', '52:54:00:00:00:01', '--trusted-key', key, '--pin', pin, '--window-ms', '250', '--kexec'],
+      ['--mac', '52:54:00:00:00:01', `--trusted-key=${key}`, '--pin', pin, '--window-ms', '250', '--kexec'],
       { BOOTPT_CLIENT_WINDOW_MS: '900', BOOTPT_CLIENT_CACHE_DIR: '/tmp/c', BOOTPT_CLIENT_NO_REPORT: '1' },
     );
     expect(config.windowMs).toBe(250);
@@ -38,7 +40,7 @@ describe('client configuration', () => {
   });
 
   it('reads the group delivery settings (defaults: auto, half missing, 1 MiB) and checks them', () => {
-    const base = ['--mac', '52:54:00:00:00:01', '--trusted-key', key, '--pin', pin];
+    const base = ['--mac', '52:54:00:00:00:01', `--trusted-key=${key}`, '--pin', pin];
     const defaults = loadClientConfig(base, {});
     expect(defaults.group).toBe('auto');
     expect(defaults.groupMinMissing).toBe(0.5);
