@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { BootClient } from '../client.js';
 import { USAGE, loadClientConfig, wantsHelp } from '../config.js';
 import { ClientError } from '../errors.js';
+import { nativeReceive } from '../tftp-read.js';
 
 /**
  * The `bootpt-client` command, shared by its entries: `bootpt-client.ts` (run as a script, and bundled
@@ -86,6 +87,8 @@ export interface RuntimeProbe {
   /** crypto.randomInt as the DHCP xid uses it (Node's random byte pool), and a random UUID. */
   xid: number;
   uuid: string;
+  /** Which group receive path a TFTP group fetch would take: the add-on found beside the entry, or node:dgram. */
+  tftpReceive: 'native' | 'js';
   /** The time field of a line logged the way `main` logs (pino, isoTime), as epoch ms. */
   logTime: number;
 }
@@ -111,6 +114,7 @@ function runtimeProbe(entry: Entry): RuntimeProbe {
     random: [Math.random(), Math.random(), Math.random(), Math.random()],
     xid: randomInt(0, 0x1_0000_0000),
     uuid: randomUUID(),
+    tftpReceive: nativeReceive() ? 'native' : 'js',
     logTime: Date.parse((JSON.parse(lines[0]!) as { time: string }).time),
   };
 }

@@ -1,8 +1,9 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateManifestKeyPair } from '@bootpt/protocol';
 import { buildClientExecutable } from '../testing/lab.js';
@@ -17,6 +18,7 @@ import type { RuntimeProbe } from './main.js';
  * (`performance.now()` counts from this process's start), pid, argv, env, cwd, and log timestamps.
  */
 
+const REPO = resolve(import.meta.dirname, '../../../..');
 let dir: string;
 let exe: string;
 
@@ -135,5 +137,30 @@ describe('the client executable (startup snapshot)', () => {
     expect(new Set(first).size).toBe(1);
     expect(new Set(second).size).toBe(1);
     expect(second[0]).not.toBe(first[0]);
+  });
+
+  it('loads the TFTP group receive add-on shipped beside it (dist/tftp_receive.node), and runs without one', async () => {
+    // The executable alone in a directory with no node_modules above it, then with the add-on beside it,
+    // as `npm run build` leaves them in dist/ to be copied into an image together.
+    const ship = await mkdtemp(join(dir, 'ship-'));
+    const alone = join(ship, 'bootpt-client');
+    await copyFile(exe, alone);
+    await chmod(alone, 0o755);
+    const receivePath = (): string => {
+      const run = spawnSync(alone, [], {
+        cwd: ship,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, BOOTPT_CLIENT_PROBE: '1' },
+      });
+      expect(run.status, run.stderr).toBe(0);
+      return (JSON.parse(run.stdout) as RuntimeProbe).tftpReceive;
+    };
+    expect(receivePath()).toBe('js');
+    // Built by @bootpt/tftp-native's build wherever a C compiler is (CI); without it only the first half runs.
+    const built = join(REPO, 'packages/tftp-native/build/Release/tftp_receive.node');
+    if (!existsSync(built)) return;
+    await copyFile(built, join(ship, 'tftp_receive.node'));
+    expect(receivePath()).toBe('native');
   });
 });
