@@ -48,6 +48,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
+#include "napi_util.h"
 
 enum { MODE_RELAY = 0, MODE_LOCKSTEP = 1, MODE_IDLE = 2, MODE_WINDOW = 3 };
 enum { END_PACKET = 1, END_TIMER = 2, END_FILL = 3, END_SOCKET = 4 };
@@ -565,29 +566,12 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
 }
 
 static transfer_t *unwrap(napi_env env, napi_value value) {
-  void *data = NULL;
-  if (napi_get_value_external(env, value, &data) != napi_ok || !data) {
-    napi_throw_type_error(env, NULL, "expected a transfer handle");
-    return NULL;
-  }
-  return data;
+  return napi_util_external(env, value, "transfer");
 }
 
 /* The call's arguments (at most 2) with the transfer handle first; NULL (and a pending exception) if not. */
 static transfer_t *handle_call(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
-    napi_throw_type_error(env, NULL, "missing arguments");
-    return NULL;
-  }
-  return unwrap(env, argv[0]);
-}
-
-static int get_ipv4(napi_env env, napi_value value, struct in_addr *out) {
-  char text[64];
-  size_t length = 0;
-  if (napi_get_value_string_utf8(env, value, text, sizeof text, &length) != napi_ok) return -1;
-  return inet_pton(AF_INET, text, out) == 1 ? 0 : -1;
+  return napi_util_handle_call(env, info, want, argv, "transfer");
 }
 
 /* open(localAddress, clientAddress, clientPort, onPacket, onEnd) -> [handle, localPort] */
@@ -601,7 +585,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (argc < 5) return throw_error(env, "open: 5 arguments expected");
   struct sockaddr_in local = {.sin_family = AF_INET}, peer = {.sin_family = AF_INET};
   uint32_t port = 0;
-  if (get_ipv4(env, argv[0], &local.sin_addr) || get_ipv4(env, argv[1], &peer.sin_addr) ||
+  if (napi_util_ipv4(env, argv[0], &local.sin_addr) || napi_util_ipv4(env, argv[1], &peer.sin_addr) ||
       napi_get_value_uint32(env, argv[2], &port) != napi_ok || port == 0 || port > 65535)
     return throw_error(env, "open: bad address");
   peer.sin_port = htons((uint16_t)port);
@@ -803,17 +787,12 @@ static napi_value js_window(napi_env env, napi_callback_info info) {
 
 /* counters(handle) -> [acked, sent, retries, retransmissions, bytes, packets, gsoFallbacks] (data phase) */
 static napi_value js_counters(napi_env env, napi_callback_info info) {
-  napi_value argv[1], result, v;
+  napi_value argv[1];
   transfer_t *t = handle_call(env, info, 1, argv);
   if (!t) return NULL;
   double values[7] = {t->acked, t->sent,    t->retries,      t->retransmissions,
                       t->bytes, t->packets, t->gso_fallbacks};
-  napi_create_array_with_length(env, 7, &result);
-  for (uint32_t i = 0; i < 7; i++) {
-    napi_create_double(env, values[i], &v);
-    napi_set_element(env, result, i, v);
-  }
-  return result;
+  return napi_util_numbers(env, values, 7);
 }
 
 /* stop(handle): no more callbacks (administrative abort); the socket stays open for a final ERROR. */

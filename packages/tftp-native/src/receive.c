@@ -40,6 +40,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
+#include "napi_util.h"
 
 enum { KIND_MULTICAST = 0, KIND_SBROADCAST = 1 };
 enum { BATCH = 32, MAX_ROUNDS = 16, MAX_DATAGRAM = 65536 };
@@ -276,37 +277,9 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
   napi_close_handle_scope(env, scope);
 }
 
-static receiver_t *unwrap(napi_env env, napi_value value) {
-  void *data = NULL;
-  if (napi_get_value_external(env, value, &data) != napi_ok || !data) {
-    napi_throw_type_error(env, NULL, "expected a receiver handle");
-    return NULL;
-  }
-  return data;
-}
-
 /* A call's first `want` arguments, the receiver handle first; NULL (and a pending exception) if not. */
 static receiver_t *receiver_call(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
-    napi_throw_type_error(env, NULL, "missing arguments");
-    return NULL;
-  }
-  return unwrap(env, argv[0]);
-}
-
-/* An IPv4 address argument; 1 when it is null/undefined (INADDR_ANY), 0 when parsed, -1 when bad. */
-static int get_ipv4(napi_env env, napi_value value, struct in_addr *out) {
-  napi_valuetype type;
-  if (napi_typeof(env, value, &type) != napi_ok) return -1;
-  if (type == napi_null || type == napi_undefined) {
-    out->s_addr = htonl(INADDR_ANY);
-    return 1;
-  }
-  char text[64];
-  size_t length = 0;
-  if (napi_get_value_string_utf8(env, value, text, sizeof text, &length) != napi_ok) return -1;
-  return inet_pton(AF_INET, text, out) == 1 ? 0 : -1;
+  return napi_util_handle_call(env, info, want, argv, "receiver");
 }
 
 static int get_bytes(napi_env env, napi_value value, unsigned char **data, size_t *length, napi_ref *ref) {
@@ -334,8 +307,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
       napi_get_value_uint32(env, argv[2], &port) != napi_ok || port == 0 || port > 65535 ||
       napi_get_value_uint32(env, argv[4], &rcvbuf) != napi_ok)
     return throw_error(env, "open: bad arguments");
-  int group_kind = get_ipv4(env, argv[1], &group);
-  if (group_kind < 0 || (kind == KIND_MULTICAST && group_kind != 0) || get_ipv4(env, argv[3], &local) < 0)
+  int group_kind = napi_util_ipv4(env, argv[1], &group);
+  if (group_kind < 0 || (kind == KIND_MULTICAST && group_kind != 0) || napi_util_ipv4(env, argv[3], &local) < 0)
     return throw_error(env, "open: bad address");
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_error(env, strerror(errno));
@@ -393,7 +366,7 @@ static napi_value js_configure(napi_env env, napi_callback_info info) {
   if (r->closing) return throw_error(env, "configure: receiver closed");
   uint32_t port, sbid;
   double blksize, last_block;
-  if (get_ipv4(env, argv[1], &r->server) != 0 || napi_get_value_uint32(env, argv[2], &port) != napi_ok ||
+  if (napi_util_ipv4(env, argv[1], &r->server) != 0 || napi_get_value_uint32(env, argv[2], &port) != napi_ok ||
       port == 0 || port > 65535 || napi_get_value_uint32(env, argv[3], &sbid) != napi_ok ||
       napi_get_value_double(env, argv[4], &blksize) != napi_ok || blksize < 1 || blksize > 65464 ||
       napi_get_value_double(env, argv[5], &last_block) != napi_ok || last_block < 0)
@@ -449,32 +422,22 @@ static napi_value js_sync(napi_env env, napi_callback_info info) {
  * ago the last block was heard (-1 when none), then zeroed.
  */
 static napi_value js_take(napi_env env, napi_callback_info info) {
-  napi_value argv[1], result, v;
+  napi_value argv[1];
   receiver_t *r = receiver_call(env, info, 1, argv);
   if (!r) return NULL;
   double ago = r->pending_heard > 0 ? (double)(uv_hrtime() - r->heard_at) / 1e6 : -1;
   double values[5] = {r->pending_fresh, r->pending_bytes, r->pending_heard, r->pending_wire, ago};
   r->pending_fresh = r->pending_bytes = r->pending_heard = r->pending_wire = 0;
-  napi_create_array_with_length(env, 5, &result);
-  for (uint32_t i = 0; i < 5; i++) {
-    napi_create_double(env, values[i], &v);
-    napi_set_element(env, result, i, v);
-  }
-  return result;
+  return napi_util_numbers(env, values, 5);
 }
 
 /* counters(handle) -> [fastBlocks, held, handed, foreign, wakes, datagrams] */
 static napi_value js_counters(napi_env env, napi_callback_info info) {
-  napi_value argv[1], result, v;
+  napi_value argv[1];
   receiver_t *r = receiver_call(env, info, 1, argv);
   if (!r) return NULL;
   double values[6] = {r->fast_blocks, r->held, r->handed, r->foreign, r->wakes, r->datagrams};
-  napi_create_array_with_length(env, 6, &result);
-  for (uint32_t i = 0; i < 6; i++) {
-    napi_create_double(env, values[i], &v);
-    napi_set_element(env, result, i, v);
-  }
-  return result;
+  return napi_util_numbers(env, values, 6);
 }
 
 /* close(handle): no more callbacks, socket closed (idempotent; safe inside onBatch). */

@@ -1,8 +1,7 @@
-import { createRequire } from 'node:module';
-
 /**
- * Types and loader of the client's batched group receive (`src/receive.c`, built into
- * `build/Release/tftp_receive.node` next to the lock-step add-on). See the client README's TFTP section.
+ * Types of the client's batched group receive (`src/receive.c`, built into `build/Release/tftp_receive.node`
+ * next to the lock-step add-on). The client loads it itself (`nativeReceive` in apps/client/src/tftp-read.ts:
+ * beside its entry first, the way it is shipped). See the client README's TFTP section.
  */
 
 /** Opaque receiver handle (an N-API external). */
@@ -71,23 +70,4 @@ export interface TftpReceiveApi {
   counters(handle: NativeReceiver): [number, number, number, number, number, number];
   /** No more callbacks; closes the socket (idempotent, also from inside onBatch). */
   close(handle: NativeReceiver): void;
-}
-
-export type ReceiveLoad = { ok: true; api: TftpReceiveApi } | { ok: false; reason: string };
-
-/** The built add-on's file name (`build/Release/`); a bundled client looks for it next to its bundle. */
-export const RECEIVE_ADDON = 'tftp_receive.node';
-
-let loaded: ReceiveLoad | undefined;
-
-/** Loads the add-on built in this package once; `{ ok: false, reason }` when it is not built or does not load. */
-export function loadTftpReceive(): ReceiveLoad {
-  if (loaded) return loaded;
-  const path = new URL(`../build/Release/${RECEIVE_ADDON}`, import.meta.url).pathname;
-  try {
-    loaded = { ok: true, api: createRequire(import.meta.url)(path) as TftpReceiveApi };
-  } catch (err) {
-    loaded = { ok: false, reason: (err as Error).message.split('\n')[0]! };
-  }
-  return loaded;
 }
