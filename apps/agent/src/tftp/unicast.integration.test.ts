@@ -322,6 +322,35 @@ const CASES: readonly Case[] = [
   { blksize: 64, windowsize: 1, size: 65_540 * 64 + 3 },
 ];
 
+/**
+ * Host 2 fetches each case with atftp from the server at `server` (files `<prefix>-<blksize>-<windowsize>.bin`
+ * in `work/root`, seeded `seed + i`), checking each file's SHA-256; returns the datagrams a clean run of them
+ * sends: the OACK and one per block (plus the empty last block).
+ */
+async function fetchEach(
+  lan: TestLan,
+  server: string,
+  work: string,
+  cases: readonly Case[],
+  prefix: string,
+  seed: number,
+): Promise<number> {
+  let expectedPackets = 0;
+  for (const [i, c] of cases.entries()) {
+    const name = `${prefix}-${c.blksize}-${c.windowsize}.bin`;
+    const body = pseudoRandom(c.size, seed + i);
+    writeFileSync(join(work, 'root', name), body);
+    const out = join(work, `out-${name}`);
+    const argv = ['atftp', '-g', '-r', name, '-l', out, '--option', `blksize ${c.blksize}`];
+    if (c.windowsize > 1) argv.push('--option', `windowsize ${c.windowsize}`);
+    const r = await lan.exec(lan.host(2).namespace, [...argv, server, '69'], { timeoutMs: 60_000 });
+    expect(r.code, `${name}: ${r.stderr}`).toBe(0);
+    expect(await sha256File(out), name).toBe(sha256(body));
+    expectedPackets += 1 + Math.floor(c.size / c.blksize) + 1;
+  }
+  return expectedPackets;
+}
+
 describe.skipIf(skip !== '').each(PATHS)(
   `unicast sends on a clean link ($path path)${skip ? ` (skipped: ${skip})` : ''}`,
   ({ path, nativeFastPath }) => {
@@ -349,21 +378,7 @@ describe.skipIf(skip !== '').each(PATHS)(
     });
 
     it('sends each block once (plus the OACK) and retransmits nothing, file intact', async () => {
-      let expectedPackets = 0;
-      for (const [i, c] of CASES.entries()) {
-        const name = `f-${c.blksize}-${c.windowsize}.bin`;
-        const body = pseudoRandom(c.size, i + 1);
-        writeFileSync(join(work, 'root', name), body);
-        const out = join(work, `out-${name}`);
-        const argv = ['atftp', '-g', '-r', name, '-l', out, '--option', `blksize ${c.blksize}`];
-        if (c.windowsize > 1) argv.push('--option', `windowsize ${c.windowsize}`);
-        const r = await lan.exec(lan.host(2).namespace, [...argv, serverAddress, '69'], {
-          timeoutMs: 60_000,
-        });
-        expect(r.code, `${name}: ${r.stderr}`).toBe(0);
-        expect(await sha256File(out), name).toBe(sha256(body));
-        expectedPackets += 1 + Math.floor(c.size / c.blksize) + 1;
-      }
+      const expectedPackets = await fetchEach(lan, serverAddress, work, CASES, 'f', 1);
       const result = await server.stop('SIGTERM', 5000);
       expect(metricValue(result.stdout, 'bootpt_agent_tftp_retransmissions_total', { mode: 'unicast' })).toBe(
         0,
@@ -499,19 +514,7 @@ describe
     });
 
     it(`sends each block once without a retransmission, files intact (${cause})`, async () => {
-      let expectedPackets = 0;
-      for (const [i, c] of GSO_REFUSED_CASES.entries()) {
-        const name = `g-${c.blksize}-${c.windowsize}.bin`;
-        const body = pseudoRandom(c.size, 100 + i);
-        writeFileSync(join(work, 'root', name), body);
-        const out = join(work, `out-${name}`);
-        const argv = ['atftp', '-g', '-r', name, '-l', out, '--option', `blksize ${c.blksize}`];
-        argv.push('--option', `windowsize ${c.windowsize}`, lan.host(1).address!, '69');
-        const r = await lan.exec(lan.host(2).namespace, argv, { timeoutMs: 60_000 });
-        expect(r.code, `${name}: ${r.stderr}`).toBe(0);
-        expect(await sha256File(out), name).toBe(sha256(body));
-        expectedPackets += 1 + Math.floor(c.size / c.blksize) + 1;
-      }
+      const expectedPackets = await fetchEach(lan, lan.host(1).address!, work, GSO_REFUSED_CASES, 'g', 100);
       const { stdout, stderr } = await server.stop('SIGTERM', 5000);
       expect(metricValue(stdout, 'bootpt_agent_tftp_retransmissions_total', { mode: 'unicast' })).toBe(0);
       expect(metricValue(stdout, 'bootpt_agent_tftp_packets_sent_total', { mode: 'unicast' })).toBe(
