@@ -151,8 +151,7 @@ async function writeAll(fd: number, buffers: readonly Uint8Array[], position: nu
 /**
  * The chunks of one new image that are in memory (fetched, or decoded from the static delta), written
  * at their offsets as they become available, on the thread pool: pieces placed in the same turn of the
- * event loop are sorted and those back to back go out in one writev(2) (a batch the delta's worker
- * verified is mostly one run).
+ * event loop are sorted and those back to back go out in one writev(2).
  */
 class Placer {
   private queue: { at: number; bytes: Uint8Array }[] = [];
@@ -365,8 +364,8 @@ function isFile(path: string): boolean {
  * `target` appears at `path`: a hard link, or a copy renamed into place when the output directory is on
  * another file system. A file already at `path` is removed first, not replaced by the rename: on ext4,
  * renaming over an existing file (auto_da_alloc) writes the whole new image to disk inside rename(2),
- * 60-90 ms for a 124 MB image on this project's test machines, against ~10 ms for a rename to a free name
- * (measured, see the client README). That flush buys nothing here: a crash between the two steps leaves
+ * 55-100 ms for a 120 MB file on this project's test machines, against 9-26 ms for a rename to a free name
+ * (measured, see the client README's "Cache and crash safety"). That flush buys nothing here: a crash between the two steps leaves
  * no file at `path`, and every boot publishes its outputs again from the verified cache.
  */
 async function publish(target: string, path: string): Promise<void> {

@@ -6,7 +6,7 @@ import {
   type ServerHttp2Stream,
   type IncomingHttpHeaders,
 } from 'node:http2';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { isDigest } from '@bootpt/protocol';
@@ -227,7 +227,12 @@ export class ContentServer {
     // Streamed from the file (not read whole first): the headers and first bytes leave at once, so a
     // client can start decoding while the rest is still being read.
     // A part the store does not have (deltaPath refuses its number) is a 404 like a missing file.
-    const file = await (async () => open(this.options.store.deltaPath(from, to, part)))().catch(() => null);
+    let file: FileHandle | null = null;
+    try {
+      file = await open(this.options.store.deltaPath(from, to, part));
+    } catch {
+      // answered 404 below
+    }
     if (!file) {
       this.stats.notFound++;
       return this.respond(stream, 404, 'no such delta\n');
