@@ -55,7 +55,7 @@ describe.each([
     const tmp = cache.tmpPath();
     await writeFile(tmp, old);
     await cache.commitImage(tmp, OLD, 'initramfs');
-    // Small buffers, so an image spans several of them and runs wait for their checks before a write.
+    // Copy buffers of 8 KiB: a run of kept chunks is moved in several reads and writes.
     checker = withChecker ? new ChunkChecker(8 * 1024) : null;
   });
   afterEach(async () => {
