@@ -10,19 +10,21 @@
  * Prints `done <outcome> <bytes> <ms>` (ms from the RRQ to the end) and exits 0 only on `complete`.
  * `--local` is this host's address: the interface for multicast membership.
  *
- * `--wait FIFO` (benchmarks: start many clients at once, Node's start-up excluded): once loaded, print
+ * `--wait FIFO` (benchmarks: start many clients at once, Node's start-up excluded): once loaded (the
+ * library's `prepareTftpRead` included: the add-on and dgram's bind-time module), print
  * `ready`, read FIFO to its end (blocks until a writer opens and closes it), then send the RRQ; at the end
  * also print `end <epoch ms>` and `cpu <user µs> <system µs>` (this process's CPU time since the release).
- * A group read also prints `receive <native|dgram> <fast blocks> <handed> <foreign>` (how the group stream
- * was received: the native add-on's counters, see the client README).
+ * A group read also prints `receive <native|dgram> <fast blocks> <handed> <foreign> <wakes> <datagrams>`
+ * (how the group stream was received: the native add-on's counters, see the client README).
  *
- * Blocks are kept in memory when the server sent tsize and the file is written once at the end (like a
- * buffered stdio client), otherwise written as they come.
+ * Blocks are written into OUT at their offset as they come (the output file is the read's destination:
+ * the native group path writes a batch of adjacent blocks with one pwritev), like a stdio client; no copy
+ * of the file is held in memory.
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { tftpRead, type TftpGroupMode } from '../../apps/client/src/tftp-read.js';
+import { prepareTftpRead, tftpRead, type TftpGroupMode } from '../../apps/client/src/tftp-read.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -48,9 +50,9 @@ const group: TftpGroupMode | undefined = values.sbroadcast
     ? { kind: 'multicast' }
     : undefined;
 const out = openSync(outPath, 'w');
-/** The whole file, when tsize is known and fits one buffer. */
-const held: { image: Buffer | null } = { image: null };
 if (values.wait) {
+  // Loaded means loaded: the add-on and dgram's bind-time module too, not on the first packets.
+  prepareTftpRead();
   process.stdout.write('ready\n');
   readFileSync(values.wait);
 }
@@ -65,29 +67,24 @@ const result = await tftpRead({
   ...(group ? { group } : {}),
   ...(values.local ? { localAddress: values.local } : {}),
   timeoutMs: Number(values.timeout ?? 1000),
-  // The held image is the read's destination: blocks go straight into it (the group fast path needs one).
-  onSize: (tsize) => {
-    if (tsize <= 1 << 30) held.image = Buffer.alloc(tsize);
-    return held.image ?? undefined;
-  },
+  // The output file is the read's destination once tsize is known (the group fast path needs one).
+  onSize: () => ({ fd: out }),
+  // Without tsize (a server that ignored the option) blocks come here: the same file, the same offsets.
   onData: (data, offset) => {
-    const image = held.image;
-    if (image && offset + data.length <= image.length) image.set(data, offset);
-    else writeSync(out, data, 0, data.length, offset);
+    for (let done = 0; done < data.length;)
+      done += writeSync(out, data, done, data.length - done, offset + done);
   },
 });
-const writeStarted = performance.now();
-if (result.outcome === 'complete' && held.image) writeSync(out, held.image, 0, result.bytes, 0);
 closeSync(out);
 const { outcome, bytes, ms, error } = result;
 process.stdout.write(`done ${outcome} ${bytes} ${ms}${error ? ` ${error.message}` : ''}\n`);
 if (result.receive) {
-  const { path, fastBlocks, handed, foreign } = result.receive;
-  process.stdout.write(`receive ${path} ${fastBlocks} ${handed} ${foreign}\n`);
+  const { path, fastBlocks, handed, foreign, wakes, datagrams } = result.receive;
+  process.stdout.write(`receive ${path} ${fastBlocks} ${handed} ${foreign} ${wakes} ${datagrams}\n`);
 }
 if (values.wait) {
-  // The transfer's end by this host's clock (the library closes its sockets a moment later), plus the write.
-  const end = startedAt + ms + (performance.now() - writeStarted);
+  // The transfer's end by this host's clock (the library closes its sockets a moment later).
+  const end = startedAt + ms;
   process.stdout.write(`end ${Math.round(end)}\n`);
   // CPU this process spent from the release to here (Node's start-up excluded), in µs.
   const cpu = process.cpuUsage(cpuAtStart);

@@ -1,5 +1,8 @@
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeTftp, encodeTftp } from '@bootpt/protocol/tftp/index';
 import { unwrapBlock } from '@bootpt/protocol/tftp/group';
@@ -166,15 +169,20 @@ async function scriptedServer(args: {
   };
 }
 
-/** A read into a destination buffer (as the client's group fetch does); the file and the result. */
+/**
+ * A read into a destination buffer (as the client's group fetch does) or, with `file`, into a file
+ * descriptor open on it (as the CLI does); the file's bytes and the result.
+ */
 async function member(
   server: ScriptedServer,
   kind: TftpGroupMode['kind'],
   size: number,
   blksize: number,
   native: boolean,
+  file?: { path: string; flags: 'w' | 'r' },
 ): Promise<{ result: TftpReadResult; got: Buffer }> {
-  const got = Buffer.alloc(size);
+  const buffer = Buffer.alloc(size);
+  const fd = file ? openSync(file.path, file.flags) : -1;
   const result = await tftpRead({
     server: '127.0.0.1',
     port: server.port,
@@ -187,12 +195,14 @@ async function member(
     maxRetries: 20,
     groupIdleMs: 20_000,
     native,
-    onSize: (tsize) => (tsize === size ? got : undefined),
+    onSize: (tsize) => (tsize !== size ? undefined : file ? { fd } : buffer),
     onData: () => {
       throw new Error('blocks go to the destination');
     },
+  }).finally(() => {
+    if (file) closeSync(fd);
   });
-  return { result, got };
+  return { result, got: file ? readFileSync(file.path) : buffer };
 }
 
 let opened: ScriptedServer | undefined;
@@ -250,6 +260,78 @@ describe('tftpRead group receive: native add-on and node:dgram', () => {
           expect(result.receive!.fastBlocks).toBeGreaterThan(100);
           expect(result.receive!.foreign).toBeGreaterThan(100);
         }
+      }
+    }, 60_000);
+  });
+
+  describe.each([
+    { native: true, kind: 'multicast' as const },
+    { native: false, kind: 'multicast' as const },
+    { native: true, kind: 'sbroadcast' as const },
+  ])('native $native, $kind, into a file descriptor', ({ native, kind }) => {
+    let dir = '';
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('three members write exact files, the fast path batching its writes', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'bpt-tftp-fd-'));
+      const blksize = 1024;
+      const size = 400 * blksize + 77;
+      const file = pseudoRandom(size, 41);
+      const server = await scriptedServer({
+        file,
+        blksize,
+        kind,
+        group: '239.255.77.41',
+        groupPort: 47_040 + (native ? 1 : 2) + (kind === 'multicast' ? 0 : 4),
+        loss: 0.05,
+        seed: 41,
+      });
+      opened = server;
+      const read = (k: number) =>
+        member(server, kind, size, blksize, native, { path: join(dir, `out-${k}`), flags: 'w' });
+      const first = read(1);
+      const second = read(2);
+      await server.sentAtLeast(200);
+      const all = await Promise.all([first, second, read(3)]);
+      for (const { result, got } of all) {
+        expect(result).toMatchObject({ outcome: 'complete', bytes: size, blocks: 401 });
+        expect(got.length).toBe(size);
+        expect(sha256(got)).toBe(sha256(file));
+      }
+      if (native) {
+        for (const { result } of all) expect(result.receive!.fastBlocks).toBeGreaterThan(100);
+      }
+    }, 60_000);
+
+    it('a descriptor that cannot be written ends the read with the errno, not a complete file', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'bpt-tftp-fd-'));
+      const blksize = 1024;
+      const size = 200 * blksize + 5;
+      const path = join(dir, 'read-only');
+      writeFileSync(path, '');
+      const server = await scriptedServer({
+        file: pseudoRandom(size, 43),
+        blksize,
+        kind,
+        group: '239.255.77.43',
+        groupPort: 47_050 + (native ? 1 : 2) + (kind === 'multicast' ? 0 : 4),
+        loss: 0,
+        seed: 43,
+      });
+      opened = server;
+      // Two members, so one is a non-master whose blocks the native fast path writes itself.
+      const all = await Promise.all([
+        member(server, kind, size, blksize, native, { path, flags: 'r' }),
+        member(server, kind, size, blksize, native, { path, flags: 'r' }),
+      ]);
+      for (const { result } of all) {
+        expect(result.outcome).not.toBe('complete');
+        expect(result.error?.message).toMatch(/EBADF/);
+      }
+      if (native) {
+        expect(all.some(({ result }) => /writing the destination: EBADF/.test(result.error!.message))).toBe(
+          true,
+        );
       }
     }, 60_000);
   });

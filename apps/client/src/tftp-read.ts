@@ -1,9 +1,11 @@
 import { createSocket } from 'node:dgram';
-import type { Socket } from 'node:dgram';
-import { existsSync } from 'node:fs';
+import type { Socket, SocketOptions } from 'node:dgram';
+import { existsSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isIPv4 } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { getSystemErrorName } from 'node:util';
 import type { NativeReceiver, TftpReceiveApi } from '@bootpt/tftp-native';
 import { clientReadStep, createClientRead, decodeTftp, encodeTftp } from '@bootpt/protocol/tftp/index';
 import type {
@@ -27,9 +29,10 @@ import type {
  *
  * Group reception goes through the optional `tftp_receive.node` add-on when it loads (`nativeReceive`):
  * C owns the group socket, drains it with recvmmsg(2) and, for a non-master member that gave a destination
- * buffer (`onSize` returning one), writes the stream's blocks straight into it and sets their bits in the
- * machine's own bitmap; JS is entered once per wake of the socket, to account those blocks in the machine's
- * state and to step the machine on every other datagram (see packages/tftp-native/src/receive.c). Without
+ * (`onSize` returning a buffer or a file descriptor), writes the stream's blocks straight into it and sets
+ * their bits in the machine's own bitmap; JS is entered once per wake of the socket, to account those
+ * blocks in the machine's state and to step the machine on every other datagram (see
+ * packages/tftp-native/src/receive.c). Without
  * the add-on (or with BOOTPT_TFTP_RECEIVE=js, or `native: false`) node:dgram does the same datagram by
  * datagram. Outcome, bytes and verification are the same on both paths.
  */
@@ -62,10 +65,12 @@ export interface TftpReadOptions {
   readonly onData: (data: Uint8Array, offset: number) => void;
   /**
    * The server's tsize, right after the OACK and before any data (throwing aborts, e.g. when the file is
-   * too big). Returning a buffer of at least tsize octets makes it the destination: blocks are written into
-   * it at their offset instead of going through `onData` (the group stream's fast path needs one).
+   * too big). Returning a destination makes blocks go into it at their offset instead of through `onData`
+   * (the group stream's fast path needs one): a buffer of at least tsize octets, or `{ fd }`, a file open
+   * for writing that the caller closes after the read (blocks are written into it as they come, batched
+   * by the native path, so no copy of the file is held in memory).
    */
-  readonly onSize?: (tsize: number) => Uint8Array | void;
+  readonly onSize?: (tsize: number) => Uint8Array | { readonly fd: number } | void;
   /** Group reception through the native add-on when it loads (default true); false forces node:dgram. */
   readonly native?: boolean;
   readonly signal?: AbortSignal;
@@ -78,6 +83,9 @@ export interface GroupReceiveStats {
   readonly fastBlocks: number;
   readonly handed: number;
   readonly foreign: number;
+  /** Native: times the socket was drained, and datagrams read (a resting member drains many per wake). */
+  readonly wakes: number;
+  readonly datagrams: number;
 }
 
 export interface TftpReadResult {
@@ -135,6 +143,43 @@ export function nativeReceive(): TftpReceiveApi | null {
   return receiveApi;
 }
 
+/**
+ * dgram passes every bind address and destination through `lookup` (default `dns.lookup`). A read only
+ * ever uses literal IPv4 addresses (the server, 0.0.0.0), so those are answered at once: the default would
+ * load node:dns and build its c-ares resolver on the first send (~14 ms of CPU per process, measured with
+ * --cpu-prof in a 4-client storm), a cost every client of a boot storm pays at the same moment. Anything
+ * else still goes to dns.lookup, loaded then.
+ */
+const literalLookup: NonNullable<SocketOptions['lookup']> = (hostname, options, callback) => {
+  if (isIPv4(hostname)) {
+    callback(null, hostname, 4);
+    return;
+  }
+  void import('node:dns').then(
+    (dns) => dns.lookup(hostname, options, callback),
+    (err: Error) => callback(err as NodeJS.ErrnoException, '', 4),
+  );
+};
+
+/** `ENOSPC (errno 28)`, or the bare number when the platform has no name for it. */
+function errnoName(errno: number): string {
+  try {
+    return `${getSystemErrorName(-errno)} (errno ${errno})`;
+  } catch {
+    return `errno ${errno}`;
+  }
+}
+
+/**
+ * Loads now what a read would otherwise load on its first packets: the group receive add-on and
+ * node:cluster (dgram requires it on a socket's first bind). For a caller that starts a read on a signal
+ * (many clients released at once, as in a boot storm) and would rather pay that before it (~8 ms of CPU).
+ */
+export function prepareTftpRead(): void {
+  nativeReceive();
+  process.getBuiltinModule('node:cluster');
+}
+
 /** The RRQ options for a read, in wire order. */
 export function readOptions(
   options: Pick<TftpReadOptions, 'blksize' | 'windowsize' | 'group'>,
@@ -154,13 +199,14 @@ export function readOptions(
 export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
   return new Promise((resolve) => {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const socket: Socket = createSocket({ type: 'udp4' });
+    const socket: Socket = createSocket({ type: 'udp4', lookup: literalLookup });
     let groupSocket: Socket | undefined;
     const api = options.native === false ? null : nativeReceive();
     let receiver: NativeReceiver | undefined;
     /** What C was last told (`sync`): mode, blocks held, a master's last request, window. */
     let told: number[] = [0, -1, 0, 0, 1];
-    let target: Uint8Array | null = null;
+    /** Where blocks go instead of `onData` (`onSize` gave it): the file's bytes, or a file descriptor. */
+    let target: Uint8Array | number | null = null;
     let peerPort: number | null = null;
     let state: ClientReadState | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -193,7 +239,11 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
       sizeReported = true;
       try {
         const dest = options.onSize?.(tsize);
-        if (dest && dest.length >= tsize) target = dest;
+        if (dest instanceof Uint8Array) {
+          if (dest.length >= tsize) target = dest;
+        } else if (dest && Number.isInteger(dest.fd) && dest.fd >= 0) {
+          target = dest.fd;
+        }
         return true;
       } catch (err) {
         fail((err as Error).message);
@@ -305,7 +355,10 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
     /** Hands data to the caller; false when the caller refused it (the transfer is then aborted). */
     function deliver(data: Uint8Array, offset: number): boolean {
       try {
-        if (target) {
+        if (typeof target === 'number') {
+          for (let done = 0; done < data.length;)
+            done += writeSync(target, data, done, data.length - done, offset + done);
+        } else if (target) {
           if (offset + data.length > target.length) throw new Error('data beyond the destination');
           target.set(data, offset);
         } else if (data.length > 0) {
@@ -326,11 +379,11 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
       let receive: GroupReceiveStats | undefined;
       if (receiver) {
         wireRead += api!.take(receiver)[3];
-        const [fastBlocks, , handed, foreign] = api!.counters(receiver);
+        const [fastBlocks, , handed, foreign, wakes, datagrams] = api!.counters(receiver);
         api!.close(receiver);
-        receive = { path: 'native', fastBlocks, handed, foreign };
+        receive = { path: 'native', fastBlocks, handed, foreign, wakes, datagrams };
       } else if (groupSocket) {
-        receive = { path: 'dgram', fastBlocks: 0, handed: 0, foreign: 0 };
+        receive = { path: 'dgram', fastBlocks: 0, handed: 0, foreign: 0, wakes: 0, datagrams: 0 };
       }
       setTimeout(() => {
         socket.close();
@@ -360,6 +413,7 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
       const g = createSocket({
         type: 'udp4',
         reuseAddr: true,
+        lookup: literalLookup,
         recvBufferSize: options.groupRecvBufferSize ?? DEFAULT_GROUP_RECV_BUFFER,
       });
       groupSocket = g;
@@ -398,11 +452,12 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
           port,
           options.localAddress ?? null,
           options.groupRecvBufferSize ?? DEFAULT_GROUP_RECV_BUFFER,
-          (packets, errno) => {
+          (packets, errno, source) => {
             if (finished) return;
             pull();
             if (packets) for (const msg of packets) groupDatagram(msg);
-            if (errno !== 0) fail(`group socket: errno ${errno}`);
+            if (errno !== 0)
+              fail(`${source === 1 ? 'writing the destination' : 'group socket'}: ${errnoName(errno)}`);
             else if (!finished) tellNative();
           },
         );

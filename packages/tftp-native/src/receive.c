@@ -6,6 +6,9 @@
  * One receiver = one UDP socket owned here (bound to the group port, member of the multicast group or
  * broadcast-enabled), one uv_poll_t watching it. No threads. Each wake drains the socket with recvmmsg(2)
  * (at most MAX_ROUNDS batches of BATCH datagrams; the poll is level-triggered, so the rest wakes it again).
+ * A non-master member on the fast path of a file of up to 65,535 blocks then rests REST_MS (poll
+ * stopped, a uv_timer_t to wake it) so a storm's members wake a few hundred times a second, not once per
+ * datagram each.
  * JavaScript is called only when a wake has datagrams for the machine (`onBatch`, once per such wake) or the
  * socket failed; blocks taken by the fast path are only counted here, and JavaScript collects the totals
  * with `take` before it steps the machine on anything (timer, a datagram, the end).
@@ -15,7 +18,8 @@
  * DATA/BDATA from the server's transfer address and port, of this stream (sbid), whose block number is unambiguous
  * (no rollover doubt), within 1 … lastBlock, of the right length (full, or short exactly at lastBlock),
  * not yet held and not the one completing the file: its payload is copied straight into the destination
- * buffer JS gave at (block - 1) × blksize and its bit set in the machine's own bitmap (shared memory).
+ * buffer JS gave at (block - 1) × blksize, or written there into the file descriptor JS gave (a pwritev per
+ * run of adjacent blocks per batch), and its bit set in the machine's own bitmap (shared memory).
  * A block already held only counts as heard. Datagrams from any other address or port are dropped and
  * counted. Everything else from the server (a master's ACK-triggering blocks, the completing block,
  * anything unusual or malformed) is copied into a Buffer and handed to JavaScript in the wake's `onBatch`
@@ -37,6 +41,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
@@ -44,14 +49,27 @@
 
 enum { KIND_MULTICAST = 0, KIND_SBROADCAST = 1 };
 enum { BATCH = 32, MAX_ROUNDS = 16, MAX_DATAGRAM = 65536 };
+/*
+ * A non-master member on the fast path rests this long after a wake that read datagrams (its poll
+ * stopped) and then drains what came meanwhile in one go: a wake per few milliseconds instead of one per
+ * datagram, for a member that has nothing to answer. The socket's buffer (4 MiB asked) holds well over
+ * 100 ms of a stream; a master never rests (its ACKs pace the stream). Only up to 65,535 blocks: past
+ * the wrap a block number means the block nearest the master's request, so datagrams of the old stream
+ * left queued across a hand-over would be read as blocks of the new master's window (the wrap test in
+ * apps/client/src/tftp-read-native.integration.test.ts fails when a member rests there); below it a
+ * number is one block and a late datagram is still that block.
+ */
+enum { REST_MS = 5 };
 enum { V_HAND = 0, V_FRESH = 1, V_HELD = 2 };
 
 typedef struct {
   napi_env env;
   uv_poll_t poll;
+  uv_timer_t rest; /* a resting member's wake-up (REST_MS) */
+  int resting;
   int fd;
   int closing;
-  int handle_open;
+  int handle_open; /* libuv handles not yet closed (poll, rest) */
   int finalized;
   int calling; /* depth of JS callbacks running for this receiver */
   napi_ref on_batch;
@@ -68,8 +86,13 @@ typedef struct {
   size_t bitmap_length;
   napi_ref bitmap_ref;
   unsigned char *dest;
-  size_t dest_length;
+  size_t dest_length; /* of dest, or of the file behind dest_fd (lastBlock × blksize) */
   napi_ref dest_ref;
+  int dest_fd; /* -1, or a file descriptor JS owns: fresh blocks are written into it (pwritev) */
+  /* this round's fresh blocks for dest_fd, pointing into `buffers` until the next recvmmsg */
+  struct iovec writes[BATCH];
+  off_t write_at[BATCH];
+  int nwrites;
   /* the machine's view (sync) */
   int fast;
   int master;
@@ -101,7 +124,7 @@ static void maybe_free(receiver_t *r) {
 
 static void on_closed(uv_handle_t *handle) {
   receiver_t *r = handle->data;
-  r->handle_open = 0;
+  if (--r->handle_open > 0) return;
   if (r->fd >= 0) close(r->fd);
   r->fd = -1;
   maybe_free(r);
@@ -117,6 +140,7 @@ static void close_receiver(receiver_t *r) {
   delete_ref(env, &r->dest_ref);
   r->bitmap = NULL;
   r->dest = NULL;
+  r->dest_fd = -1;
   /* The async context may be in use by the callback that is closing us: destroyed when it returns. */
   if (r->async && r->calling == 0) {
     napi_async_destroy(env, r->async);
@@ -124,7 +148,10 @@ static void close_receiver(receiver_t *r) {
   }
   if (r->handle_open) {
     uv_poll_stop(&r->poll);
+    uv_timer_stop(&r->rest);
+    r->resting = 0;
     uv_close((uv_handle_t *)&r->poll, on_closed);
+    uv_close((uv_handle_t *)&r->rest, on_closed);
   } else if (r->fd >= 0) {
     close(r->fd);
     r->fd = -1;
@@ -142,7 +169,7 @@ static void finalize(napi_env env, void *data, void *hint) {
 
 /* Decides one datagram from the server: fast-pathed (fresh or already held) or handed to JavaScript. */
 static int fast_path(receiver_t *r, const unsigned char *p, size_t length, double *bytes) {
-  if (!r->fast || r->last_block < 1 || !r->bitmap || !r->dest) return V_HAND;
+  if (!r->fast || r->last_block < 1 || !r->bitmap || (!r->dest && r->dest_fd < 0)) return V_HAND;
   size_t header = r->kind == KIND_MULTICAST ? 4 : 8;
   if (length < header || p[0] != 0 || p[1] != (r->kind == KIND_MULTICAST ? 3 : 7)) return V_HAND;
   if (r->kind == KIND_SBROADCAST) {
@@ -173,24 +200,74 @@ static int fast_path(receiver_t *r, const unsigned char *p, size_t length, doubl
   if (r->count + 1 >= r->last_block) return V_HAND; /* completes the file: the machine ends it */
   size_t offset = (size_t)((block - 1) * r->blksize);
   if (offset + data_length > r->dest_length) return V_HAND;
-  memcpy(r->dest + offset, p + header, data_length);
+  if (r->dest_fd >= 0) {
+    r->writes[r->nwrites].iov_base = (void *)(p + header);
+    r->writes[r->nwrites].iov_len = data_length;
+    r->write_at[r->nwrites++] = (off_t)offset;
+  } else {
+    memcpy(r->dest + offset, p + header, data_length);
+  }
   r->bitmap[index >> 3] |= bit;
   r->count += 1;
   *bytes = (double)data_length;
   return V_FRESH;
 }
 
-/* onBatch(packets | null, errno) in the receiver's async context. */
-static void deliver(receiver_t *r, napi_value packets, int err) {
+/*
+ * Writes this round's fresh blocks into dest_fd: one pwritev per run of adjacent blocks (a stream in order
+ * is one run per round), so a member costs a write per batch, as a stdio client does, and holds no copy
+ * of the file in memory. Returns 0 or an errno (the blocks are already in the bitmap: JS ends the read).
+ */
+static int flush_writes(receiver_t *r) {
+  int err = 0;
+  for (int i = 0; i < r->nwrites && !err;) {
+    int j = i + 1;
+    size_t total = r->writes[i].iov_len;
+    while (j < r->nwrites && r->write_at[j] == r->write_at[j - 1] + (off_t)r->writes[j - 1].iov_len) {
+      total += r->writes[j].iov_len;
+      j++;
+    }
+    ssize_t n = pwritev(r->dest_fd, &r->writes[i], j - i, r->write_at[i]);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      err = errno;
+    } else if ((size_t)n < total) {
+      /* Short (a full disk, a signal): the rest block by block, each to its end or an error. */
+      size_t done = (size_t)n;
+      for (int k = i; k < j && !err; k++) {
+        size_t len = r->writes[k].iov_len;
+        size_t skip = done >= len ? len : done;
+        done -= skip;
+        while (skip < len) {
+          ssize_t m = pwrite(r->dest_fd, (unsigned char *)r->writes[k].iov_base + skip, len - skip,
+                             r->write_at[k] + (off_t)skip);
+          if (m < 0 && errno == EINTR) continue;
+          if (m <= 0) {
+            err = m < 0 ? errno : EIO;
+            break;
+          }
+          skip += (size_t)m;
+        }
+      }
+    }
+    i = j;
+  }
+  r->nwrites = 0;
+  return err;
+}
+
+/* onBatch(packets | null, errno, source) in the receiver's async context; source 0 the socket, 1 dest_fd. */
+static void deliver(receiver_t *r, napi_value packets, int err, int source) {
   napi_env env = r->env;
-  napi_value fn, global, argv[2];
+  napi_value fn, global, argv[3];
   if (!r->on_batch || napi_get_reference_value(env, r->on_batch, &fn) != napi_ok || !fn) return;
   napi_get_global(env, &global);
   if (packets) argv[0] = packets;
   else napi_get_null(env, &argv[0]);
   napi_create_int32(env, err, &argv[1]);
+  napi_create_int32(env, source, &argv[2]);
   r->calling++;
-  napi_status status = napi_make_callback(env, r->async, global, fn, 2, argv, NULL);
+  napi_status status = napi_make_callback(env, r->async, global, fn, 3, argv, NULL);
   if (--r->calling == 0 && r->closing && r->async) {
     napi_async_destroy(env, r->async);
     r->async = NULL;
@@ -206,6 +283,8 @@ static void deliver(receiver_t *r, napi_value packets, int err) {
   }
 }
 
+static void on_rest_end(uv_timer_t *timer);
+
 static void on_readable(uv_poll_t *poll, int status, int events) {
   (void)events;
   receiver_t *r = poll->data;
@@ -219,6 +298,8 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
   napi_value packets = NULL;
   uint32_t count = 0;
   int err = status < 0 ? -status : 0;
+  int write_err = 0;
+  int got = 0;
   r->wakes += 1;
   for (int round = 0; !err && round < MAX_ROUNDS; round++) {
     for (int i = 0; i < BATCH; i++) {
@@ -236,6 +317,8 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
       break;
     }
+    r->nwrites = 0;
+    got += n;
     for (int i = 0; i < n; i++) {
       size_t length = msgs[i].msg_len;
       r->datagrams += 1;
@@ -271,10 +354,34 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
         }
       }
     }
+    if (r->nwrites > 0 && (write_err = flush_writes(r)) != 0) break;
     if (n < BATCH) break;
   }
-  if (count > 0 || err) deliver(r, packets, err);
+  if (write_err) deliver(r, packets, write_err, 1);
+  else if (count > 0 || err) deliver(r, packets, err, 0);
   napi_close_handle_scope(env, scope);
+  /* JS may have closed the receiver or made it master in deliver: checked after. */
+  if (got > 0 && !r->closing && !r->resting && r->fast && !r->master && r->last_block <= 65535) {
+    uv_poll_stop(&r->poll);
+    r->resting = 1;
+    uv_timer_start(&r->rest, on_rest_end, REST_MS, 0);
+  }
+}
+
+static void on_rest_end(uv_timer_t *timer) {
+  receiver_t *r = timer->data;
+  r->resting = 0;
+  if (r->closing) return;
+  uv_poll_start(&r->poll, UV_READABLE, on_readable);
+  on_readable(&r->poll, 0, UV_READABLE); /* what came meanwhile, now (it rests again if there was any) */
+}
+
+/* A member that became master (or left the fast path) stops resting: its poll runs again at once. */
+static void stop_resting(receiver_t *r) {
+  if (!r->resting || r->closing) return;
+  uv_timer_stop(&r->rest);
+  r->resting = 0;
+  uv_poll_start(&r->poll, UV_READABLE, on_readable);
 }
 
 /* A call's first `want` arguments, the receiver handle first; NULL (and a pending exception) if not. */
@@ -336,6 +443,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   r->env = env;
   r->fd = fd;
+  r->dest_fd = -1;
   r->kind = kind;
   uv_loop_t *loop;
   napi_value name;
@@ -344,8 +452,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     free(r);
     return throw_error(env, "open: poll setup failed");
   }
-  r->handle_open = 1;
+  uv_timer_init(loop, &r->rest); /* cannot fail */
+  r->handle_open = 2;
   r->poll.data = r;
+  r->rest.data = r;
   if (napi_create_reference(env, argv[5], 1, &r->on_batch) != napi_ok ||
       napi_create_string_utf8(env, "TftpNativeReceiver", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_async_init(env, NULL, name, &r->async) != napi_ok ||
@@ -358,7 +468,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-/* configure(handle, server, serverPort, sbid, blksize, lastBlock, bitmap, dest | null) */
+/* configure(handle, server, serverPort, sbid, blksize, lastBlock, bitmap, dest | fd | null) */
 static napi_value js_configure(napi_env env, napi_callback_info info) {
   napi_value argv[8];
   receiver_t *r = receiver_call(env, info, 8, argv);
@@ -375,13 +485,22 @@ static napi_value js_configure(napi_env env, napi_callback_info info) {
   delete_ref(env, &r->dest_ref);
   r->bitmap = NULL;
   r->dest = NULL;
+  r->dest_fd = -1;
+  r->dest_length = 0;
   if (get_bytes(env, argv[6], &r->bitmap, &r->bitmap_length, &r->bitmap_ref) != 0)
     return throw_error(env, "configure: the bitmap must be a Uint8Array");
   napi_valuetype type;
   napi_typeof(env, argv[7], &type);
-  if (type != napi_null && type != napi_undefined &&
-      get_bytes(env, argv[7], &r->dest, &r->dest_length, &r->dest_ref) != 0)
-    return throw_error(env, "configure: the destination must be a Uint8Array");
+  if (type == napi_number) {
+    int32_t fd;
+    if (napi_get_value_int32(env, argv[7], &fd) != napi_ok || fd < 0)
+      return throw_error(env, "configure: the destination descriptor must be a non-negative integer");
+    r->dest_fd = fd;
+    r->dest_length = (size_t)(last_block * blksize);
+  } else if (type != napi_null && type != napi_undefined &&
+             get_bytes(env, argv[7], &r->dest, &r->dest_length, &r->dest_ref) != 0) {
+    return throw_error(env, "configure: the destination must be a Uint8Array or a file descriptor");
+  }
   r->server_port = htons((uint16_t)port);
   r->sbid = sbid;
   r->blksize = blksize;
@@ -413,6 +532,7 @@ static napi_value js_sync(napi_env env, napi_callback_info info) {
   r->requested_from = values[1];
   r->count_at_request = values[2];
   r->window = values[3];
+  if (r->master || !r->fast) stop_resting(r);
   return NULL;
 }
 

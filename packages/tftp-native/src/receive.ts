@@ -14,10 +14,11 @@ export type ReceiveKind = 0 | 1;
 
 /**
  * Called once per wake of the socket that has datagrams for the machine (`packets`: the server's datagrams
- * the fast path left to it, in arrival order), or when the socket failed (`errno` non-zero, `packets` null).
- * Fast-path blocks alone never call JavaScript: `take` collects them.
+ * the fast path left to it, in arrival order), or on a failure: `errno` non-zero, of the socket (`source`
+ * 0) or of writing into the destination descriptor (`source` 1: that batch's blocks are already marked
+ * held, so the read must end). Fast-path blocks alone never call JavaScript: `take` collects them.
  */
-export type ReceiveBatch = (packets: Buffer[] | null, errno: number) => void;
+export type ReceiveBatch = (packets: Buffer[] | null, errno: number, source: 0 | 1) => void;
 
 export interface TftpReceiveApi {
   /**
@@ -35,7 +36,9 @@ export interface TftpReceiveApi {
   ): NativeReceiver;
   /**
    * The stream: datagrams only from `server`:`serverPort`, BDATA only of `sbid`; `lastBlock` 0 = unknown
-   * (no fast path). `bitmap` is the machine's bit-per-block array (shared, written here); `dest` the file.
+   * (no fast path). `bitmap` is the machine's bit-per-block array (shared, written here); `dest` the file:
+   * a buffer of the whole file, or a file descriptor open for writing (blocks are written at their offset;
+   * the caller keeps it open until the receiver is closed and closes it).
    */
   configure(
     handle: NativeReceiver,
@@ -45,7 +48,7 @@ export interface TftpReceiveApi {
     blksize: number,
     lastBlock: number,
     bitmap: Uint8Array,
-    dest: Uint8Array | null,
+    dest: Uint8Array | number | null,
   ): void;
   /**
    * The machine's view: `mode` 0 no fast path, 1 non-master member, 2 master (only blocks that would not
