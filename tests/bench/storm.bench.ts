@@ -10,8 +10,10 @@
  * at the group blksize 8192: a block is then 6 IP fragments, and each member's cost per datagram (Node's
  * receive path, ~60 µs per 8192-octet block against ~25 µs per 1468-octet one) is paid a sixth as often.
  * The client receives the group stream through the native add-on (`tftp_receive.node`, recvmmsg; blocks
- * that need no protocol decision never enter JS) when it is built: BOOTPT_TFTP_RECEIVE=js in the bench's environment makes every
- * client use node:dgram instead (A/B; see the client README).
+ * that need no protocol decision never enter JS; a non-master member drains its socket every 5 ms rather
+ * than on every datagram and writes blocks into the output file with a pwritev per run of adjacent blocks;
+ * the CPU note gives datagrams per drain) when it is built: BOOTPT_TFTP_RECEIVE=js in the bench's
+ * environment makes every client use node:dgram instead (A/B; see the client README).
  * `unicast` uses atftp (blksize 1468, windowsize 8). Against atftpd's multicast with atftp (`--option
  * multicast`) at blksize 1468 and at 8192 (both RFC 2348-negotiated); our multicast and sbroadcast rows are
  * compared with the atftpd row of the same blksize. `multicast, atftp client` (diagnostic) runs atftp at
@@ -94,6 +96,8 @@ interface Run {
   groupDatagrams: number | null;
   load: number;
   cpu: Cpu;
+  /** Our client's native group receive: socket drains and datagrams read, all clients (null for atftp). */
+  receive: { wakes: number; datagrams: number } | null;
 }
 
 /** Group blksize of our client's rows: 6 IP fragments a block on a 1,500-octet MTU (see the header). */
@@ -233,6 +237,7 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
       const stopped = await proc.stop('SIGTERM', 3000);
       let clientsCpu = 0;
       let clientsSystem = 0;
+      let receive: Run['receive'] = null;
       const ends = results.map((r, i) => {
         const { host, out } = procs[i]!;
         const got = r.code === 0 ? statSync(out).size : -1;
@@ -244,6 +249,13 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
         const c = clientCpu(r.stdout);
         clientsCpu += c.user + c.system;
         clientsSystem += c.system;
+        // `receive native <fast> <handed> <foreign> <wakes> <datagrams>` (tests/tftp/client.ts)
+        const rx = /^receive native \d+ \d+ \d+ (\d+) (\d+)$/m.exec(r.stdout);
+        if (rx) {
+          receive ??= { wakes: 0, datagrams: 0 };
+          receive.wakes += Number(rx[1]);
+          receive.datagrams += Number(rx[2]);
+        }
         return Number(end[1]);
       });
       return {
@@ -252,6 +264,7 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
         groupDatagrams:
           cell.server === 'ours' && cell.mode !== 'unicast' ? groupDatagrams(stopped.stdout) : null,
         load,
+        receive,
         cpu: {
           server: serverAfter.user + serverAfter.system - serverBefore.user - serverBefore.system,
           serverSystem: serverAfter.system - serverBefore.system,
@@ -291,9 +304,13 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
     return peer && r ? { [peer.label]: round(pick(r)) } : {};
   };
   const rows = cells.filter((c) => c.server === 'ours');
-  const cpuNote = ({ cpu, slowestSeconds, load }: Run, cell: Cell, count: number): string =>
+  const cpuNote = ({ cpu, slowestSeconds, load, receive }: Run, cell: Cell, count: number): string =>
     `server ${round(cpu.server)} (kernel ${round(cpu.serverSystem)}) + clients ${round(cpu.clients)} (kernel ${round(cpu.clientsSystem)}; ` +
-    `${round((cpu.clients / count / Math.ceil(size / cell.blksize)) * 1e6)} µs per client per block); ` +
+    `${round((cpu.clients / count / Math.ceil(size / cell.blksize)) * 1e6)} µs per client per block` +
+    (receive && receive.wakes > 0
+      ? `; ${round(receive.datagrams / receive.wakes)} datagrams per socket drain, ${Math.round(receive.wakes / count)} drains per client`
+      : '') +
+    `); ` +
     `machine: softirq ${round(cpu.softirq)}, busy ${round(cpu.busy)} of ` +
     `${round(slowestSeconds * cpus().length)} core-seconds; load ${load.toFixed(1)}`;
   for (const cell of rows) {
