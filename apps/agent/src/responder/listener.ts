@@ -1,13 +1,12 @@
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
-import { lookup } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { ipv4ToInt } from '@bootpt/protocol/wire';
 import type { ResponderConfig } from '../config/schema.js';
+import { literalLookup } from '../lib/udp.js';
 
 /**
  * The responder's sockets.
@@ -373,15 +372,3 @@ async function settle(): Promise<void> {
 function loopbackLink(): Link {
   return { name: 'lo', address: '127.0.0.1', addressInt: 0x7f000001, netmaskInt: 0xff000000 };
 }
-
-/**
- * dgram passes every destination through `lookup` (default `dns.lookup`), which answers even an IP
- * literal on the next tick, so each reply would leave the receive callback and come back through
- * process.nextTick before reaching the kernel. Replies always go to literal IPv4 addresses (client,
- * relay, broadcast): those are answered at once and the datagram is handed to the kernel inside the
- * receive callback; anything else still goes to `dns.lookup`.
- */
-const literalLookup: NonNullable<SocketOptions['lookup']> = (hostname, options, callback) => {
-  if (isIPv4(hostname)) callback(null, hostname, 4);
-  else lookup(hostname, options, callback);
-};

@@ -9,6 +9,7 @@ import type {
   TftpEffect,
   TftpOption,
 } from '@bootpt/protocol/tftp/index';
+import { literalLookup } from '../lib/udp.js';
 import { BlockReader } from './block-reader.js';
 import type { SendTally } from './metrics.js';
 import type { FileSnapshot } from '../store/file-snapshot.js';
@@ -87,7 +88,8 @@ export class GroupSession {
   }
 
   start(onReady: (err?: Error) => void): void {
-    const socket = createSocket({ type: 'udp4' });
+    // Blocks go to the group address (a literal) from inside the ACK's callback, not a tick later.
+    const socket = createSocket({ type: 'udp4', lookup: literalLookup });
     this.socket = socket;
     socket.on('error', (err) =>
       this.options.onLog?.('warn', 'tftp group socket error', { err: err.message }),

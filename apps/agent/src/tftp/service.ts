@@ -9,6 +9,7 @@ import { decodeTftp, encodeTftp, negotiateOptions, netasciiEncode } from '@bootp
 import type { RetryPolicy, TftpRequestPacket, TftpServerPolicy } from '@bootpt/protocol/tftp/index';
 import { BOOT_FILE_NAME, type FileSource } from '../content/file-source.js';
 import type { Service } from '../lib/service.js';
+import { literalLookup } from '../lib/udp.js';
 import { FdSnapshot, MemorySnapshot } from '../store/file-snapshot.js';
 import type { FileSnapshot } from '../store/file-snapshot.js';
 import type { TftpConfig } from './config.js';
@@ -98,7 +99,7 @@ export class TftpService implements Service {
       : config.interfaces.flatMap((name) => interfaceAddresses(name));
     if (targets.length === 0) throw new Error(`tftp: no IPv4 address on ${config.interfaces.join(', ')}`);
     for (const target of targets) {
-      const socket = createSocket({ type: 'udp4' });
+      const socket = createSocket({ type: 'udp4', lookup: literalLookup });
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
         socket.bind({ address: target.address, port: config.port, exclusive: true }, () => {
