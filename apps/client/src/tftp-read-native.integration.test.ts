@@ -336,6 +336,80 @@ describe('tftpRead group receive: native add-on and node:dgram', () => {
     }, 60_000);
   });
 
+  it.each([
+    { native: true, blocks: 1 },
+    { native: false, blocks: 1 },
+    { native: true, blocks: 3 },
+  ])(
+    'native $native, a $blocks-block file into a read-only descriptor: the read ends with EBADF',
+    async ({ native, blocks }) => {
+      // A non-master member gets the whole file in one drain. One block: the block that completes the
+      // file cannot be written (the machine has ended on it: the read must still end, with the error).
+      // Three blocks, native: the fast path takes blocks 1 and 2 (their write fails) and hands block 3,
+      // which completes the file, to JavaScript in the same onBatch call as the write error.
+      const dir = mkdtempSync(join(tmpdir(), 'bpt-tftp-fd-'));
+      const server = createSocket('udp4');
+      let burst: NodeJS.Timeout | undefined;
+      try {
+        const blksize = 512;
+        const size = (blocks - 1) * blksize + 9;
+        const file = pseudoRandom(size, 47);
+        const group = '239.255.77.47';
+        const groupPort = 47_070 + (native ? 1 : 2) + blocks * 2;
+        await bound(server);
+        server.setMulticastInterface('127.0.0.1');
+        server.on('message', (msg, rinfo) => {
+          const d = decodeTftp(msg);
+          if (!d.ok || d.value.opcode !== 'RRQ' || burst) return;
+          const options: TftpOption[] = [
+            { name: 'multicast', value: `${group},${groupPort},0` },
+            { name: 'blksize', value: String(blksize) },
+            { name: 'tsize', value: String(size) },
+          ];
+          server.send(encodeTftp({ opcode: 'OACK', options }), rinfo.port, '127.0.0.1');
+          // The whole file to the group in one event-loop turn, again until the read ends (bounded).
+          let bursts = 0;
+          burst = setInterval(() => {
+            if (++bursts > 100) clearInterval(burst);
+            for (let block = 1; block <= blocks; block++) {
+              const bytes = file.subarray((block - 1) * blksize, Math.min(size, block * blksize));
+              server.send(encodeTftp({ opcode: 'DATA', block, data: bytes }), groupPort, group);
+            }
+          }, 50);
+        });
+        const path = join(dir, 'read-only');
+        writeFileSync(path, '');
+        const fd = openSync(path, 'r');
+        const result = await tftpRead({
+          server: '127.0.0.1',
+          port: server.address().port,
+          filename: 'tiny',
+          blksize,
+          group: { kind: 'multicast' },
+          localAddress: '127.0.0.1',
+          timeoutMs: 2000,
+          groupIdleMs: 20_000,
+          native,
+          onSize: () => ({ fd }),
+          onData: () => {
+            throw new Error('blocks go to the destination');
+          },
+        }).finally(() => closeSync(fd));
+        expect(result.outcome).toBe('aborted');
+        expect(result.error?.message).toMatch(/EBADF/);
+        if (native && blocks === 3) {
+          expect(result.error?.message).toMatch(/^writing the destination: EBADF/);
+          expect(result.receive!.fastBlocks).toBe(2);
+        }
+      } finally {
+        clearInterval(burst);
+        server.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
+
   it.each([true, false])(
     'native %s: past the block-number wrap a member takes no ambiguous number, and the copies are exact',
     async (native) => {

@@ -7,7 +7,13 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { getSystemErrorName } from 'node:util';
 import type { NativeReceiver, TftpReceiveApi } from '@bootpt/tftp-native';
-import { clientReadStep, createClientRead, decodeTftp, encodeTftp } from '@bootpt/protocol/tftp/index';
+import {
+  TFTP_ERROR_CODES,
+  clientReadStep,
+  createClientRead,
+  decodeTftp,
+  encodeTftp,
+} from '@bootpt/protocol/tftp/index';
 import type {
   ClientReadEvent,
   ClientReadState,
@@ -297,6 +303,18 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
     }
 
     function fail(reason: string): void {
+      const s = state;
+      if (s?.phase === 'done' && !finished) {
+        // The machine ended on the step whose effects are being applied, and the caller refused its data
+        // (the block that completed the file could not be written): it ignores an abort now and the
+        // 'done' after that data is never applied. End here as its abort would have.
+        const error = { code: TFTP_ERROR_CODES.NOT_DEFINED, message: reason };
+        apply([
+          { type: 'send', packet: { opcode: 'ERROR', errorCode: error.code, errorMessage: reason } },
+          { type: 'done', outcome: 'aborted', bytes: s.bytes, blocks: s.received, tsize: s.tsize, error },
+        ]);
+        return;
+      }
       step({ type: 'abort', reason });
     }
 
@@ -455,9 +473,14 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
           (packets, errno, source) => {
             if (finished) return;
             pull();
+            if (errno !== 0 && source === 1) {
+              // Blocks marked held are not in the file: no datagram of this batch (the block completing
+              // the file among them) may step the machine first, it would end the read as complete.
+              fail(`writing the destination: ${errnoName(errno)}`);
+              return;
+            }
             if (packets) for (const msg of packets) groupDatagram(msg);
-            if (errno !== 0)
-              fail(`${source === 1 ? 'writing the destination' : 'group socket'}: ${errnoName(errno)}`);
+            if (errno !== 0) fail(`group socket: ${errnoName(errno)}`);
             else if (!finished) tellNative();
           },
         );
