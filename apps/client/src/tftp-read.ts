@@ -73,7 +73,8 @@ export interface TftpReadOptions {
    * The server's tsize, right after the OACK and before any data (throwing aborts, e.g. when the file is
    * too big). Returning a destination makes blocks go into it at their offset instead of through `onData`
    * (the group stream's fast path needs one): a buffer of at least tsize octets, or `{ fd }`, a file open
-   * for writing that the caller closes after the read (blocks are written into it as they come, batched
+   * for writing, not appending (Linux ignores the offset of a positional write in append mode), that
+   * the caller closes after the read (blocks are written into it at their offsets as they come, batched
    * by the native path, so no copy of the file is held in memory).
    */
   readonly onSize?: (tsize: number) => Uint8Array | { readonly fd: number } | void;

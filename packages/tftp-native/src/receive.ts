@@ -37,8 +37,9 @@ export interface TftpReceiveApi {
   /**
    * The stream: datagrams only from `server`:`serverPort`, BDATA only of `sbid`; `lastBlock` 0 = unknown
    * (no fast path). `bitmap` is the machine's bit-per-block array (shared, written here); `dest` the file:
-   * a buffer of the whole file, or a file descriptor open for writing (blocks are written at their offset;
-   * the caller keeps it open until the receiver is closed and closes it).
+   * a buffer of the whole file, or a file descriptor open for writing, not appending (blocks are written
+   * at their offset with pwritev, which Linux appends in append mode instead; the caller keeps it open
+   * until the receiver is closed and closes it).
    */
   configure(
     handle: NativeReceiver,
