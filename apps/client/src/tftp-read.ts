@@ -38,9 +38,9 @@ import type {
  * (`onSize` returning a buffer or a file descriptor), writes the stream's blocks straight into it and sets
  * their bits in the machine's own bitmap; JS is entered once per wake of the socket, to account those
  * blocks in the machine's state and to step the machine on every other datagram (see
- * packages/tftp-native/src/receive.c). Without
- * the add-on (or with BOOTPT_TFTP_RECEIVE=js, or `native: false`) node:dgram does the same datagram by
- * datagram. Outcome, bytes and verification are the same on both paths.
+ * packages/tftp-native/src/receive.c). Without the add-on (or with BOOTPT_TFTP_RECEIVE=js, or
+ * `native: false`) node:dgram does the same datagram by datagram. Outcome, bytes and verification are the
+ * same on both paths.
  */
 
 export type TftpGroupMode =
