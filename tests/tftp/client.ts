@@ -21,10 +21,10 @@
  * the native group path writes a batch of adjacent blocks with one pwritev), like a stdio client; no copy
  * of the file is held in memory.
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { prepareTftpRead, tftpRead, type TftpGroupMode } from '../../apps/client/src/tftp-read.js';
+import { prepareTftpRead, tftpRead, writeAt, type TftpGroupMode } from '../../apps/client/src/tftp-read.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -70,10 +70,7 @@ const result = await tftpRead({
   // The output file is the read's destination once tsize is known (the group fast path needs one).
   onSize: () => ({ fd: out }),
   // Without tsize (a server that ignored the option) blocks come here: the same file, the same offsets.
-  onData: (data, offset) => {
-    for (let done = 0; done < data.length;)
-      done += writeSync(out, data, done, data.length - done, offset + done);
-  },
+  onData: (data, offset) => writeAt(out, data, offset),
 });
 closeSync(out);
 const { outcome, bytes, ms, error } = result;

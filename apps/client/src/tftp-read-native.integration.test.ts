@@ -271,22 +271,26 @@ describe('tftpRead group receive: native add-on and node:dgram', () => {
   ])('native $native, $kind, into a file descriptor', ({ native, kind }) => {
     let dir = '';
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-    it('three members write exact files, the fast path batching its writes', async () => {
-      dir = mkdtempSync(join(tmpdir(), 'bpt-tftp-fd-'));
-      const blksize = 1024;
-      const size = 400 * blksize + 77;
-      const file = pseudoRandom(size, 41);
-      const server = await scriptedServer({
+    const blksize = 1024;
+    /** This case's scripted server for `file` (group 239.255.77.<seed>, a port of its own), opened. */
+    const serve = async (file: Buffer, seed: number, portBase: number, loss: number) => {
+      opened = await scriptedServer({
         file,
         blksize,
         kind,
-        group: '239.255.77.41',
-        groupPort: 47_040 + (native ? 1 : 2) + (kind === 'multicast' ? 0 : 4),
-        loss: 0.05,
-        seed: 41,
+        group: `239.255.77.${seed}`,
+        groupPort: portBase + (native ? 1 : 2) + (kind === 'multicast' ? 0 : 4),
+        loss,
+        seed,
       });
-      opened = server;
+      return opened;
+    };
+
+    it('three members write exact files, the fast path batching its writes', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'bpt-tftp-fd-'));
+      const size = 400 * blksize + 77;
+      const file = pseudoRandom(size, 41);
+      const server = await serve(file, 41, 47_040, 0.05);
       const read = (k: number) =>
         member(server, kind, size, blksize, native, { path: join(dir, `out-${k}`), flags: 'w' });
       const first = read(1);
@@ -305,20 +309,10 @@ describe('tftpRead group receive: native add-on and node:dgram', () => {
 
     it('a descriptor that cannot be written ends the read with the errno, not a complete file', async () => {
       dir = mkdtempSync(join(tmpdir(), 'bpt-tftp-fd-'));
-      const blksize = 1024;
       const size = 200 * blksize + 5;
       const path = join(dir, 'read-only');
       writeFileSync(path, '');
-      const server = await scriptedServer({
-        file: pseudoRandom(size, 43),
-        blksize,
-        kind,
-        group: '239.255.77.43',
-        groupPort: 47_050 + (native ? 1 : 2) + (kind === 'multicast' ? 0 : 4),
-        loss: 0,
-        seed: 43,
-      });
-      opened = server;
+      const server = await serve(pseudoRandom(size, 43), 43, 47_050, 0);
       // Two members, so one is a non-master whose blocks the native fast path writes itself.
       const all = await Promise.all([
         member(server, kind, size, blksize, native, { path, flags: 'r' }),

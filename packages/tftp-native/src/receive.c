@@ -52,8 +52,8 @@ enum { BATCH = 32, MAX_ROUNDS = 16, MAX_DATAGRAM = 65536 };
 /*
  * A non-master member on the fast path rests this long after a wake that read datagrams (its poll
  * stopped) and then drains what came meanwhile in one go: a wake per few milliseconds instead of one per
- * datagram, for a member that has nothing to answer. The socket's buffer (4 MiB asked) holds well over
- * 100 ms of a stream; a master never rests (its ACKs pace the stream). Only up to 65,535 blocks: past
+ * datagram, for a member that has nothing to answer. The socket's buffer (4 MiB asked, 8 MiB granted
+ * here) holds about 100 ms of a 46 MB/s stream (estimate below); a master never rests (its ACKs pace the stream). Only up to 65,535 blocks: past
  * the wrap a block number means the block nearest the master's request, so datagrams of the old stream
  * left queued across a hand-over would be read as blocks of the new master's window (the wrap test in
  * apps/client/src/tftp-read-native.integration.test.ts fails when a member rests there); below it a
@@ -62,9 +62,10 @@ enum { BATCH = 32, MAX_ROUNDS = 16, MAX_DATAGRAM = 65536 };
 enum { REST_MS = 5 };
 /*
  * ... and only when the kernel granted the socket this much receive buffer (SO_RCVBUF as read back, which
- * the kernel doubles and caps at 2 × net.core.rmem_max): 1 MiB holds some 70 blocks of 8 KiB reassembled
- * from fragments, 12 ms of a 46 MB/s stream. With Debian's default rmem_max (208 KiB) the buffer holds
- * about 30 and a member keeps waking per datagram rather than risk dropping blocks while it rests.
+ * the kernel doubles and caps at 2 × net.core.rmem_max). Estimated, not measured: a block of 8 KiB
+ * reassembled from six fragments charges ~14 KiB of buffer, so 1 MiB holds ~70 of them, 12 ms of a
+ * 46 MB/s stream; with Debian's default rmem_max (208 KiB) the buffer would hold ~30, and a member keeps
+ * waking per datagram rather than risk dropping blocks while it rests.
  */
 enum { REST_MIN_RCVBUF = 1 << 20 };
 enum { V_HAND = 0, V_FRESH = 1, V_HELD = 2 };
@@ -230,32 +231,24 @@ static int flush_writes(receiver_t *r) {
   int err = 0;
   for (int i = 0; i < r->nwrites && !err;) {
     int j = i + 1;
-    size_t total = r->writes[i].iov_len;
-    while (j < r->nwrites && r->write_at[j] == r->write_at[j - 1] + (off_t)r->writes[j - 1].iov_len) {
-      total += r->writes[j].iov_len;
-      j++;
-    }
-    ssize_t n = pwritev(r->dest_fd, &r->writes[i], j - i, r->write_at[i]);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      err = errno;
-    } else if ((size_t)n < total) {
-      /* Short (a full disk, a signal): the rest block by block, each to its end or an error. */
-      size_t done = (size_t)n;
-      for (int k = i; k < j && !err; k++) {
-        size_t len = r->writes[k].iov_len;
-        size_t skip = done >= len ? len : done;
-        done -= skip;
-        while (skip < len) {
-          ssize_t m = pwrite(r->dest_fd, (unsigned char *)r->writes[k].iov_base + skip, len - skip,
-                             r->write_at[k] + (off_t)skip);
-          if (m < 0 && errno == EINTR) continue;
-          if (m <= 0) {
-            err = m < 0 ? errno : EIO;
-            break;
-          }
-          skip += (size_t)m;
-        }
+    while (j < r->nwrites && r->write_at[j] == r->write_at[j - 1] + (off_t)r->writes[j - 1].iov_len) j++;
+    /* One run: pwritev until all of it is written; a short write (a full disk, a signal) resumes after
+       what went, advancing the run's iovecs in place (they are dropped after this round). */
+    struct iovec *iov = &r->writes[i];
+    int left = j - i;
+    off_t at = r->write_at[i];
+    while (left > 0) {
+      ssize_t n = pwritev(r->dest_fd, iov, left, at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        err = n < 0 ? errno : EIO;
+        break;
+      }
+      at += n;
+      for (; left > 0 && (size_t)n >= iov->iov_len; iov++, left--) n -= (ssize_t)iov->iov_len;
+      if (left > 0) {
+        iov->iov_base = (unsigned char *)iov->iov_base + n;
+        iov->iov_len -= (size_t)n;
       }
     }
     i = j;
