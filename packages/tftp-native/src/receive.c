@@ -209,11 +209,13 @@ static int fast_path(receiver_t *r, const unsigned char *p, size_t length, doubl
   if (r->count + 1 >= r->last_block) return V_HAND; /* completes the file: the machine ends it */
   size_t offset = (size_t)((block - 1) * r->blksize);
   if (offset + data_length > r->dest_length) return V_HAND;
-  if (r->dest_fd >= 0) {
+  if (r->dest_fd >= 0 && data_length > 0) {
+    /* An empty block (the last of a file of n × blksize octets) has nothing to write; queued alone as a
+       run of its own it would be a zero-length pwritev, whose 0 the write loop must not meet. */
     r->writes[r->nwrites].iov_base = (void *)(p + header);
     r->writes[r->nwrites].iov_len = data_length;
     r->write_at[r->nwrites++] = (off_t)offset;
-  } else {
+  } else if (r->dest_fd < 0) {
     memcpy(r->dest + offset, p + header, data_length);
   }
   r->bitmap[index >> 3] |= bit;
