@@ -25,7 +25,9 @@
  * machine's softirq and busy seconds from /proc/stat (bridge replication and delivery into the member
  * namespaces run there or in whichever process is on the CPU; busy includes other work on the machine).
  * Wire rows of our server also give its group datagram count (blocks + resent blocks + OACKs).
- * Diagnostics: STORM_ONLY='label;label' runs only those rows, STORM_COUNTS=32 only those storm sizes.
+ * Diagnostics: STORM_ONLY='label;label' runs only those rows, STORM_COUNTS=32 only those storm sizes, and
+ * STORM_MTU=9000 sets that MTU on every veth of the LAN (jumbo frames: an 8192-octet block is one frame
+ * instead of six fragments; the default is the LAN's 1,500).
  *
  * Every cell starts its clients the same way: each client is started and loaded first (atftp behind a
  * shell, ours after Node has loaded), then blocks reading one FIFO; the bench releases them all at once by
@@ -142,6 +144,7 @@ export default async function stormBench({ quick }: { quick: boolean }): Promise
   const max = Math.max(...counts);
   const lan = await TestLan.create({ subnet: '10.215.210', hosts: max + 1, tag: 'tfs' });
   for (const h of lan.hosts) lan.addMulticastRoute(h);
+  if (process.env.STORM_MTU) lan.setMtu(Number(process.env.STORM_MTU));
   const server = lan.host(1);
   const clients = lan.hosts.slice(1);
   // veth passes a UDP GSO send through as one packet with one set of headers: with the offload off the

@@ -298,6 +298,14 @@ export class TestLan {
     runIp(['-n', host.namespace, 'route', 'replace', '224.0.0.0/4', 'dev', host.ifname]);
   }
 
+  /** Sets the MTU of every host's interface and of its bridge port (the bridge follows its ports). */
+  setMtu(mtu: number): void {
+    for (const h of this.hosts) {
+      runIp(['-n', this.bridgeNamespace, 'link', 'set', h.port, 'mtu', String(mtu)]);
+      runIp(['-n', h.namespace, 'link', 'set', h.ifname, 'mtu', String(mtu)]);
+    }
+  }
+
   /** Sets (replaces) a host's address, e.g. after a DHCP test; `null` flushes all addresses. */
   setAddress(host: LanHost, address: string | null): void {
     runIp(['-n', host.namespace, 'addr', 'flush', 'dev', host.ifname]);
