@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasNetns, TestLan, type NetnsProcess } from '../lib/netns.js';
+import { roundBootstrapRatio } from './bootstrap.js';
 import { debianFile, percentile, result, which, type BenchResult } from './lib.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -329,7 +330,8 @@ async function ladder(
  * runs take turns (the order rotates each round), so no server is always the one measured right after
  * a heavy step or while the machine settles. Per server: p50 and p99 of every exchange of its rounds
  * pooled (5 rounds of 8 s: 80,000 exchanges, so the p99 rests on 800 of them, not on one round's 100,
- * which swung 0.22-0.35 ms between rounds of the same server here).
+ * which swung 0.22-0.35 ms between rounds of the same server here). The p99 note adds the ratio to the
+ * lowest peer with its 90% interval over every paired redraw of the rounds.
  */
 async function latencyRounds(
   running: readonly Running[],
@@ -408,6 +410,28 @@ export default async function dhcpBench({ quick }: { quick: boolean }): Promise<
     `all exchanges of ${oursLatency.rounds.length} interleaved 1,000/s rounds after the ladders pooled (rotating order); ` +
     `each round's own: ${[...latency].map(([name, l]) => `${name} ${l.rounds.map((r) => r[key].toFixed(2)).join('/')}`).join(', ')}; ` +
     `the ladder's own 1,000/s step: ${[...ladders.keys()].map((name) => `${name} ${ladderAt1000(name, key)}`).join(', ')} ms`;
+  /**
+   * How sure the p99 comparison is: ours ÷ the peer with the lowest pooled p99, and that ratio's 90%
+   * interval over every paired redraw of the rounds (tests/bench/bootstrap.ts). An interval that spans 1
+   * says this machine cannot tell the two apart at 1,000/s.
+   */
+  const p99Spread = (): string => {
+    const best = [...latency]
+      .filter(([name, l]) => name !== 'bootpt-agent' && Number.isFinite(l.p99Ms))
+      .sort((x, y) => x[1].p99Ms - y[1].p99Ms)[0];
+    if (!best || oursLatency.rounds.length < 3 || best[1].rounds.length !== oursLatency.rounds.length)
+      return '';
+    const b = roundBootstrapRatio(
+      oursLatency.rounds.map((r) => r.delays),
+      best[1].rounds.map((r) => r.delays),
+      99,
+      0.9,
+    );
+    return (
+      `; ours ÷ ${best[0]} (the lowest peer): ${b.ratio.toFixed(2)}, 90% interval ${b.low.toFixed(2)}–` +
+      `${b.high.toFixed(2)} over all ${b.draws} paired redraws of the rounds`
+    );
+  };
   const note = [
     `${HOSTS} reservations, perfdhcp relay mode over a veth pair, 1% loss limit (a step over it is run once more before the ladder stops)`,
     ...(missing.length ? [`not measured: ${missing.join('; ')}`] : []),
@@ -438,7 +462,7 @@ export default async function dhcpBench({ quick }: { quick: boolean }): Promise<
       'ms',
       'lower',
       pick((name) => latency.get(name) && Number(latency.get(name)!.p99Ms.toFixed(3))),
-      roundsNote('p99Ms'),
+      roundsNote('p99Ms') + p99Spread(),
     ),
   ];
 }
