@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { getSystemErrorName } from 'node:util';
 import type { NativeReceiver, TftpReceiveApi } from '@bootpt/tftp-native';
 import {
-  TFTP_ERROR_CODES,
+  abortClientRead,
   clientReadStep,
   createClientRead,
   decodeTftp,
@@ -310,20 +310,17 @@ export function tftpRead(options: TftpReadOptions): Promise<TftpReadResult> {
       if (d.ok) stepMachine({ type: 'packet', packet: d.value, from: 'group' });
     }
 
+    /**
+     * Ends the read as aborted with `reason`, also when the machine ended on the step being applied: the
+     * caller refused that step's data (the block completing the file could not be written), so its
+     * `done` is never applied and the read did not complete.
+     */
     function fail(reason: string): void {
-      const s = state;
-      if (s?.phase === 'done' && !finished) {
-        // The machine ended on the step whose effects are being applied, and the caller refused its data
-        // (the block that completed the file could not be written): it ignores an abort now and the
-        // 'done' after that data is never applied. End here as its abort would have.
-        const error = { code: TFTP_ERROR_CODES.NOT_DEFINED, message: reason };
-        apply([
-          { type: 'send', packet: { opcode: 'ERROR', errorCode: error.code, errorMessage: reason } },
-          { type: 'done', outcome: 'aborted', bytes: s.bytes, blocks: s.received, tsize: s.tsize, error },
-        ]);
-        return;
-      }
-      step({ type: 'abort', reason });
+      if (!state || finished) return;
+      if (receiver) pull();
+      const r = abortClientRead(state, reason);
+      state = r.state;
+      apply(r.effects);
     }
 
     function apply(effects: readonly TftpEffect[]): void {

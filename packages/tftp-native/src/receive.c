@@ -53,11 +53,11 @@ enum { BATCH = 32, MAX_ROUNDS = 16, MAX_DATAGRAM = 65536 };
  * A non-master member on the fast path rests this long after a wake that read datagrams (its poll
  * stopped) and then drains what came meanwhile in one go: a wake per few milliseconds instead of one per
  * datagram, for a member that has nothing to answer. The socket's buffer (4 MiB asked, 8 MiB granted
- * here) holds about 100 ms of a 46 MB/s stream (estimate below); a master never rests (its ACKs pace the stream). Only up to 65,535 blocks: past
- * the wrap a block number means the block nearest the master's request, so datagrams of the old stream
- * left queued across a hand-over would be read as blocks of the new master's window (the wrap test in
- * apps/client/src/tftp-read-native.integration.test.ts fails when a member rests there); below it a
- * number is one block and a late datagram is still that block.
+ * here) holds about 100 ms of a 46 MB/s stream (estimate below); a master never rests (its ACKs pace the
+ * stream). Only up to 65,535 blocks: past the wrap a block number means the block nearest the master's
+ * request, so datagrams of the old stream left queued across a hand-over would be read as blocks of the
+ * new master's window (the wrap test in apps/client/src/tftp-read-native.integration.test.ts fails when a
+ * member rests there); below it a number is one block and a late datagram is still that block.
  */
 enum { REST_MS = 5 };
 /*
@@ -209,14 +209,14 @@ static int fast_path(receiver_t *r, const unsigned char *p, size_t length, doubl
   if (r->count + 1 >= r->last_block) return V_HAND; /* completes the file: the machine ends it */
   size_t offset = (size_t)((block - 1) * r->blksize);
   if (offset + data_length > r->dest_length) return V_HAND;
-  if (r->dest_fd >= 0 && data_length > 0) {
-    /* An empty block (the last of a file of n × blksize octets) has nothing to write; queued alone as a
-       run of its own it would be a zero-length pwritev, whose 0 the write loop must not meet. */
+  if (r->dest_fd < 0) {
+    memcpy(r->dest + offset, p + header, data_length);
+  } else if (data_length > 0) {
+    /* Not an empty block (the last of a file of n × blksize octets): one queued alone would be a run of
+       nothing, a pwritev returning 0, which flush_writes must not meet. */
     r->writes[r->nwrites].iov_base = (void *)(p + header);
     r->writes[r->nwrites].iov_len = data_length;
     r->write_at[r->nwrites++] = (off_t)offset;
-  } else if (r->dest_fd < 0) {
-    memcpy(r->dest + offset, p + header, data_length);
   }
   r->bitmap[index >> 3] |= bit;
   r->count += 1;

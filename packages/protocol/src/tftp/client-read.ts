@@ -160,12 +160,22 @@ function ack(block: number, effects: TftpEffect[]): void {
   effects.push({ type: 'send', packet: { opcode: 'ACK', block: wireBlock(block) } });
 }
 
+/**
+ * Ends the read for its caller: ERROR 0 with `reason` to the server, then `done` aborted. As the `abort`
+ * event, except that it also ends a machine that has just ended: the caller may refuse the data of the
+ * step that completed the file (the last block could not be stored), and that read did not complete. The
+ * caller must not have applied that step's `done` (nor anything after the refused data).
+ */
+export function abortClientRead(state: ClientReadState, reason: string): Step {
+  return sendError(state, TFTP_ERROR_CODES.NOT_DEFINED, reason, [], 'aborted');
+}
+
 export function clientReadStep(state: ClientReadState, event: ClientReadEvent, now: number): Step {
   if (state.phase === 'done') return { state, effects: [] };
   const effects: TftpEffect[] = [];
   switch (event.type) {
     case 'abort':
-      return sendError(state, TFTP_ERROR_CODES.NOT_DEFINED, event.reason, effects, 'aborted');
+      return abortClientRead(state, event.reason);
     case 'malformed':
       return sendError(
         state,

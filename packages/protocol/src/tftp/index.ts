@@ -47,7 +47,7 @@ export { createServerRead, serverReadStep } from './server-read.js';
 export type { ServerReadConfig, ServerReadEvent, ServerReadState } from './server-read.js';
 export { createServerWrite, serverWriteStep } from './server-write.js';
 export type { ServerWriteConfig, ServerWriteEvent, ServerWriteState } from './server-write.js';
-export { clientReadStep, createClientRead } from './client-read.js';
+export { abortClientRead, clientReadStep, createClientRead } from './client-read.js';
 export type { ClientReadConfig, ClientReadEvent, ClientReadState, GroupReception } from './client-read.js';
 export { createGroup, groupStep } from './group.js';
 export type { GroupConfig, GroupDelivery, GroupEvent, GroupMember, GroupState } from './group.js';

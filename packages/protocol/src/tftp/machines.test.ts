@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { TftpOption, TftpPacket } from './packet.js';
 import { createServerRead, serverReadStep } from './server-read.js';
 import type { ServerReadConfig, ServerReadState } from './server-read.js';
-import { clientReadStep, createClientRead } from './client-read.js';
+import { abortClientRead, clientReadStep, createClientRead } from './client-read.js';
 import type { ClientReadConfig, ClientReadState } from './client-read.js';
 import { createGroup, groupStep, unwrapBlock } from './group.js';
 import fc from 'fast-check';
@@ -292,6 +292,33 @@ describe('client read machine', () => {
       },
     ]);
     expect(clientReadStep(step.state, data(1, 3), 2).effects).toEqual([]);
+  });
+
+  it('abortClientRead ends even a machine that has just ended (its caller refused that data); the abort event does not', () => {
+    let c = client([{ name: 'blksize', value: '8' }]);
+    c = clientReadStep(c.state, oack([{ name: 'blksize', value: '8' }]), 0);
+    c = clientReadStep(c.state, data(1, 8), 1);
+    c = clientReadStep(c.state, data(2, 3), 2);
+    c = clientReadStep(c.state, { type: 'timer' }, c.state.deadline);
+    expect(done(c.effects)?.outcome).toBe('complete');
+    expect(clientReadStep(c.state, { type: 'abort', reason: 'late' }, 600).effects).toEqual([]);
+    const reason = 'writing the destination: ENOSPC (errno 28)';
+    const a = abortClientRead(c.state, reason);
+    expect(a.effects).toEqual([
+      { type: 'send', packet: { opcode: 'ERROR', errorCode: 0, errorMessage: reason } },
+      {
+        type: 'done',
+        outcome: 'aborted',
+        bytes: 11,
+        blocks: 2,
+        tsize: null,
+        error: { code: 0, message: reason },
+      },
+    ]);
+    expect(a.state.phase).toBe('done');
+    // While running, the function and the event end the read alike.
+    const running = client([]).state;
+    expect(abortClientRead(running, 'x')).toEqual(clientReadStep(running, { type: 'abort', reason: 'x' }, 0));
   });
 
   it('rejects DATA longer than blksize with ERROR 4', () => {
