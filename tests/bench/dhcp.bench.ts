@@ -11,6 +11,9 @@
  * of a server's round exchanges pooled (each round's own and the ladder's own 1,000/s step, run right
  * after start-up, are in the note).
  *
+ * Diagnostics (not for the recorded figures): DHCP_ONLY='bootpt-agent,isc-dhcpd' runs only those servers,
+ * DHCP_LADDER=0 skips the rate ladders (latency rounds only), DHCP_ROUNDS=N sets the number of latency rounds.
+ *
  * Needs root and network namespaces. Kea and ISC dhcpd are used from PATH when installed, otherwise
  * unpacked (`apt-get download` + `dpkg -x`, no maintainer scripts, so no daemon starts on the machine's
  * interfaces) into `.data/bench/peers`. A peer that cannot be found or started is reported in the note.
@@ -337,7 +340,7 @@ async function latencyRounds(
   running: readonly Running[],
   quick: boolean,
 ): Promise<Map<string, { p50Ms: number; p99Ms: number; rounds: Step[] }>> {
-  const rounds = quick ? 1 : 5;
+  const rounds = quick ? 1 : Number(process.env.DHCP_ROUNDS ?? 5);
   const seconds = quick ? 2 : 8;
   const byServer = new Map<string, Step[]>(running.map((r) => [r.server.name, []]));
   for (let round = 0; round < rounds; round++) {
@@ -361,16 +364,25 @@ export default async function dhcpBench({ quick }: { quick: boolean }): Promise<
   if (!capability.ok) throw new Error(`dhcp benchmark needs network namespaces: ${capability.reason}`);
   if (!which('perfdhcp')) throw new Error('perfdhcp (Debian package kea-admin) is not installed');
 
+  const only = process.env.DHCP_ONLY ? new Set(process.env.DHCP_ONLY.split(',').map((n) => n.trim())) : null;
+  const wanted = (name: string) => only === null || only.has(name);
   const servers: Server[] = [agent];
   const missing: string[] = [];
-  if (which('dnsmasq')) servers.push(dnsmasq);
-  else missing.push('dnsmasq');
-  const keaBinary = peerBinary('kea-dhcp4-server', 'usr/sbin/kea-dhcp4', 'kea-dhcp4');
-  if (keaBinary) servers.push(kea(keaBinary));
-  else missing.push('kea');
-  const dhcpdBinary = peerBinary('isc-dhcp-server', 'usr/sbin/dhcpd', 'dhcpd');
-  if (dhcpdBinary) servers.push(iscDhcpd(dhcpdBinary));
-  else missing.push('isc-dhcpd');
+  if (wanted('dnsmasq')) {
+    if (which('dnsmasq')) servers.push(dnsmasq);
+    else missing.push('dnsmasq');
+  }
+  if (wanted('kea')) {
+    const keaBinary = peerBinary('kea-dhcp4-server', 'usr/sbin/kea-dhcp4', 'kea-dhcp4');
+    if (keaBinary) servers.push(kea(keaBinary));
+    else missing.push('kea');
+  }
+  if (wanted('isc-dhcpd')) {
+    const dhcpdBinary = peerBinary('isc-dhcp-server', 'usr/sbin/dhcpd', 'dhcpd');
+    if (dhcpdBinary) servers.push(iscDhcpd(dhcpdBinary));
+    else missing.push('isc-dhcpd');
+  }
+  const ladderOn = process.env.DHCP_LADDER !== '0';
 
   // Every server comes up first and stays up (idle ones cost nothing), so the latency rounds can
   // alternate between them after the ladders.
@@ -385,7 +397,11 @@ export default async function dhcpBench({ quick }: { quick: boolean }): Promise<
         missing.push(`${server.name} (${(err as Error).message.split('\n')[0]})`);
       }
     }
-    for (const run of running) ladders.set(run.server.name, await ladder(run, quick));
+    for (const run of running)
+      ladders.set(
+        run.server.name,
+        ladderOn ? await ladder(run, quick) : { sustained: NaN, at1000: undefined },
+      );
     latency = await latencyRounds(running, quick);
   } finally {
     for (const run of running) await run.close();
