@@ -99,3 +99,4 @@ export function loadTftpNative(): NativeLoad {
 }
 
 export * from './receive.js';
+export * from './datagram.js';

@@ -116,16 +116,6 @@ static unsigned char recv_buffer[MAX_DATAGRAM];
     if ((call) != napi_ok) goto fail;                                                                  \
   } while (0)
 
-static napi_value throw_error(napi_env env, const char *message) {
-  napi_throw_error(env, NULL, message);
-  return NULL;
-}
-
-static void delete_ref(napi_env env, napi_ref *ref) {
-  if (*ref) napi_delete_reference(env, *ref);
-  *ref = NULL;
-}
-
 static void free_window(transfer_t *t) {
   free(t->headers);
   free(t->iov);
@@ -165,10 +155,10 @@ static void close_transfer(transfer_t *t) {
   t->closing = 1;
   t->mode = MODE_IDLE;
   napi_env env = t->env;
-  delete_ref(env, &t->on_packet);
-  delete_ref(env, &t->on_end);
-  delete_ref(env, &t->fill);
-  for (int i = 0; i < 2; i++) delete_ref(env, &t->batch[i].ref);
+  napi_util_delete_ref(env, &t->on_packet);
+  napi_util_delete_ref(env, &t->on_end);
+  napi_util_delete_ref(env, &t->fill);
+  for (int i = 0; i < 2; i++) napi_util_delete_ref(env, &t->batch[i].ref);
   /* The async context may be in use by the callback that is closing us: destroyed when it returns. */
   if (t->async && t->calling == 0) {
     napi_async_destroy(env, t->async);
@@ -199,17 +189,7 @@ static int call_js(transfer_t *t, napi_ref fn_ref, size_t argc, napi_value *argv
     napi_async_destroy(env, t->async);
     t->async = NULL;
   }
-  if (status != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      napi_fatal_exception(env, exception);
-    }
-    return -1;
-  }
-  return 0;
+  return napi_util_uncaught(env, status);
 }
 
 static double backoff(const transfer_t *t, double retries) {
@@ -582,27 +562,27 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   int fd = -1;
   napi_value handle = NULL; /* once created, its finalizer owns `t` */
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) return throw_error(env, "open: 5 arguments expected");
+  if (argc < 5) return napi_util_throw(env, "open: 5 arguments expected");
   struct sockaddr_in local = {.sin_family = AF_INET}, peer = {.sin_family = AF_INET};
   uint32_t port = 0;
   if (napi_util_ipv4(env, argv[0], &local.sin_addr) || napi_util_ipv4(env, argv[1], &peer.sin_addr) ||
       napi_get_value_uint32(env, argv[2], &port) != napi_ok || port == 0 || port > 65535)
-    return throw_error(env, "open: bad address");
+    return napi_util_throw(env, "open: bad address");
   peer.sin_port = htons((uint16_t)port);
   fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_error(env, strerror(errno));
+  if (fd < 0) return napi_util_throw(env, strerror(errno));
   socklen_t len = sizeof local;
   if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0 ||
       connect(fd, (struct sockaddr *)&peer, sizeof peer) != 0 ||
       getsockname(fd, (struct sockaddr *)&local, &len) != 0) {
     int err = errno;
     close(fd);
-    return throw_error(env, strerror(err));
+    return napi_util_throw(env, strerror(err));
   }
   t = calloc(1, sizeof *t);
   if (!t) {
     close(fd);
-    return throw_error(env, "out of memory");
+    return napi_util_throw(env, "out of memory");
   }
   t->env = env;
   t->fd = fd;
@@ -640,7 +620,7 @@ fail:
   } else if (fd >= 0) {
     close(fd);
   }
-  return throw_error(env, "open: setup failed");
+  return napi_util_throw(env, "open: setup failed");
 }
 
 /* send(handle, buffer) -> 0 or errno */
@@ -651,7 +631,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   void *data;
   size_t length;
   if (napi_get_buffer_info(env, argv[1], &data, &length) != napi_ok)
-    return throw_error(env, "send: expected a Buffer");
+    return napi_util_throw(env, "send: expected a Buffer");
   int err = 0;
   if (t->closing || t->fd < 0) err = EBADF;
   else if (send(t->fd, data, length, 0) < 0) err = errno;
@@ -684,8 +664,8 @@ static const char *setup_data(napi_env env, transfer_t *t, napi_value *argv) {
   t->max_retries = values[4];
   if (t->blksize < 8 || t->blksize > 65464 || t->size < 0 || t->timeout_ms < 1) return "bad parameters";
   t->last_block = (double)((uint64_t)(t->size / t->blksize)) + 1;
-  for (int i = 0; i < 2; i++) delete_ref(env, &t->batch[i].ref);
-  delete_ref(env, &t->fill);
+  for (int i = 0; i < 2; i++) napi_util_delete_ref(env, &t->batch[i].ref);
+  napi_util_delete_ref(env, &t->fill);
   if (batch_from(env, argv[5], &t->batch[0], t->blksize) || batch_from(env, argv[6], &t->batch[1], t->blksize) ||
       napi_create_reference(env, argv[7], 1, &t->fill) != napi_ok)
     return "bad buffers";
@@ -714,14 +694,14 @@ static napi_value js_lockstep(napi_env env, napi_callback_info info) {
   size_t argc = 9;
   napi_value argv[9], result;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 9)
-    return throw_error(env, "lockstep: 9 arguments expected");
+    return napi_util_throw(env, "lockstep: 9 arguments expected");
   transfer_t *t = unwrap(env, argv[0]);
   if (!t) return NULL;
   const char *problem = setup_data(env, t, argv + 1);
   if (problem) {
     char message[64];
     snprintf(message, sizeof message, "lockstep: %s", problem);
-    return throw_error(env, message);
+    return napi_util_throw(env, message);
   }
   t->cur = 1;
   bool ok = start_data(t, MODE_LOCKSTEP);
@@ -741,13 +721,13 @@ static napi_value js_window(napi_env env, napi_callback_info info) {
   size_t argc = 11;
   napi_value argv[11], data_argv[8], result;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 11)
-    return throw_error(env, "window: 11 arguments expected");
+    return napi_util_throw(env, "window: 11 arguments expected");
   transfer_t *t = unwrap(env, argv[0]);
   if (!t) return NULL;
   double windowsize, gso;
   if (napi_get_value_double(env, argv[2], &windowsize) != napi_ok ||
       napi_get_value_double(env, argv[7], &gso) != napi_ok)
-    return throw_error(env, "window: numbers expected");
+    return napi_util_throw(env, "window: numbers expected");
   /* blksize, size, timeoutMs, maxTimeoutMs, maxRetries, bufferA, bufferB, fill */
   napi_value picked[8] = {argv[1], argv[3], argv[4], argv[5], argv[6], argv[8], argv[9], argv[10]};
   memcpy(data_argv, picked, sizeof picked);
@@ -768,7 +748,7 @@ static napi_value js_window(napi_env env, napi_callback_info info) {
   if (problem) {
     char message[64];
     snprintf(message, sizeof message, "window: %s", problem);
-    return throw_error(env, message);
+    return napi_util_throw(env, message);
   }
   t->windowsize = windowsize;
   t->gso_segment = (size_t)gso;

@@ -1,6 +1,6 @@
 /*
- * N-API helpers shared by the two add-ons (`lockstep.c` -> tftp_native.node, `receive.c` ->
- * tftp_receive.node). Header-only: each add-on is a shared object of its own.
+ * N-API helpers shared by the add-ons (`lockstep.c` -> tftp_native.node, `receive.c` -> tftp_receive.node,
+ * `datagram.c` -> bootpt_datagram.node). Header-only: each add-on is a shared object of its own.
  */
 #ifndef BOOTPT_NAPI_UTIL_H
 #define BOOTPT_NAPI_UTIL_H
@@ -10,6 +10,35 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <node_api.h>
+
+/* Throws an Error with `message`; returns NULL, for `return napi_util_throw(env, "...")`. */
+static inline napi_value napi_util_throw(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+/* Deletes a reference, if any, and clears it. */
+static inline void napi_util_delete_ref(napi_env env, napi_ref *ref) {
+  if (*ref) napi_delete_reference(env, *ref);
+  *ref = NULL;
+}
+
+/*
+ * After a call into JavaScript from a libuv callback: an exception it threw has nobody to catch it here,
+ * so it goes to the process's uncaughtException handling, as an exception in a dgram 'message' listener
+ * would. Returns 0 when the call succeeded, -1 otherwise.
+ */
+static inline int napi_util_uncaught(napi_env env, napi_status status) {
+  if (status == napi_ok) return 0;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value exception;
+    napi_get_and_clear_last_exception(env, &exception);
+    napi_fatal_exception(env, exception);
+  }
+  return -1;
+}
 
 /* The external behind `value`; NULL with a TypeError ("expected a <what> handle") pending if none. */
 static inline void *napi_util_external(napi_env env, napi_value value, const char *what) {

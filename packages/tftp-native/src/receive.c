@@ -117,16 +117,6 @@ typedef struct {
 
 static unsigned char buffers[BATCH][MAX_DATAGRAM];
 
-static napi_value throw_error(napi_env env, const char *message) {
-  napi_throw_error(env, NULL, message);
-  return NULL;
-}
-
-static void delete_ref(napi_env env, napi_ref *ref) {
-  if (*ref) napi_delete_reference(env, *ref);
-  *ref = NULL;
-}
-
 static void maybe_free(receiver_t *r) {
   if (!r->handle_open && r->finalized) free(r);
 }
@@ -144,9 +134,9 @@ static void close_receiver(receiver_t *r) {
   r->closing = 1;
   r->fast = 0;
   napi_env env = r->env;
-  delete_ref(env, &r->on_batch);
-  delete_ref(env, &r->bitmap_ref);
-  delete_ref(env, &r->dest_ref);
+  napi_util_delete_ref(env, &r->on_batch);
+  napi_util_delete_ref(env, &r->bitmap_ref);
+  napi_util_delete_ref(env, &r->dest_ref);
   r->bitmap = NULL;
   r->dest = NULL;
   r->dest_fd = -1;
@@ -275,15 +265,7 @@ static void deliver(receiver_t *r, napi_value packets, int err, int source) {
     napi_async_destroy(env, r->async);
     r->async = NULL;
   }
-  if (status != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      napi_fatal_exception(env, exception);
-    }
-  }
+  napi_util_uncaught(env, status);
 }
 
 static void on_rest_end(uv_timer_t *timer);
@@ -410,19 +392,19 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6], handle;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6)
-    return throw_error(env, "open: 6 arguments expected");
+    return napi_util_throw(env, "open: 6 arguments expected");
   int32_t kind;
   uint32_t port, rcvbuf;
   struct in_addr group, local;
   if (napi_get_value_int32(env, argv[0], &kind) != napi_ok || (kind != KIND_MULTICAST && kind != KIND_SBROADCAST) ||
       napi_get_value_uint32(env, argv[2], &port) != napi_ok || port == 0 || port > 65535 ||
       napi_get_value_uint32(env, argv[4], &rcvbuf) != napi_ok)
-    return throw_error(env, "open: bad arguments");
+    return napi_util_throw(env, "open: bad arguments");
   int group_kind = napi_util_ipv4(env, argv[1], &group);
   if (group_kind < 0 || (kind == KIND_MULTICAST && group_kind != 0) || napi_util_ipv4(env, argv[3], &local) < 0)
-    return throw_error(env, "open: bad address");
+    return napi_util_throw(env, "open: bad address");
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_error(env, strerror(errno));
+  if (fd < 0) return napi_util_throw(env, strerror(errno));
   int one = 1;
   struct sockaddr_in bound = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   bound.sin_addr.s_addr = htonl(INADDR_ANY);
@@ -438,12 +420,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (failed) {
     int e = errno;
     close(fd);
-    return throw_error(env, strerror(e));
+    return napi_util_throw(env, strerror(e));
   }
   receiver_t *r = calloc(1, sizeof *r);
   if (!r) {
     close(fd);
-    return throw_error(env, "out of memory");
+    return napi_util_throw(env, "out of memory");
   }
   r->env = env;
   r->fd = fd;
@@ -456,7 +438,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &r->poll, fd) != 0) {
     close(fd);
     free(r);
-    return throw_error(env, "open: poll setup failed");
+    return napi_util_throw(env, "open: poll setup failed");
   }
   uv_timer_init(loop, &r->rest); /* cannot fail */
   r->handle_open = 2;
@@ -468,7 +450,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
       napi_create_external(env, r, finalize, NULL, &handle) != napi_ok) {
     r->finalized = 1; /* no handle owns it: freed once the poll handle has closed */
     close_receiver(r);
-    return throw_error(env, "open: setup failed");
+    return napi_util_throw(env, "open: setup failed");
   }
   uv_poll_start(&r->poll, UV_READABLE, on_readable);
   return handle;
@@ -479,33 +461,33 @@ static napi_value js_configure(napi_env env, napi_callback_info info) {
   napi_value argv[8];
   receiver_t *r = receiver_call(env, info, 8, argv);
   if (!r) return NULL;
-  if (r->closing) return throw_error(env, "configure: receiver closed");
+  if (r->closing) return napi_util_throw(env, "configure: receiver closed");
   uint32_t port, sbid;
   double blksize, last_block;
   if (napi_util_ipv4(env, argv[1], &r->server) != 0 || napi_get_value_uint32(env, argv[2], &port) != napi_ok ||
       port == 0 || port > 65535 || napi_get_value_uint32(env, argv[3], &sbid) != napi_ok ||
       napi_get_value_double(env, argv[4], &blksize) != napi_ok || blksize < 1 || blksize > 65464 ||
       napi_get_value_double(env, argv[5], &last_block) != napi_ok || last_block < 0)
-    return throw_error(env, "configure: bad arguments");
-  delete_ref(env, &r->bitmap_ref);
-  delete_ref(env, &r->dest_ref);
+    return napi_util_throw(env, "configure: bad arguments");
+  napi_util_delete_ref(env, &r->bitmap_ref);
+  napi_util_delete_ref(env, &r->dest_ref);
   r->bitmap = NULL;
   r->dest = NULL;
   r->dest_fd = -1;
   r->dest_length = 0;
   if (get_bytes(env, argv[6], &r->bitmap, &r->bitmap_length, &r->bitmap_ref) != 0)
-    return throw_error(env, "configure: the bitmap must be a Uint8Array");
+    return napi_util_throw(env, "configure: the bitmap must be a Uint8Array");
   napi_valuetype type;
   napi_typeof(env, argv[7], &type);
   if (type == napi_number) {
     int32_t fd;
     if (napi_get_value_int32(env, argv[7], &fd) != napi_ok || fd < 0)
-      return throw_error(env, "configure: the destination descriptor must be a non-negative integer");
+      return napi_util_throw(env, "configure: the destination descriptor must be a non-negative integer");
     r->dest_fd = fd;
     r->dest_length = (size_t)(last_block * blksize);
   } else if (type != napi_null && type != napi_undefined &&
              get_bytes(env, argv[7], &r->dest, &r->dest_length, &r->dest_ref) != 0) {
-    return throw_error(env, "configure: the destination must be a Uint8Array or a file descriptor");
+    return napi_util_throw(env, "configure: the destination must be a Uint8Array or a file descriptor");
   }
   r->server_port = htons((uint16_t)port);
   r->sbid = sbid;
@@ -527,11 +509,11 @@ static napi_value js_sync(napi_env env, napi_callback_info info) {
   int32_t mode;
   double values[4];
   if (napi_get_value_int32(env, argv[1], &mode) != napi_ok || mode < 0 || mode > 2)
-    return throw_error(env, "sync: bad mode");
+    return napi_util_throw(env, "sync: bad mode");
   for (int i = 0; i < 4; i++)
     if (napi_get_value_double(env, argv[2 + i], &values[i]) != napi_ok)
-      return throw_error(env, "sync: bad arguments");
-  if (values[3] < 1) return throw_error(env, "sync: bad windowsize");
+      return napi_util_throw(env, "sync: bad arguments");
+  if (values[3] < 1) return napi_util_throw(env, "sync: bad windowsize");
   r->fast = mode != 0 && !r->closing;
   r->master = mode == 2;
   r->count = values[0];

@@ -73,6 +73,11 @@ export const responderConfigSchema = z
     declineHoldSeconds: z.number().int().min(1).max(86_400).default(600),
     /** Concurrent requests in flight; more are dropped (counted) rather than queued without bound. */
     maxInFlight: z.number().int().min(1).max(100_000).default(1024),
+    /**
+     * Sockets through the `@bootpt/tftp-native` datagram add-on (recvmmsg, sendto; no node:dgram objects per
+     * datagram): `auto` when it loads, `off` never, `required` refuses to start without it.
+     */
+    nativeSockets: z.enum(['auto', 'off', 'required']).default('auto'),
     turbo: turboConfigSchema.default(turboConfigSchema.parse({})),
   })
   .strict();

@@ -2,9 +2,11 @@ import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { networkInterfaces } from 'node:os';
+import { getSystemErrorName } from 'node:util';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { ipv4ToInt } from '@bootpt/protocol/wire';
+import { loadDatagram, type DatagramApi, type NativeDatagramSocket } from '@bootpt/tftp-native';
 import type { ResponderConfig } from '../config/schema.js';
 import { literalLookup } from '../lib/udp.js';
 
@@ -36,6 +38,14 @@ import { literalLookup } from '../lib/udp.js';
  * logged at startup (warn, with the reason) and exported as `bootpt_agent_responder_broadcast_sockets`.
  *
  * Loopback mode binds 127.0.0.1 only and replies to the sender's address and port (demos and tests).
+ *
+ * Socket implementation (`responder.nativeSockets`, default `auto`): the same sockets are opened through
+ * the `bootpt_datagram.node` add-on of `@bootpt/tftp-native` when it loads (recvmmsg(2) into a buffer
+ * shared with JavaScript, one synchronous sendto(2) per reply, SO_BINDTOIFINDEX set before bind, so
+ * neither the `sockopt` add-on nor the settle step is needed), otherwise through node:dgram as above. The
+ * add-on skips dgram's per-datagram objects and callbacks, the largest cost in the agent's profile after
+ * the kernel's own (apps/agent README, "Where the time goes"). `off` forces node:dgram; `required` refuses
+ * to start without the add-on. Behaviour is the same either way (both paths run the responder's tests).
  */
 
 export interface Link {
@@ -69,8 +79,10 @@ export interface ListenerPlatform {
   readonly createSocket: (options: SocketOptions) => Socket;
   /** The interface's index (`/sys/class/net/<name>/ifindex` on Linux). */
   readonly ifindex: (name: string) => number;
-  /** A device binder, or why there is none. Called once per start. */
+  /** A device binder, or why there is none. Called once per start (node:dgram sockets only). */
   readonly deviceBinder: () => DeviceBinder | { readonly unavailable: string };
+  /** The datagram add-on, or why there is none. Called once per start unless `nativeSockets` is `off`. */
+  readonly datagram: () => DatagramApi | { readonly unavailable: string };
 }
 
 export const defaultPlatform: ListenerPlatform = {
@@ -82,6 +94,10 @@ export const defaultPlatform: ListenerPlatform = {
     return n;
   },
   deviceBinder: () => loadSockoptBinder(),
+  datagram: () => {
+    const load = loadDatagram();
+    return load.ok ? load.api : { unavailable: load.reason };
+  },
 };
 
 const SOL_SOCKET = 1;
@@ -131,22 +147,36 @@ function udpHandle(socket: Socket): { fd: number } {
   return handle as { fd: number };
 }
 
+/** Which implementation the responder's sockets use (valid after `start()`). */
+export type SocketPath = 'native' | 'dgram';
+
+/** One of the responder's bound sockets, whichever implementation is behind it. */
+interface ResponderSocket {
+  /** Sends now or queues; `done` gets the error, if any. */
+  send(data: Uint8Array, address: string, port: number, done: (err: Error | null) => void): void;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
 interface BoundLink {
   readonly link: Link;
-  readonly socket: Socket;
+  readonly socket: ResponderSocket;
   /** `per_interface` mode: the wildcard socket tied to this link's interface. */
-  broadcast?: Socket;
+  broadcast?: ResponderSocket;
 }
 
 export class Listener {
   private links: BoundLink[] = [];
   /** `links`' Link objects, kept beside them: the responder reads them for every packet. */
   private linkList: Link[] = [];
-  private wildcard: Socket | undefined;
+  private wildcard: ResponderSocket | undefined;
   private accepting = false;
   private mode: BroadcastMode = 'loopback';
   private fallbackReason: string | undefined;
   private readonly platform: ListenerPlatform;
+  private native: DatagramApi | undefined;
+  private path: SocketPath = 'dgram';
+  private pathReason: string | undefined;
 
   constructor(
     private readonly config: ResponderConfig,
@@ -171,12 +201,23 @@ export class Listener {
     return this.fallbackReason;
   }
 
+  /** Which implementation the sockets use (valid after `start()`). */
+  get socketPath(): SocketPath {
+    return this.path;
+  }
+
+  /** Why node:dgram was used when `nativeSockets` is `auto`; undefined otherwise. */
+  get socketPathReason(): string | undefined {
+    return this.pathReason;
+  }
+
   allLinks(): readonly Link[] {
     return this.linkList;
   }
 
   async start(): Promise<void> {
     const links = this.config.loopback ? [loopbackLink()] : this.resolveLinks();
+    this.selectPath();
     try {
       for (const link of links) {
         const socket = await this.bind(link.address, this.config.port, link);
@@ -194,9 +235,31 @@ export class Listener {
         links: links.map((l) => ({ name: l.name, address: l.address })),
         port: this.port(),
         broadcast: this.mode,
+        sockets: this.path,
+        ...(this.pathReason ? { socketsReason: this.pathReason } : {}),
       },
       'responder listening',
     );
+  }
+
+  /** node:dgram or the add-on, per `nativeSockets`; throws for `required` without the add-on. */
+  private selectPath(): void {
+    this.native = undefined;
+    this.path = 'dgram';
+    this.pathReason = undefined;
+    if (this.config.nativeSockets === 'off') return;
+    const api = this.platform.datagram();
+    if ('open' in api) {
+      this.native = api;
+      this.path = 'native';
+      return;
+    }
+    if (this.config.nativeSockets === 'required') {
+      throw Object.assign(new Error(`responder.nativeSockets is required: ${api.unavailable}`), {
+        code: 'AGENT_ERR_NATIVE_SOCKETS',
+      });
+    }
+    this.pathReason = api.unavailable;
   }
 
   /** First step of shutdown: packets arriving from now on are ignored. */
@@ -220,12 +283,11 @@ export class Listener {
       done(new Error('responder has no socket'));
       return;
     }
-    bound.socket.send(data, port, address, done);
+    bound.socket.send(data, address, port, done);
   }
 
   port(): number {
-    const s = this.links[0]?.socket;
-    return s ? s.address().port : this.config.port;
+    return this.links[0]?.socket.port ?? this.config.port;
   }
 
   async close(): Promise<void> {
@@ -237,32 +299,28 @@ export class Listener {
     this.links = [];
     this.linkList = [];
     this.wildcard = undefined;
-    await Promise.all(sockets.map(closeSocket));
+    await Promise.all(sockets.map((s) => s.close()));
   }
 
   /** Per-interface broadcast sockets when the platform can tie a socket to a device, else one shared. */
   private async bindBroadcast(): Promise<void> {
     const port = this.port();
-    const binder = this.platform.deviceBinder();
-    let reason = typeof binder === 'function' ? undefined : binder.unavailable;
-    if (typeof binder === 'function') {
-      const opened: Socket[] = [];
+    const tie = this.tier(port);
+    let reason = typeof tie === 'function' ? undefined : tie.unavailable;
+    if (typeof tie === 'function') {
+      const opened: ResponderSocket[] = [];
       try {
         for (const bound of this.links) {
-          const ifindex = this.platform.ifindex(bound.link.name);
-          const socket = await this.bind('0.0.0.0', port, bound.link);
-          opened.push(socket);
-          binder(socket, ifindex);
-          bound.broadcast = socket;
+          bound.broadcast = await tie(bound.link, this.platform.ifindex(bound.link.name), opened);
         }
-        // The option was set just after bind: let the event loop read, and drop (not accepting yet),
-        // any broadcast from another interface that was queued in between.
-        await settle();
+        // node:dgram sets the option just after bind: let the event loop read, and drop (not accepting
+        // yet), any broadcast from another interface that was queued in between. The add-on sets it before.
+        if (!this.native) await settle();
         this.mode = 'per_interface';
         return;
       } catch (err) {
         for (const bound of this.links) delete bound.broadcast;
-        await Promise.all(opened.map(closeSocket));
+        await Promise.all(opened.map((s) => s.close()));
         reason = `SO_BINDTOIFINDEX failed: ${(err as Error).message}`;
       }
     }
@@ -275,6 +333,32 @@ export class Listener {
         : 'no per-interface broadcast sockets: one shared broadcast socket, attributed to the only interface',
     );
     this.wildcard = await this.bind('0.0.0.0', port, undefined);
+  }
+
+  /**
+   * How to open a wildcard socket on `port` tied to an interface (pushed to `opened` as soon as it exists,
+   * so a failure can close it), or why it cannot be done.
+   */
+  private tier(
+    port: number,
+  ):
+    | ((link: Link, ifindex: number, opened: ResponderSocket[]) => Promise<ResponderSocket>)
+    | { readonly unavailable: string } {
+    if (this.native) {
+      return (link, ifindex, opened) => {
+        const socket = this.openNative('0.0.0.0', port, ifindex, link);
+        opened.push(socket);
+        return Promise.resolve(socket);
+      };
+    }
+    const binder = this.platform.deviceBinder();
+    if (typeof binder !== 'function') return binder;
+    return async (link, ifindex, opened) => {
+      const socket = await this.bindDgram('0.0.0.0', port, link);
+      opened.push(socket);
+      binder(socket.socket, ifindex);
+      return socket;
+    };
   }
 
   private resolveLinks(): Link[] {
@@ -309,11 +393,17 @@ export class Listener {
     return links;
   }
 
-  private bind(address: string, port: number, link: Link | undefined): Promise<Socket> {
+  private bind(address: string, port: number, link: Link | undefined): Promise<ResponderSocket> {
+    return this.native
+      ? Promise.resolve(this.openNative(address, port, 0, link))
+      : this.bindDgram(address, port, link);
+  }
+
+  private bindDgram(address: string, port: number, link: Link | undefined): Promise<DgramSocket> {
     const socket = this.platform.createSocket({
       type: 'udp4',
       reuseAddr: true,
-      recvBufferSize: 4 * 1024 * 1024,
+      recvBufferSize: RECV_BUFFER,
       lookup: literalLookup,
     });
     socket.on('message', (data, rinfo) => {
@@ -327,10 +417,128 @@ export class Listener {
       socket.bind({ address, port, exclusive: true }, () => {
         socket.off('error', reject);
         socket.setBroadcast(true);
-        resolve(socket);
+        resolve(new DgramSocket(socket));
       });
     });
   }
+
+  private openNative(address: string, port: number, ifindex: number, link: Link | undefined): NativeSocket {
+    return new NativeSocket(this.native!, address, port, ifindex, link, this.log, (packet) => {
+      if (this.accepting) this.onPacket(packet);
+    });
+  }
+}
+
+const RECV_BUFFER = 4 * 1024 * 1024;
+
+/** A node:dgram socket. */
+class DgramSocket implements ResponderSocket {
+  constructor(readonly socket: Socket) {}
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  send(data: Uint8Array, address: string, port: number, done: (err: Error | null) => void): void {
+    this.socket.send(data, port, address, done);
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed
+      }
+    });
+  }
+}
+
+/**
+ * A socket of the datagram add-on. Each batch's datagrams are copied out of the shared slots (the
+ * responder may keep a request past the callback: a lease write or pacing), and the sender's address
+ * object is shared by every datagram from that address and port (clients send from 0.0.0.0:68, relays
+ * from their own address), so a request costs one small copy and no other object here.
+ */
+class NativeSocket implements ResponderSocket {
+  readonly port: number;
+  private readonly handle: NativeDatagramSocket;
+  private readonly data: Uint8Array;
+  private readonly meta: Int32Array;
+  private closed = false;
+
+  constructor(
+    private readonly api: DatagramApi,
+    address: string,
+    port: number,
+    ifindex: number,
+    link: Link | undefined,
+    log: Logger,
+    onPacket: PacketHandler,
+  ) {
+    const { BATCH, SLOT } = api;
+    const data = (this.data = new Uint8Array(BATCH * SLOT));
+    const meta = (this.meta = new Int32Array(BATCH * 3));
+    [this.handle, this.port] = api.open(address, port, ifindex, RECV_BUFFER, data, meta, (count, errno) => {
+      if (errno !== 0) {
+        const err = Object.assign(new Error(`recvmmsg: ${getSystemErrorName(-errno)}`), {
+          code: getSystemErrorName(-errno),
+        });
+        log.error({ err, address, link: link?.name }, 'responder socket error');
+        return;
+      }
+      for (let i = 0; i < count; i++) {
+        const length = meta[i * 3]!;
+        const start = i * SLOT;
+        const packet = Buffer.allocUnsafe(length);
+        packet.set(data.subarray(start, start + length));
+        onPacket({
+          data: packet,
+          from: sender(meta[i * 3 + 1]! >>> 0, meta[i * 3 + 2]!),
+          link,
+          receivedAt: performance.now(),
+        });
+      }
+    });
+  }
+
+  send(data: Uint8Array, address: string, port: number, done: (err: Error | null) => void): void {
+    if (this.closed) {
+      done(new Error('responder socket closed'));
+      return;
+    }
+    const errno = this.api.send(this.handle, data, address, port);
+    if (errno === 0) done(null);
+    else {
+      const code = getSystemErrorName(-errno);
+      done(Object.assign(new Error(`sendto ${address}:${port}: ${code}`), { code }));
+    }
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.api.close(this.handle);
+    }
+    // libuv releases the descriptor on its next turn.
+    return new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Senders seen lately, by address × 65,536 + port (bounded: forgotten all at once when full). */
+const senders = new Map<number, { readonly address: string; readonly port: number }>();
+function sender(address: number, port: number): { readonly address: string; readonly port: number } {
+  const key = address * 65536 + port;
+  let from = senders.get(key);
+  if (from === undefined) {
+    if (senders.size >= 4096) senders.clear();
+    from = {
+      address: `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}`,
+      port,
+    };
+    senders.set(key, from);
+  }
+  return from;
 }
 
 /**
@@ -352,16 +560,6 @@ export function recordBroadcastMode(registry: Registry, listener: Listener): voi
   const links = listener.allLinks().length;
   gauge.set({ mode: 'per_interface' }, mode === 'per_interface' ? links : 0);
   gauge.set({ mode: 'shared' }, mode === 'shared' ? 1 : 0);
-}
-
-function closeSocket(socket: Socket): Promise<void> {
-  return new Promise<void>((resolve) => {
-    try {
-      socket.close(() => resolve());
-    } catch {
-      resolve(); // already closed
-    }
-  });
 }
 
 /** Two event-loop turns: enough for libuv to poll freshly bound sockets once. */
