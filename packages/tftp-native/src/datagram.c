@@ -93,6 +93,13 @@ static void close_socket(socket_t *s) {
   }
 }
 
+/* An open that failed: nothing will own `s`; it is freed now, or once its poll handle has closed. */
+static void fail_open(socket_t *s) {
+  s->finalized = 1;
+  close_socket(s);
+  maybe_free(s);
+}
+
 static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
@@ -218,8 +225,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
       data_length < (size_t)BATCH * SLOT ||
       get_bytes(env, argv[5], napi_int32_array, &meta, &meta_length, &s->meta_ref) != 0 ||
       meta_length < (size_t)BATCH * META) {
-    s->finalized = 1;
-    close_socket(s);
+    fail_open(s);
     return napi_util_throw(env, "open: data must be a Uint8Array of 32768 octets and meta an Int32Array of 48");
   }
   s->data = data;
@@ -227,8 +233,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     int e = errno;
-    s->finalized = 1;
-    close_socket(s);
+    fail_open(s);
     return napi_util_throw(env, strerror(e));
   }
   s->fd = fd;
@@ -261,16 +266,14 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     char message[160];
     const char *code = strerrorname_np(e);
     snprintf(message, sizeof message, "%s: %s", step, strerror(e));
-    s->finalized = 1;
-    close_socket(s);
+    fail_open(s);
     napi_throw_error(env, code, message);
     return NULL;
   }
   uv_loop_t *loop;
   napi_value name;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &s->poll, fd) != 0) {
-    s->finalized = 1;
-    close_socket(s);
+    fail_open(s);
     return napi_util_throw(env, "open: poll setup failed");
   }
   s->handle_open = 1;
@@ -279,8 +282,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
       napi_create_string_utf8(env, "BootptDatagram", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_async_init(env, NULL, name, &s->async) != napi_ok ||
       napi_create_external(env, s, finalize, NULL, &handle) != napi_ok) {
-    s->finalized = 1; /* no handle owns it: freed once the poll handle has closed */
-    close_socket(s);
+    fail_open(s); /* no handle owns it: freed now, or once the poll handle has closed */
     return napi_util_throw(env, "open: setup failed");
   }
   uv_poll_start(&s->poll, UV_READABLE, on_readable);
