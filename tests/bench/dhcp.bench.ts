@@ -453,15 +453,20 @@ export default async function dhcpBench({ quick }: { quick: boolean }): Promise<
     ...(missing.length ? [`not measured: ${missing.join('; ')}`] : []),
   ].join('; ');
   return [
-    result(
-      'dhcp',
-      'sustained DORA exchanges/s',
-      Math.round(ours.sustained),
-      'exch/s',
-      'higher',
-      pick((name) => Math.round(ladders.get(name)!.sustained)),
-      note,
-    ),
+    // DHCP_LADDER=0 measured no sustained rate: no row for it.
+    ...(ladderOn
+      ? [
+          result(
+            'dhcp',
+            'sustained DORA exchanges/s',
+            Math.round(ours.sustained),
+            'exch/s',
+            'higher',
+            pick((name) => Math.round(ladders.get(name)!.sustained)),
+            note,
+          ),
+        ]
+      : []),
     result(
       'dhcp',
       'p50 latency at 1000 exch/s',

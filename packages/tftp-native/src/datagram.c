@@ -160,23 +160,18 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
       err = errno;
       n = 0;
     }
-    int count = 0;
+    /* An AF_INET socket's sources are IPv4 (sockaddr_in), so slot i is datagram i. */
     for (int i = 0; i < n; i++) {
       s->datagrams += 1;
       if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) s->truncated += 1;
-      int ok = msgs[i].msg_hdr.msg_namelen >= sizeof from[i] && from[i].sin_family == AF_INET;
-      /* Slots are compacted: a datagram without an IPv4 source (none on an AF_INET socket) is skipped. */
-      if (!ok) continue;
-      if (count != i) memmove(s->data + (size_t)count * SLOT, s->data + (size_t)i * SLOT, msgs[i].msg_len);
-      s->meta[count * META] = (int32_t)msgs[i].msg_len;
-      s->meta[count * META + 1] = (int32_t)ntohl(from[i].sin_addr.s_addr);
-      s->meta[count * META + 2] = ntohs(from[i].sin_port);
-      count++;
+      s->meta[i * META] = (int32_t)msgs[i].msg_len;
+      s->meta[i * META + 1] = (int32_t)ntohl(from[i].sin_addr.s_addr);
+      s->meta[i * META + 2] = ntohs(from[i].sin_port);
     }
-    if (count > 0 || err) {
+    if (n > 0 || err) {
       napi_handle_scope scope;
       if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-      deliver(s, count, err);
+      deliver(s, n, err);
       napi_close_handle_scope(env, scope);
     }
     if (err || n < BATCH) break;

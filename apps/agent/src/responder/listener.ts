@@ -5,7 +5,7 @@ import { networkInterfaces } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
-import { ipv4ToInt } from '@bootpt/protocol/wire';
+import { intToIPv4, ipv4ToInt } from '@bootpt/protocol/wire';
 import { loadDatagram, type DatagramApi, type NativeDatagramSocket } from '@bootpt/tftp-native';
 import type { ResponderConfig } from '../config/schema.js';
 import { literalLookup } from '../lib/udp.js';
@@ -463,8 +463,6 @@ class DgramSocket implements ResponderSocket {
 class NativeSocket implements ResponderSocket {
   readonly port: number;
   private readonly handle: NativeDatagramSocket;
-  private readonly data: Uint8Array;
-  private readonly meta: Int32Array;
   private closed = false;
 
   constructor(
@@ -477,27 +475,26 @@ class NativeSocket implements ResponderSocket {
     onPacket: PacketHandler,
   ) {
     const { BATCH, SLOT } = api;
-    const data = (this.data = new Uint8Array(BATCH * SLOT));
-    const meta = (this.meta = new Int32Array(BATCH * 3));
+    // Held by the add-on (a reference each) for as long as the socket is open.
+    const data = new Uint8Array(BATCH * SLOT);
+    const meta = new Int32Array(BATCH * 3);
     [this.handle, this.port] = api.open(address, port, ifindex, RECV_BUFFER, data, meta, (count, errno) => {
       if (errno !== 0) {
-        const err = Object.assign(new Error(`recvmmsg: ${getSystemErrorName(-errno)}`), {
-          code: getSystemErrorName(-errno),
-        });
-        log.error({ err, address, link: link?.name }, 'responder socket error');
+        const code = getSystemErrorName(-errno);
+        log.error(
+          { err: Object.assign(new Error(`recvmmsg: ${code}`), { code }), address, link: link?.name },
+          'responder socket error',
+        );
         return;
       }
+      // One read: every datagram of the batch was received at this moment.
+      const receivedAt = performance.now();
       for (let i = 0; i < count; i++) {
         const length = meta[i * 3]!;
         const start = i * SLOT;
         const packet = Buffer.allocUnsafe(length);
         packet.set(data.subarray(start, start + length));
-        onPacket({
-          data: packet,
-          from: sender(meta[i * 3 + 1]! >>> 0, meta[i * 3 + 2]!),
-          link,
-          receivedAt: performance.now(),
-        });
+        onPacket({ data: packet, from: sender(meta[i * 3 + 1]! >>> 0, meta[i * 3 + 2]!), link, receivedAt });
       }
     });
   }
@@ -532,10 +529,7 @@ function sender(address: number, port: number): { readonly address: string; read
   let from = senders.get(key);
   if (from === undefined) {
     if (senders.size >= 4096) senders.clear();
-    from = {
-      address: `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}`,
-      port,
-    };
+    from = { address: intToIPv4(address), port };
     senders.set(key, from);
   }
   return from;
